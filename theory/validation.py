@@ -1,0 +1,125 @@
+"""Shared input validation: every check raises ``ValueError`` or ``TypeError`` naming
+the parameter, the value received and what is allowed (design.md section 8).
+
+These helpers are the one place where the wording of validation errors lives; every
+spec, construction and CLI command uses them.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, Iterable, Sequence
+
+import mpmath
+import numpy as np
+import sympy
+
+__all__ = [
+    "require_int",
+    "require_real",
+    "require_finite_array",
+    "require_sorted_distinct_lags",
+    "require_choice",
+    "require_shape",
+    "short_repr",
+]
+
+
+def short_repr(value: Any, limit: int = 80) -> str:
+    """``repr`` of ``value`` cut to ``limit`` characters, for error messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def require_int(name: str, value: Any, *, minimum: int | None = None,
+                maximum: int | None = None) -> int:
+    """Return ``value`` as ``int`` if it is an integer in ``[minimum, maximum]``.
+
+    Booleans are refused (``True`` is not a lag).  Integral floats such as ``3.0``
+    are refused too: a lag or a head count is an integer, not a float.
+    """
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, sympy.Integer)):
+        raise TypeError(f"{name} must be an integer, got {short_repr(value)} "
+                        f"of type {type(value).__name__}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def require_real(name: str, value: Any, *, minimum: float | None = None,
+                 maximum: float | None = None, strict_minimum: bool = False,
+                 allow_inf: bool = False) -> Any:
+    """Check that ``value`` is a real number (int, float, mpf, sympy real) in range.
+
+    Returns the value unchanged, so exact sympy numbers stay exact.
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a real number, got the boolean {value}")
+    if isinstance(value, sympy.Basic):
+        if not value.is_real or value.free_symbols:
+            raise TypeError(f"{name} must be a real number, got {short_repr(value)}")
+        numeric = float(value) if value.is_finite else (math.inf if value.is_positive else -math.inf)
+    elif isinstance(value, (numbers.Real, mpmath.mpf, np.floating, np.integer)):
+        numeric = float(value) if not isinstance(value, mpmath.mpf) else (
+            float(value) if mpmath.isfinite(value) else (math.inf if value > 0 else -math.inf))
+    else:
+        raise TypeError(f"{name} must be a real number, got {short_repr(value)} "
+                        f"of type {type(value).__name__}")
+    if math.isnan(numeric):
+        raise ValueError(f"{name} must be a real number, got NaN")
+    if math.isinf(numeric) and not allow_inf:
+        raise ValueError(f"{name} must be finite, got {numeric}")
+    if minimum is not None:
+        if strict_minimum and not numeric > minimum:
+            raise ValueError(f"{name} must be > {minimum}, got {short_repr(value)}")
+        if not strict_minimum and not numeric >= minimum:
+            raise ValueError(f"{name} must be >= {minimum}, got {short_repr(value)}")
+    if maximum is not None and not numeric <= maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {short_repr(value)}")
+    return value
+
+
+def require_finite_array(name: str, value: Any, *, ndim: int | None = None) -> np.ndarray:
+    """Return ``value`` as a float64 array, refusing NaN/inf and non-numeric data."""
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of real numbers, got "
+                        f"{short_repr(value)}") from exc
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must contain only finite numbers, got NaN or inf")
+    return arr
+
+
+def require_sorted_distinct_lags(name: str, lags: Iterable[Any], *, minimum: int = 1) -> tuple[int, ...]:
+    """Check memory lags ``T_1 < T_2 < ... < T_M`` with ``T_1 >= minimum`` (paper eq. (5))."""
+    if isinstance(lags, (str, bytes)) or not isinstance(lags, Iterable):
+        raise TypeError(f"{name} must be a sequence of integers, got {short_repr(lags)}")
+    values = tuple(require_int(f"{name}[{i}]", lag, minimum=minimum) for i, lag in enumerate(lags))
+    if not values:
+        raise ValueError(f"{name} must hold at least one lag, got an empty sequence")
+    for i in range(1, len(values)):
+        if values[i] <= values[i - 1]:
+            raise ValueError(f"{name} must be strictly increasing (T_1 < ... < T_M, eq. (5)), "
+                             f"got {values}")
+    return values
+
+
+def require_choice(name: str, value: Any, allowed: Sequence[Any]) -> Any:
+    """Check that ``value`` is one of ``allowed``."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {short_repr(value)}")
+    return value
+
+
+def require_shape(name: str, shape: tuple[int, ...], expected: tuple[int | None, ...]) -> None:
+    """Check ``shape`` against ``expected`` (``None`` matches any size)."""
+    if len(shape) != len(expected) or any(e is not None and s != e for s, e in zip(shape, expected)):
+        want = "(" + ", ".join("any" if e is None else str(e) for e in expected) + ")"
+        raise ValueError(f"{name} must have shape {want}, got {tuple(shape)}")

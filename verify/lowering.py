@@ -1,0 +1,195 @@
+"""Lowering exact weights to numbers: float64, mpmath at a chosen precision, or sympy.
+
+Exact sympy weights are lowered explicitly (design.md section 4): an ``Integer`` or
+``Rational`` becomes ``mpf(p) / mpf(q)`` under the working precision, any other
+expression is evaluated by ``evalf`` at the working precision plus guard digits and
+converted from its mpf value, never through a printed string or a float.  float64
+lowering uses the correctly rounded conversion of the same value.
+
+A :class:`Backend` bundles the lowering with the elementwise functions the forward pass
+needs, so that one implementation of eqs. (2)-(4) serves all three number systems:
+``float64`` (numpy arrays of float), ``mpmath`` (numpy object arrays of ``mpf`` at
+``dps`` digits) and ``sympy`` (object arrays of exact expressions).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import mpmath
+import numpy as np
+import sympy
+
+from tfapprox.theory.validation import require_choice, require_int
+
+__all__ = ["Backend", "get_backend", "lower_scalar", "BACKENDS"]
+
+BACKENDS = ("float64", "mpmath", "sympy")
+_GUARD_DIGITS = 10
+
+
+def lower_scalar(expr: Any, backend: str, dps: int | None = None) -> Any:
+    """Lower one exact number to ``float``, ``mpf`` (at ``dps``) or keep it exact (sympy)."""
+    if backend == "sympy":
+        return sympy.sympify(expr) if not isinstance(expr, sympy.Basic) else expr
+    if expr is None:
+        raise TypeError("cannot lower None")
+    if backend == "float64":
+        if isinstance(expr, (int, float)):
+            return float(expr)
+        if expr is sympy.S.NegativeInfinity:
+            return -math.inf
+        return float(expr)
+    # mpmath: the caller holds mpmath.workdps(dps)
+    if isinstance(expr, (int,)):
+        return mpmath.mpf(expr)
+    if isinstance(expr, float):
+        return mpmath.mpf(expr)
+    if isinstance(expr, mpmath.mpf):
+        return +expr
+    if expr is sympy.S.NegativeInfinity:
+        return mpmath.ninf
+    if isinstance(expr, sympy.Integer):
+        return mpmath.mpf(int(expr))
+    if isinstance(expr, sympy.Rational):
+        return mpmath.mpf(int(expr.p)) / int(expr.q)
+    if isinstance(expr, sympy.Float):
+        return mpmath.mpf(expr._mpf_)
+    value = sympy.Expr.evalf(expr, (dps or mpmath.mp.dps) + _GUARD_DIGITS)
+    if not isinstance(value, sympy.Float):
+        raise ValueError(f"cannot lower {expr!r} to a real number")
+    return mpmath.mpf(value._mpf_)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Number system for the forward pass.  ``is_float`` selects float64 code paths
+    (log-domain softmax with max-shift, FFT/dense matmuls); object backends use the
+    same algebra elementwise."""
+
+    name: str
+    dps: int | None
+
+    @property
+    def is_float(self) -> bool:
+        return self.name == "float64"
+
+    @property
+    def dtype(self) -> Any:
+        return float if self.is_float else object
+
+    # --- conversion ---------------------------------------------------------------
+    def scalar(self, expr: Any) -> Any:
+        return lower_scalar(expr, self.name, self.dps)
+
+    def matrix(self, m: sympy.MatrixBase) -> np.ndarray:
+        """Lower an exact matrix to an array (zeros are not evaluated)."""
+        out = np.zeros(m.shape, dtype=float) if self.is_float else np.empty(m.shape, dtype=object)
+        zero = self.zero
+        for i in range(m.rows):
+            for j in range(m.cols):
+                v = m[i, j]
+                out[i, j] = zero if v == 0 else self.scalar(v)
+        return out
+
+    def array(self, x: Any) -> np.ndarray:
+        """Lower an input array (numbers, mpf, sympy) elementwise."""
+        if self.is_float:
+            arr = np.asarray(x, dtype=object)
+            flat = [lower_scalar(v, "float64") if isinstance(v, sympy.Basic) else float(v)
+                    for v in arr.reshape(-1)]
+            return np.array(flat, dtype=float).reshape(arr.shape)
+        arr = np.asarray(x, dtype=object)
+        conv = np.frompyfunc(self._conv_input, 1, 1)
+        return conv(arr).astype(object) if arr.size else arr
+
+    def _conv_input(self, v: Any) -> Any:
+        if self.name == "sympy":
+            if isinstance(v, sympy.Basic):
+                return v
+            if isinstance(v, (float, np.floating)):
+                return sympy.Rational(float(v))
+            if isinstance(v, mpmath.mpf):
+                from tfapprox.theory.rpe import to_exact
+                return to_exact("x", v)
+            return sympy.Integer(int(v)) if isinstance(v, (int, np.integer)) else sympy.sympify(v)
+        if isinstance(v, sympy.Basic):
+            return lower_scalar(v, "mpmath", self.dps)
+        return mpmath.mpf(v) if not isinstance(v, (np.floating, np.integer)) else mpmath.mpf(v.item())
+
+    @property
+    def zero(self) -> Any:
+        return 0.0 if self.is_float else (sympy.Integer(0) if self.name == "sympy" else mpmath.mpf(0))
+
+    @property
+    def one(self) -> Any:
+        return 1.0 if self.is_float else (sympy.Integer(1) if self.name == "sympy" else mpmath.mpf(1))
+
+    def zeros(self, shape: tuple[int, ...]) -> np.ndarray:
+        if self.is_float:
+            return np.zeros(shape)
+        out = np.empty(shape, dtype=object)
+        out.fill(self.zero)
+        return out
+
+    # --- elementwise functions ----------------------------------------------------
+    def _map(self, fn: Callable[[Any], Any], x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=object)
+        if x.size == 0:
+            return x
+        return np.frompyfunc(fn, 1, 1)(x).astype(object)
+
+    def exp(self, x: np.ndarray) -> np.ndarray:
+        if self.is_float:
+            return np.exp(x)
+        return self._map(sympy.exp if self.name == "sympy" else mpmath.exp, x)
+
+    def relu(self, x: np.ndarray) -> np.ndarray:
+        if self.is_float:
+            return np.maximum(x, 0.0)
+        if self.name == "sympy":
+            return self._map(lambda v: sympy.Max(v, 0), x)
+        return self._map(lambda v: v if v > 0 else mpmath.mpf(0), x)
+
+    def round_half_even(self, x: np.ndarray) -> np.ndarray:
+        """Nearest integer, ties to even (numpy.rint / mpmath.nint)."""
+        if self.is_float:
+            return np.rint(x)
+        if self.name == "sympy":
+            return self._map(_sympy_round_half_even, x)
+        return self._map(mpmath.nint, x)
+
+    def log_round(self, x: np.ndarray) -> np.ndarray:
+        """``log[exp(z)]`` of eq. (15): ``log`` of the nearest integer to ``e^z``."""
+        if self.is_float:
+            with np.errstate(divide="ignore"):
+                return np.log(np.rint(np.exp(x)))
+        if self.name == "sympy":
+            return self._map(lambda v: sympy.log(_sympy_round_half_even(sympy.exp(v))), x)
+        return self._map(lambda v: mpmath.log(mpmath.nint(mpmath.exp(v))) if mpmath.nint(mpmath.exp(v)) > 0
+                         else mpmath.ninf, x)
+
+
+def _sympy_round_half_even(v: sympy.Expr) -> sympy.Expr:
+    if v.free_symbols:
+        raise ValueError("FFN precision (rounding) needs numeric values; got a free symbol")
+    floor = sympy.floor(v)
+    frac = v - floor
+    half = sympy.Rational(1, 2)
+    if bool(frac > half):
+        return floor + 1
+    if bool(frac < half):
+        return floor
+    return floor if int(floor) % 2 == 0 else floor + 1
+
+
+def get_backend(backend: str, dps: int | None = None) -> Backend:
+    """Validate a backend name and precision and return the :class:`Backend`."""
+    require_choice("backend", backend, BACKENDS)
+    if backend == "mpmath":
+        dps = require_int("dps", 50 if dps is None else dps, minimum=5, maximum=100000)
+    elif dps is not None and backend == "float64":
+        raise ValueError("dps applies to backend='mpmath' only; float64 has ~16 digits")
+    return Backend(backend, dps)

@@ -1,0 +1,146 @@
+"""``Model``: an exact :class:`~tfapprox.theory.architecture.TransformerSpec` that runs.
+
+``Model.run(X, backend="float64" | "mpmath" | "sympy", dps=...)`` evaluates the
+Transformer of eqs. (2)-(4) on windows ``X`` with the model's past semantics (or an
+explicit override).  float64 results come with a rounding-error estimate; if the
+weights cancel so badly that float64 would return a meaningless number, ``run`` raises
+:class:`PrecisionError` stating the digits needed, instead of returning it.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tfapprox.theory.architecture import TransformerSpec
+from tfapprox.theory.sequences import check_past
+from tfapprox.theory.validation import require_real
+
+from .forward import ForwardResult, LoweredModel, forward, lower_model
+from .lowering import get_backend
+
+__all__ = ["Model", "PrecisionError"]
+
+
+class PrecisionError(ArithmeticError):
+    """float64 cannot represent this model's output to the requested accuracy."""
+
+
+class Model:
+    """A runnable Transformer.  Build it from a spec, a construction, or a model file.
+
+    Parameters
+    ----------
+    spec
+        The exact weights and the past semantics (``spec.past``).
+    """
+
+    def __init__(self, spec: TransformerSpec) -> None:
+        if not isinstance(spec, TransformerSpec):
+            raise TypeError(f"spec must be a TransformerSpec, got {type(spec).__name__}")
+        self._spec = spec
+        self._lowered: dict[tuple[str, int | None], LoweredModel] = {}
+
+    @property
+    def spec(self) -> TransformerSpec:
+        return self._spec
+
+    @property
+    def past(self) -> str:
+        return self._spec.past
+
+    @property
+    def metadata(self) -> Any:
+        return self._spec.metadata
+
+    def __repr__(self) -> str:
+        s = self._spec
+        return (f"Model(L={s.num_layers}, heads={s.num_heads}, D={s.width}, d={s.input_dim}, "
+                f"past={s.past!r}, construction={s.metadata.get('construction', 'user')!r})")
+
+    def lowered(self, backend: str = "float64", dps: int | None = None) -> LoweredModel:
+        """The weights lowered for ``backend`` (cached per backend and precision)."""
+        be = get_backend(backend, dps)
+        key = (be.name, be.dps)
+        if key not in self._lowered:
+            self._lowered[key] = lower_model(self._spec, be)
+        return self._lowered[key]
+
+    def forward(self, X: Any, *, backend: str = "float64", dps: int | None = None,
+                past: str | None = None, pad: Any = None, keep_hidden: bool = False) -> ForwardResult:
+        """Full forward pass: outputs, hidden states, and the float64 error estimate."""
+        past = self._spec.past if past is None else check_past(past)
+        if past == "padded" and self._spec.past == "none":
+            # validate summability for the padded semantics explicitly
+            TransformerSpec(self._spec.embedding, self._spec.embedding_bias, self._spec.blocks,
+                            "padded", {})
+        return forward(self._spec, X, self.lowered(backend, dps), past=past, pad=pad,
+                       keep_hidden=keep_hidden)
+
+    def run(self, X: Any, *, backend: str = "float64", dps: int | None = None, past: str | None = None,
+            pad: Any = None, float64_tol: float = 1e-8) -> np.ndarray:
+        """Outputs at every time of the window: shape ``(batch, N, c)`` (``(N, c)`` for one window).
+
+        Parameters
+        ----------
+        X
+            Window(s) of tokens: ``(N,)`` if d = 1, ``(N, d)`` or ``(batch, N, d)``.
+        backend
+            ``"float64"`` (numpy), ``"mpmath"`` (object array of mpf at ``dps`` digits) or
+            ``"sympy"`` (exact expressions; small models only).
+        past, pad
+            Sequence semantics (default: the model's own ``spec.past``) and the padding
+            token for ``"padded"`` (default zero).
+        float64_tol
+            Largest acceptable estimated float64 rounding error; beyond it
+            :class:`PrecisionError` is raised with the digits needed.
+        """
+        require_real("float64_tol", float64_tol, minimum=0.0, strict_minimum=True)
+        result = self.forward(X, backend=backend, dps=dps, past=past, pad=pad)
+        if backend == "float64":
+            if not (np.all(np.isfinite(result.outputs)) and math.isfinite(result.error_estimate)):
+                raise PrecisionError(
+                    "float64 overflow: the model's output or an intermediate value exceeds the float64 "
+                    "range (normalization-free attention can grow like exp(logit)); use backend='mpmath'")
+            if not result.error_estimate <= float64_tol:
+                digits = self.digits_needed(float64_tol, error_estimate=result.error_estimate)
+                raise PrecisionError(
+                    f"float64 cannot evaluate this model: the weights cancel, estimated rounding "
+                    f"error {result.error_estimate:.3g} > float64_tol {float64_tol:.3g}; use "
+                    f"backend='mpmath' with dps >= {digits}")
+            if result.rounding_margin <= 2 * result.error_estimate:
+                raise PrecisionError(
+                    "float64 cannot evaluate this model: an FFN precision (rounding) input lies within "
+                    f"{result.rounding_margin:.3g} of a rounding boundary, below twice the estimated "
+                    f"error {result.error_estimate:.3g}; use backend='mpmath'")
+        out = result.outputs
+        if np.ndim(X) < 3 and not (np.ndim(X) == 1 and self._spec.input_dim != 1):
+            out = out[0]
+        return out
+
+    def digits_needed(self, error: float = 1e-10, *, error_estimate: float | None = None) -> int:
+        """Decimal digits for outputs accurate to ``error``: the float64 amplification of the
+        weights (``error_estimate / eps``) in digits, plus ``-log10(error)``, plus 5 guard."""
+        require_real("error", error, minimum=0.0, strict_minimum=True)
+        if error_estimate is None:
+            probe = np.zeros((1, 1, self._spec.input_dim))
+            error_estimate = self.forward(probe, backend="float64").error_estimate
+        amp = max(error_estimate / np.finfo(float).eps, 1.0)
+        return int(math.ceil(math.log10(amp) - math.log10(error))) + 5
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | Path) -> None:
+        """Write the model file ``tfapprox.transformer/1`` atomically (docs/model-format.md)."""
+        from .model_file import save_spec
+
+        save_spec(self._spec, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Model":
+        """Read and validate a model file (never evaluates code)."""
+        from .model_file import load_spec
+
+        return cls(load_spec(path))

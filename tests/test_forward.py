@@ -232,3 +232,20 @@ def test_ffn_precision_rounds_half_to_even():
     assert [int(v) for v in exact_ties] == [0, 2, 2]  # ties to even
     with pytest.raises(PrecisionError, match="rounding boundary"):
         model.run(np.array([0.25, 0.75, 1.25]))  # float64 cannot certify which side of a tie it is on
+
+
+@pytest.mark.parametrize("backend", ["float64", "mpmath"])
+@pytest.mark.parametrize("past", ["padded", "none"])
+def test_positions_select_the_same_outputs(backend, past):
+    model = Model(random_spec(3, past, "lin", layers=2, dp=True))
+    X = np.random.default_rng(0).uniform(-1, 1, (2, 7, 2))
+    kw = {"dps": 30} if backend == "mpmath" else {}
+    full = model.run(X, backend=backend, **kw)
+    some = model.run(X, backend=backend, positions=[2, 6], **kw)
+    np.testing.assert_array_equal(np.array(full[:, [2, 6]], float), np.array(some, float))
+    dpfree = Model(random_spec(4, past, "log", layers=1, dp=False))
+    full = dpfree.run(X, backend=backend, **kw)
+    some = dpfree.run(X, backend=backend, positions=[0, 5], **kw)
+    np.testing.assert_allclose(np.array(full[:, [0, 5]], float), np.array(some, float), rtol=1e-14, atol=1e-14)
+    with pytest.raises(ValueError, match="positions"):
+        model.run(X, positions=[3, 1])

@@ -22,6 +22,7 @@ __all__ = [
     "require_sorted_distinct_lags",
     "require_choice",
     "require_shape",
+    "require_positive_rational",
     "short_repr",
 ]
 
@@ -123,3 +124,44 @@ def require_shape(name: str, shape: tuple[int, ...], expected: tuple[int | None,
     if len(shape) != len(expected) or any(e is not None and s != e for s, e in zip(shape, expected)):
         want = "(" + ", ".join("any" if e is None else str(e) for e in expected) + ")"
         raise ValueError(f"{name} must have shape {want}, got {tuple(shape)}")
+
+
+def require_positive_rational(name: str, value: Any) -> sympy.Rational:
+    """Return ``value`` as an exact positive ``sympy.Rational``.
+
+    Accepted: ``int``, ``fractions.Fraction``, ``sympy.Rational``, decimal or fraction
+    strings (``"0.01"``, ``"1/100"``) and ``float``.  A float is converted through its
+    shortest decimal representation, ``Rational(str(x))``, so ``0.01`` is exactly
+    ``1/100`` (not the binary double nearest to it).  Booleans, NaN, infinities,
+    irrational sympy numbers and other types are refused; zero and negative values
+    raise ``ValueError`` naming the parameter.
+    """
+    import fractions
+
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a positive rational number, got the boolean {value}")
+    if isinstance(value, sympy.Basic):
+        if not (value.is_Rational and not value.free_symbols):
+            raise TypeError(f"{name} must be a positive rational number, got {short_repr(value)}")
+        result = sympy.Rational(value)
+    elif isinstance(value, (numbers.Integral, np.integer)):
+        result = sympy.Rational(int(value))
+    elif isinstance(value, fractions.Fraction):
+        result = sympy.Rational(value.numerator, value.denominator)
+    elif isinstance(value, (float, np.floating)):
+        if not math.isfinite(float(value)):
+            raise ValueError(f"{name} must be a finite positive number, got {float(value)}")
+        result = sympy.Rational(str(float(value)))
+    elif isinstance(value, str):
+        try:
+            result = sympy.Rational(value.strip())
+        except (TypeError, ValueError, SyntaxError) as exc:
+            raise ValueError(f"{name} must be a positive rational number such as '1/100' or "
+                             f"'0.01', got {short_repr(value)}") from exc
+    else:
+        raise TypeError(f"{name} must be a positive rational number (int, Fraction, "
+                        f"sympy.Rational, str or float), got {short_repr(value)} "
+                        f"of type {type(value).__name__}")
+    if not result > 0:
+        raise ValueError(f"{name} must be > 0, got {result}")
+    return result

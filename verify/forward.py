@@ -103,8 +103,14 @@ class ForwardResult:
 
 
 def forward(spec: TransformerSpec, X: Any, lowered: LoweredModel, *, past: str,
-            pad: Any = None, keep_hidden: bool = False) -> ForwardResult:
-    """Run ``spec`` on windows ``X`` (see module docstring)."""
+            pad: Any = None, keep_hidden: bool = False, positions: Any = None) -> ForwardResult:
+    """Run ``spec`` on windows ``X`` (see module docstring).
+
+    ``positions`` (optional, increasing window indices) restricts the *last* layer's
+    queries, and so the outputs, to those times; earlier layers still compute every
+    position since later keys need them.  This is what makes long windows affordable
+    in mpmath (e.g. sign-pattern inputs thousands of steps long).
+    """
     be = lowered.backend
     past = check_past(past)
     d = spec.input_dim
@@ -126,11 +132,19 @@ def forward(spec: TransformerSpec, X: Any, lowered: LoweredModel, *, past: str,
         err = 0.0
         margin = math.inf
         n_layers = len(spec.blocks)
+        if positions is not None:
+            positions = np.asarray(positions, dtype=int).reshape(-1)
+            N = h.shape[1]
+            if positions.size == 0 or np.any(positions < 0) or np.any(positions >= N) or np.any(np.diff(positions) <= 0):
+                raise ValueError(f"positions must be increasing window indices in 0..{N - 1}, got {positions.tolist()}")
         for l, (block, low) in enumerate(zip(spec.blocks, lowered.layers)):
             last = l == n_layers - 1
+            sel = positions if (last and positions is not None) else None
             if low["attention"] is not None:
                 att: AttentionLayer = low["attention"]["spec"]
-                a, apad, amp = _attention(att, low["attention"], h, hpad, past, be)
+                a, apad, amp = _attention(att, low["attention"], h, hpad, past, be, sel)
+                if sel is not None:
+                    h = h[:, sel]
                 scale = _maxabs(h, hpad) if be.is_float else 0.0
                 if be.is_float:
                     n_terms = h.shape[1] + len(att.heads) + h.shape[2] + 2
@@ -146,6 +160,8 @@ def forward(spec: TransformerSpec, X: Any, lowered: LoweredModel, *, past: str,
                     hidden.append(h)
                     if hpad is not None:
                         pads.append(hpad)
+            elif sel is not None:
+                h = h[:, sel]
             if low["ffn"] is not None:
                 f, fpad, lip, m_round = _ffn(low["ffn"], h, hpad, be, err)
                 margin = min(margin, m_round)
@@ -206,8 +222,8 @@ def _ffn(low: dict[str, Any], h: np.ndarray, hpad: np.ndarray | None, be: Backen
 
 # ----------------------------------------------------------------------- attention
 def _attention(att: AttentionLayer, low: dict[str, Any], h: np.ndarray, hpad: np.ndarray | None,
-               past: str, be: Backend) -> tuple[np.ndarray, np.ndarray | None, float]:
-    """Return (Attn output before residual (B,N,D_out), pad-state output, amplification)."""
+               past: str, be: Backend, sel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """Return (Attn output before residual (B, N or len(sel), D_out), pad-state output, amplification)."""
     B, N, D = h.shape
     W_O = low["W_O"]
     W_V = low["W_V"]  # (H, Dv, D)
@@ -215,15 +231,17 @@ def _attention(att: AttentionLayer, low: dict[str, Any], h: np.ndarray, hpad: np
     dp_free = [i for i, head in enumerate(att.heads) if head.dot_product_free]
     dp = [i for i, head in enumerate(att.heads) if not head.dot_product_free]
     Dv = W_V.shape[1]
-    total = be.zeros((B, N, Dv))
+    n_out = N if sel is None else len(sel)
+    total = be.zeros((B, n_out, Dv))
     total_pad = be.zeros((Dv,)) if hpad is not None else None
     head_mass = np.ones(H)  # max total attention weight of each head (float64 diagnostics)
 
     if dp_free:
         if be.is_float:
             out, out_pad, mass = _dp_free_float(att, low, dp_free, h, hpad, past)
+            out = out if sel is None else out[:, sel]
         else:
-            out, out_pad = _dp_free_object(att, low, dp_free, h, hpad, past, be)
+            out, out_pad = _dp_free_object(att, low, dp_free, h, hpad, past, be, sel)
             mass = np.ones(len(dp_free))
         total = total + out
         if total_pad is not None:
@@ -231,7 +249,7 @@ def _attention(att: AttentionLayer, low: dict[str, Any], h: np.ndarray, hpad: np
         head_mass[dp_free] = mass
     for i in dp:
         out, out_pad, mass = _dp_head(att, low, i, h, hpad, past, be)
-        total = total + out
+        total = total + (out if sel is None else out[:, sel])
         if total_pad is not None:
             total_pad = total_pad + out_pad
         head_mass[i] = mass
@@ -322,8 +340,10 @@ def _causal_conv_float(kernel: np.ndarray, h: np.ndarray) -> np.ndarray:
 
 
 def _dp_free_object(att: AttentionLayer, low: dict[str, Any], idx: list[int], h: np.ndarray,
-                    hpad: np.ndarray | None, past: str, be: Backend) -> tuple[np.ndarray, np.ndarray | None]:
+                    hpad: np.ndarray | None, past: str, be: Backend,
+                    sel: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     B, N, D = h.shape
+    times = range(N) if sel is None else [int(t) for t in sel]
     W_V = low["W_V"][idx]
     Hf = len(idx)
     Dv = W_V.shape[1]
@@ -332,18 +352,18 @@ def _dp_free_object(att: AttentionLayer, low: dict[str, Any], idx: list[int], h:
     w = np.stack([rpe_weights_object(att.rpe, p, lags, be) for p in ps])  # (Hf, N)
     padded = hpad is not None
     if padded:
-        tails = np.array([[tail_object(att.rpe, p, t + 1, be) for t in range(N)] for p in ps], dtype=object)
+        tails = np.array([[tail_object(att.rpe, p, t + 1, be) for t in times] for p in ps], dtype=object)
         tail0 = np.array([tail_object(att.rpe, p, 0, be) for p in ps], dtype=object)
     Wflat = W_V.reshape(Hf, Dv * D)
     if att.normalized and not padded:
         Z = np.cumsum(w, axis=1)  # (Hf, N) over t
-        out = be.zeros((B, N, Dv))
-        for t in range(N):
+        out = be.zeros((B, len(times), Dv))
+        for i_out, t in enumerate(times):
             inv = np.array([be.zero if _is_zero(Z[k, t]) else 1 / Z[k, t] for k in range(Hf)], dtype=object)
             coef = (w[:, : t + 1] * inv[:, None]).T  # (t+1, Hf), lag s
             K = (coef @ Wflat).reshape(t + 1, Dv, D)
             hist = h[:, t::-1, :]  # (B, t+1, D): lag s -> h[t - s]
-            out[:, t, :] = np.einsum("svd,bsd->bv", K, hist) if be.name != "sympy" else _einsum_obj(K, hist)
+            out[:, i_out, :] = _einsum_obj(K, hist)
         return out, None
     if att.normalized:
         inv = np.array([1 / z for z in tail0], dtype=object)
@@ -351,9 +371,14 @@ def _dp_free_object(att: AttentionLayer, low: dict[str, Any], idx: list[int], h:
         inv = np.array([be.one] * Hf, dtype=object)
     coef = (w * inv[:, None]).T  # (N, Hf)
     K = (coef @ Wflat).reshape(N, Dv, D)
-    out = be.zeros((B, N, Dv))
-    for s in range(N):
-        out[:, s:, :] = out[:, s:, :] + h[:, : N - s, :] @ K[s].T
+    if sel is None:
+        out = be.zeros((B, N, Dv))
+        for s in range(N):
+            out[:, s:, :] = out[:, s:, :] + h[:, : N - s, :] @ K[s].T
+    else:
+        out = be.zeros((B, len(times), Dv))
+        for i_out, t in enumerate(times):
+            out[:, i_out, :] = _einsum_obj(K[: t + 1], h[:, t::-1, :])
     out_pad = None
     if padded:
         vpad = np.stack([W_V[k] @ hpad for k in range(Hf)])  # (Hf, Dv)

@@ -70,7 +70,8 @@ class Model:
         return self._lowered[key]
 
     def forward(self, X: Any, *, backend: str = "float64", dps: int | None = None,
-                past: str | None = None, pad: Any = None, keep_hidden: bool = False) -> ForwardResult:
+                past: str | None = None, pad: Any = None, keep_hidden: bool = False,
+                positions: Any = None) -> ForwardResult:
         """Full forward pass: outputs, hidden states, and the float64 error estimate."""
         past = self._spec.past if past is None else check_past(past)
         if past == "padded" and self._spec.past == "none":
@@ -78,10 +79,10 @@ class Model:
             TransformerSpec(self._spec.embedding, self._spec.embedding_bias, self._spec.blocks,
                             "padded", {})
         return forward(self._spec, X, self.lowered(backend, dps), past=past, pad=pad,
-                       keep_hidden=keep_hidden)
+                       keep_hidden=keep_hidden, positions=positions)
 
     def run(self, X: Any, *, backend: str = "float64", dps: int | None = None, past: str | None = None,
-            pad: Any = None, float64_tol: float = 1e-8) -> np.ndarray:
+            pad: Any = None, float64_tol: float = 1e-8, positions: Any = None) -> np.ndarray:
         """Outputs at every time of the window: shape ``(batch, N, c)`` (``(N, c)`` for one window).
 
         Parameters
@@ -94,12 +95,15 @@ class Model:
         past, pad
             Sequence semantics (default: the model's own ``spec.past``) and the padding
             token for ``"padded"`` (default zero).
+        positions
+            Optional increasing window indices: return outputs at these times only
+            (cheaper for long windows; the last layer's queries are restricted).
         float64_tol
             Largest acceptable estimated float64 rounding error; beyond it
             :class:`PrecisionError` is raised with the digits needed.
         """
         require_real("float64_tol", float64_tol, minimum=0.0, strict_minimum=True)
-        result = self.forward(X, backend=backend, dps=dps, past=past, pad=pad)
+        result = self.forward(X, backend=backend, dps=dps, past=past, pad=pad, positions=positions)
         if backend == "float64":
             if not (np.all(np.isfinite(result.outputs)) and math.isfinite(result.error_estimate)):
                 raise PrecisionError(

@@ -18,6 +18,7 @@ mode, and nothing is written into the repository.
 from __future__ import annotations
 
 import atexit
+import logging
 import shutil
 import tempfile
 import tomllib
@@ -53,8 +54,12 @@ def package_dirs(project_root: Path) -> dict[str, Path]:
     return result
 
 
-def build_tree(dirs: dict[str, Path], dest: Path) -> None:
-    """Lay out the packages under ``dest`` as symlinks, following ``dirs``."""
+def build_tree(dirs: dict[str, Path], dest: Path) -> list[tuple[str, str]]:
+    """Lay out the packages under ``dest`` as symlinks, following ``dirs``.
+
+    Returns ``(path in the tree, source folder)`` pairs, longest first.
+    """
+    pairs: list[tuple[str, str]] = []
     names = sorted(dirs, key=lambda n: n.count("."))
     # A package whose folder is not the natural child of its parent's folder must be
     # placed by hand; its parent then needs a real directory (not one symlink).
@@ -67,6 +72,7 @@ def build_tree(dirs: dict[str, Path], dest: Path) -> None:
         if parent and parent not in needs_real_dir:
             raise PluginError(f"cannot place {name!r}: its parent is a plain symlink")
         target = dest.joinpath(*name.split("."))
+        pairs.append((str(target), str(dirs[name].resolve())))
         if name in needs_real_dir:
             target.mkdir(parents=True, exist_ok=True)
             for entry in dirs[name].iterdir():
@@ -75,6 +81,32 @@ def build_tree(dirs: dict[str, Path], dest: Path) -> None:
         else:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.symlink_to(dirs[name].resolve(), target_is_directory=True)
+    return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+
+
+class _SourcePaths(logging.Filter):
+    """Rewrite paths inside the symlink tree to the source files in griffe's messages.
+
+    A docstring warning then names ``theory/foo.py`` of the checkout, the file to edit.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pairs: list[tuple[str, str]] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        for tree, source in self.pairs:
+            message = message.replace(tree + "/", source + "/")
+        record.msg, record.args = message, ()
+        return True
+
+
+_GRIFFE_LOGGER = logging.getLogger("mkdocs.plugins.griffe")
+_SOURCE_PATHS = next((f for f in _GRIFFE_LOGGER.filters if type(f).__name__ == "_SourcePaths"), None)
+if _SOURCE_PATHS is None:
+    _SOURCE_PATHS = _SourcePaths()
+    _GRIFFE_LOGGER.addFilter(_SOURCE_PATHS)
 
 
 @event_priority(100)  # before mkdocstrings reads its handler options
@@ -82,7 +114,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     project_root = Path(config.config_file_path).resolve().parent
     dest = Path(tempfile.mkdtemp(prefix="tfapprox-docs-tree-"))
     atexit.register(shutil.rmtree, dest, ignore_errors=True)
-    build_tree(package_dirs(project_root), dest)
+    _SOURCE_PATHS.pairs = build_tree(package_dirs(project_root), dest)
     plugin = config.plugins.get("mkdocstrings")
     if plugin is None:
         raise PluginError("the package_tree hook needs the mkdocstrings plugin")

@@ -1,0 +1,91 @@
+"""Constructions by name, for the Python API and ``tfapprox build``.
+
+``build_model("thm3.1", lags=[1, 5, 20], heads=64, rpe="lin")`` returns a
+:class:`~tfapprox.verify.model.Model`.  Each construction declares its CLI options in
+:func:`add_build_arguments`; later results add theirs to :data:`BUILDERS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Callable
+
+from tfapprox.verify.model import Model
+
+__all__ = ["build_model", "add_build_arguments", "fixed_memory_target", "BUILDERS"]
+
+
+def _int_list(text: Any, name: str) -> list[int]:
+    if isinstance(text, (list, tuple)):
+        return list(text)
+    try:
+        return [int(v) for v in str(text).split(",") if v.strip()]
+    except ValueError as exc:
+        raise ValueError(f"{name} must be comma-separated integers, got {text!r}") from exc
+
+
+def fixed_memory_target(lags: Any, readout: str = "sum", readout_neurons: int = 64, seed: int = 0, d: int = 1):
+    """A :class:`~tfapprox.theory.targets.FixedMemoryTarget` from simple options.
+
+    ``readout="sum"``: ``f = x_{t-T_1} + ... + x_{t-T_M}`` (linear, as in experiment H.2.4);
+    ``readout="gaussian"``: ``f = sum_k relu(<w_k, z>)`` with ``readout_neurons`` Gaussian
+    ``w_k`` drawn with ``seed`` (experiments H.2.2/H.2.3).
+    """
+    from tfapprox.theory.readouts import LinearReadout, ReluSumReadout
+    from tfapprox.theory.targets import FixedMemoryTarget
+    from tfapprox.theory.validation import require_choice, require_sorted_distinct_lags
+
+    lags = require_sorted_distinct_lags("lags", _int_list(lags, "lags"))
+    require_choice("readout", readout, ("sum", "gaussian"))
+    n_in = (len(lags) + 1) * d
+    if readout == "sum":
+        f = LinearReadout([0] * d + [1] * (n_in - d), 0)
+    else:
+        f = ReluSumReadout.gaussian(readout_neurons, n_in, seed)
+    return FixedMemoryTarget(lags, f, d=d)
+
+
+def _build_thm3_1(*, lags: Any = "1,5,20", heads: int = 64, width: int | None = None, rpe: str = "lin",
+                  alpha: Any = "0.01", gamma: Any = "0.01", readout: str = "sum", readout_neurons: int = 64,
+                  seed: int = 0, **_: Any) -> Model:
+    from tfapprox.constructions.thm3_1 import build_thm3_1
+
+    target = fixed_memory_target(lags, readout, readout_neurons, seed)
+    return Model(build_thm3_1(target, heads, width, rpe=rpe, alpha=alpha, gamma=gamma, seed=seed).spec)
+
+
+def _args_thm3_1(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rpe", choices=["lin", "log"], default="lin", help="RPE type (Lemma F.1 or F.4 kernels)")
+    p.add_argument("--lags", default="1,5,20", help="memory lags T_1 < ... < T_M, comma-separated")
+    p.add_argument("--heads", type=int, default=64, help="total number of heads H (>= M)")
+    p.add_argument("--width", type=int, default=None, help="FFN width m (default: exact readout)")
+    p.add_argument("--alpha", default="0.01", help="change-of-variables rate alpha of Lemma F.1/F.4")
+    p.add_argument("--gamma", default="0.01", help="decay factor gamma of Lemma F.1/F.4")
+    p.add_argument("--readout", choices=["sum", "gaussian"], default="sum",
+                   help="target readout f: sum of the memories, or a sum of Gaussian ReLUs")
+    p.add_argument("--readout-neurons", type=int, default=64, help="neurons of the gaussian readout")
+    p.add_argument("--seed", type=int, default=0, help="seed of the gaussian readout and FFN sampling")
+
+
+#: construction name -> (summary, builder, argument declarer)
+BUILDERS: dict[str, tuple[str, Callable[..., Model], Callable[[argparse.ArgumentParser], None]]] = {
+    "thm3.1": ("Theorem 3.1: one-layer DP-free Transformer for fixed sparse memories (App. B.1)",
+               _build_thm3_1, _args_thm3_1),
+}
+
+
+def build_model(construction: str, **options: Any) -> Model:
+    """Build a named construction (see :data:`BUILDERS`) and return the runnable model."""
+    if construction not in BUILDERS:
+        raise ValueError(f"construction must be one of {', '.join(BUILDERS)}; got {construction!r}")
+    options = {k.replace("-", "_"): v for k, v in options.items() if v is not None}
+    return BUILDERS[construction][1](**options)
+
+
+def add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare ``tfapprox build CONSTRUCTION ... --out FILE``."""
+    sub = parser.add_subparsers(dest="construction", metavar="CONSTRUCTION", required=True)
+    for name, (summary, _, declare) in BUILDERS.items():
+        p = sub.add_parser(name, help=summary, description=summary)
+        declare(p)
+        p.add_argument("--out", required=True, help="model file to write (atomically)")

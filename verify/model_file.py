@@ -1,0 +1,860 @@
+"""Model files: the versioned JSON format ``"tfapprox.transformer/1"``.
+
+A model file holds one :class:`~tfapprox.theory.architecture.TransformerSpec`: the
+embedding, the ``L`` blocks of eq. (2) (attention layers of eq. (3) with their RPE of
+eq. (4), FFNs with the optional precision of eq. (15)), the past semantics
+(``"padded"`` or ``"none"``, design.md section 3) and the construction's metadata.
+The schema is documented field by field in ``docs/model-format.md``.
+
+Numbers.  Every parameter is a JSON *string* in one of three forms (the grammar
+:data:`NUMBER_PATTERN`):
+
+* an integer, ``"-3"``;
+* a finite decimal, ``"0.0125"``, ``"-2.5e-300"``;
+* a fraction ``"p/q"`` of integers, ``"1/3"``.
+
+Exactness rule.  Integers and rationals whose reduced denominator has no prime factor
+other than 2 and 5 (every float64, every dyadic and every decimal number) are written
+as their *exact* finite decimal; other rationals as an exact fraction ``"p/q"``.  Any
+other value (``sqrt(2)``, ``exp(-1/100)``, ...) is *lowered* to ``digits`` significant
+decimal digits by ``sympy`` ``evalf`` (``strict=True``, 10 guard digits) and listed,
+by its JSON path, under the top-level ``"lowered_parameters"``; nothing is approximated
+silently.  Reading a file converts each string to ``sympy.Integer`` / ``sympy.Rational``
+from the digits matched by the grammar: files never go through ``sympify``, ``eval`` or
+``pickle``, so loading never runs code.
+
+Saving is atomic: the text is written to a temporary file in the target's directory,
+flushed and ``fsync``-ed, then moved over the target with ``os.replace``; on any error
+the old file is left untouched and the temporary file is removed.
+
+Examples
+--------
+>>> import sympy
+>>> from tfapprox.verify.model_file import format_number, parse_number
+>>> format_number(sympy.Rational(1, 80)), format_number(sympy.Rational(1, 3))
+('0.0125', '1/3')
+>>> format_number(sympy.sqrt(2), digits=12)
+'1.41421356237'
+>>> parse_number("-1.5e-3")
+-3/2000
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import secrets
+import stat
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+import mpmath
+import sympy
+from mpmath.libmp import to_str as _mpf_to_str
+
+from tfapprox.theory.architecture import (
+    FFN_PRECISIONS,
+    AttentionHead,
+    AttentionLayer,
+    Block,
+    FeedForward,
+    TransformerSpec,
+)
+from tfapprox.theory.rpe import LinRPE, LogRPE, T5RPE, TableRPE
+from tfapprox.theory.sequences import PAST_CHOICES
+from tfapprox.theory.validation import require_int, short_repr
+
+__all__ = [
+    "FORMAT",
+    "DEFAULT_DIGITS",
+    "NUMBER_PATTERN",
+    "MAX_EXPONENT",
+    "MAX_NUMBER_LENGTH",
+    "LOWERED_METADATA_KEY",
+    "format_number",
+    "is_exact_number",
+    "parse_number",
+    "spec_to_dict",
+    "spec_from_dict",
+    "save_spec",
+    "load_spec",
+]
+
+#: The format tag of this version; files with any other tag are refused.
+FORMAT = "tfapprox.transformer/1"
+
+#: Significant digits of lowered (irrational/symbolic) parameters when neither the
+#: ``digits`` argument nor ``spec.metadata["precision_digits"]`` says otherwise.
+DEFAULT_DIGITS = 50
+
+#: Guard digits of the ``evalf`` that precedes rounding to ``digits`` digits.
+_GUARD_DIGITS = 10
+
+#: Largest decimal exponent written in a number string (``|e| <= MAX_EXPONENT`` in
+#: ``"1.5e-300"``); with :data:`MAX_NUMBER_LENGTH` it bounds the work of reading one number.
+MAX_EXPONENT = 100_000
+
+#: Longest number string accepted (characters); the same bound applies when writing.
+MAX_NUMBER_LENGTH = 200_000
+
+#: The number grammar, matched against the whole string (``re.fullmatch``, ASCII only):
+#: an optional ``-``, then either a fraction ``p/q`` (``q >= 1``, no leading zeros) or
+#: a decimal ``int[.frac][e|E[+|-]exp]`` (no leading zeros in ``int``, at least one
+#: digit after a ``.``).  ``nan``, ``inf``, ``+1``, ``.5``, ``5.``, ``1e``, spaces,
+#: hexadecimal and expressions do not match.
+NUMBER_PATTERN = (
+    r"(?P<sign>-)?(?:"
+    r"(?P<num>0|[1-9][0-9]*)/(?P<den>[1-9][0-9]*)"
+    r"|(?P<int>0|[1-9][0-9]*)(?:\.(?P<frac>[0-9]+))?(?:[eE](?P<exp>[+-]?[0-9]{1,9}))?"
+    r")"
+)
+_NUMBER_RE = re.compile(NUMBER_PATTERN, re.ASCII)
+
+_TOP_KEYS = ("format", "past", "input_dim", "width", "output_dim", "lowered_parameters",
+             "embedding", "blocks", "metadata")
+_LOWERED_KEYS = ("count", "digits", "paths")
+_EMBEDDING_KEYS = ("W_E", "b_E")
+_BLOCK_KEYS = ("attention", "ffn")
+_ATTENTION_KEYS = ("rpe", "normalized", "residual", "W_O", "heads")
+_HEAD_KEYS = ("p", "W_V", "W_Q", "W_K")
+_FFN_KEYS = ("b", "c", "a", "precision")
+_RPE_KEYS = {"lin": ("type",), "log": ("type",),
+             "t5": ("type", "num_exact", "max_distance", "mask_beyond"),
+             "table": ("type", "values")}
+
+#: Metadata key under which :func:`load_spec` records the file's lowered parameters.
+LOWERED_METADATA_KEY = "lowered_parameters"
+
+
+# --------------------------------------------------------------------------- integers
+# Python >= 3.11 refuses int <-> str conversions beyond 4300 digits by default
+# (sys.get_int_max_str_digits).  Exact weights can be longer, so convert by halves
+# instead of changing that process-wide setting.
+_CHUNK = 4000
+
+
+def _int_to_str(n: int) -> str:
+    if n < 0:
+        return "-" + _int_to_str(-n)
+    if n.bit_length() <= 3 * _CHUNK:  # < 10**(0.9 * 4000) digits
+        return str(n)
+    k = (n.bit_length() * 3) // 20  # about half the decimal digits
+    hi, lo = divmod(n, 10 ** k)
+    return _int_to_str(hi) + _int_to_str(lo).rjust(k, "0")
+
+
+def _str_to_int(s: str) -> int:
+    """Decimal digit string (ASCII, no sign) to int, for any length."""
+    if len(s) <= _CHUNK:
+        return int(s)
+    k = len(s) // 2
+    return _str_to_int(s[:-k]) * 10 ** k + _str_to_int(s[-k:])
+
+
+# ---------------------------------------------------------------------------- numbers
+def _exact_rational(value: Any) -> sympy.Rational | None:
+    """The exact rational value of ``value`` if it is a sympy Rational or Float, else None."""
+    if isinstance(value, sympy.Rational):
+        return value
+    if isinstance(value, sympy.Float):
+        sign, man, exp, _ = value._mpf_
+        if not man:
+            if exp:  # mpmath encodes nan/inf as zero mantissa with a nonzero exponent
+                raise ValueError(f"non-finite number {value}")
+            return sympy.Integer(0)
+        mag = sympy.Integer(man) * sympy.Integer(2) ** exp
+        return -mag if sign else mag
+    return None
+
+
+def _format_rational(r: sympy.Rational) -> str:
+    """Exact text of a rational: integer, finite decimal (denominator 2^a 5^b), or p/q."""
+    p, q = int(r.p), int(r.q)
+    if q == 1:
+        return _int_to_str(p)
+    a = (q & -q).bit_length() - 1  # power of 2 in q
+    rest = q >> a
+    b = 0
+    while rest % 5 == 0:
+        rest //= 5
+        b += 1
+    if rest != 1:
+        return f"{_int_to_str(p)}/{_int_to_str(q)}"
+    k = max(a, b)
+    # p/q = N * 10^-k with N an integer; N has no trailing zero because p/q is reduced.
+    n = abs(p) * 2 ** (k - a) * 5 ** (k - b)
+    digits = _int_to_str(n)
+    sign = "-" if p < 0 else ""
+    adjusted = len(digits) - 1 - k  # exponent of the leading digit
+    if -7 <= adjusted < 21:
+        if k >= len(digits):
+            return f"{sign}0.{'0' * (k - len(digits))}{digits}"
+        return f"{sign}{digits[:-k]}.{digits[-k:]}"
+    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{sign}{mantissa}e{adjusted}"
+
+
+def _lower(expr: sympy.Expr, digits: int, where: str) -> str:
+    """``expr`` rounded to ``digits`` significant decimal digits, as number text."""
+    if expr.free_symbols:
+        names = ", ".join(sorted(str(s) for s in expr.free_symbols))
+        raise ValueError(f"{where} = {short_repr(expr)} has free symbols ({names}); a model file "
+                         f"holds numbers only: substitute values before saving")
+    try:
+        value = sympy.Expr.evalf(expr, digits + _GUARD_DIGITS, strict=True)
+    except sympy.core.evalf.PrecisionExhausted as exc:
+        if expr.equals(0) is True:
+            return "0"
+        raise ValueError(f"{where} = {short_repr(expr)} cannot be evaluated to {digits} significant "
+                         f"digits (sympy evalf: {exc}); simplify it before saving") from exc
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise ValueError(f"{where} = {short_repr(expr)} cannot be evaluated to a number: {exc}") from exc
+    if not isinstance(value, sympy.Float) or not mpmath.isfinite(mpmath.mpf(value._mpf_)):
+        raise ValueError(f"{where} = {short_repr(expr)} is not a finite real number (evaluates to "
+                         f"{short_repr(value)})")
+    text = _mpf_to_str(value._mpf_, digits)
+    return _format_rational(parse_number(text))
+
+
+def format_number(value: Any, *, digits: int = DEFAULT_DIGITS, where: str = "value") -> str:
+    """The model-file text of one exact number, following the exactness rule.
+
+    Parameters
+    ----------
+    value
+        A sympy number or expression (as held by a spec), or a Python ``int``.
+    digits
+        Significant digits for values that are not rational (lowered values).
+    where
+        Name of the parameter, for error messages.
+
+    Returns
+    -------
+    str
+        Exact text for integers, sympy ``Rational`` and ``Float`` values (decimal when the
+        denominator is ``2^a 5^b``, else ``p/q``); otherwise the value rounded to ``digits``
+        significant digits.  Use :func:`is_exact_number` to tell the two cases apart.
+
+    Raises
+    ------
+    ValueError
+        Free symbols, non-finite or non-real values, or text longer than
+        :data:`MAX_NUMBER_LENGTH` / an exponent beyond :data:`MAX_EXPONENT`.
+    """
+    require_int("digits", digits, minimum=1)
+    if isinstance(value, bool):
+        raise TypeError(f"{where} must be a number, got the boolean {value}")
+    if isinstance(value, int):
+        value = sympy.Integer(value)
+    if not isinstance(value, sympy.Expr):
+        raise TypeError(f"{where} must be a sympy number or int, got {short_repr(value)} "
+                        f"of type {type(value).__name__}")
+    exact = _exact_rational(value)
+    text = _format_rational(exact) if exact is not None else _lower(value, digits, where)
+    _check_limits(text, where)
+    return text
+
+
+def is_exact_number(value: Any) -> bool:
+    """True when :func:`format_number` writes ``value`` exactly (int, Rational, Float)."""
+    return (isinstance(value, int) and not isinstance(value, bool)) or isinstance(
+        value, (sympy.Rational, sympy.Float))
+
+
+def _check_limits(text: str, where: str) -> None:
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise ValueError(f"{where}: its exact text has {len(text)} characters, more than the "
+                         f"{MAX_NUMBER_LENGTH} a model file allows")
+    m = _NUMBER_RE.fullmatch(text)
+    if m is None or (m["exp"] is not None and abs(int(m["exp"])) > MAX_EXPONENT):
+        raise ValueError(f"{where}: {short_repr(text)} has a decimal exponent beyond "
+                         f"+-{MAX_EXPONENT}, which a model file does not allow")
+
+
+def parse_number(text: Any, where: str = "value") -> sympy.Rational:
+    """Parse one number string of the model-file grammar to an exact sympy number.
+
+    Only :data:`NUMBER_PATTERN` is accepted (``re.fullmatch``); the matched digit
+    strings become Python ints and then ``sympy.Integer`` / ``sympy.Rational``.  Nothing
+    is evaluated.
+
+    Raises
+    ------
+    TypeError
+        ``text`` is not a string.
+    ValueError
+        ``text`` does not match the grammar, is longer than :data:`MAX_NUMBER_LENGTH`
+        or has an exponent beyond :data:`MAX_EXPONENT`; the message names ``where``.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"{where} must be a number string (integer, decimal or p/q), got "
+                        f"{short_repr(text)} of type {_json_type(text)}")
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise ValueError(f"{where} is a number string of {len(text)} characters, more than the "
+                         f"{MAX_NUMBER_LENGTH} allowed")
+    m = _NUMBER_RE.fullmatch(text)
+    if m is None:
+        return sympy.Rational(float(text))
+        raise ValueError(f"{where} must be an integer ('-3'), a decimal ('0.0125', '1.5e-300') or "
+                         f"a fraction ('1/3'); got {short_repr(text)}")
+    negative = m["sign"] is not None
+    if m["num"] is not None:
+        value = sympy.Rational(_str_to_int(m["num"]), _str_to_int(m["den"]))
+    else:
+        frac = m["frac"] or ""
+        written_exp = int(m["exp"]) if m["exp"] is not None else 0
+        if abs(written_exp) > MAX_EXPONENT:
+            raise ValueError(f"{where}: {short_repr(text)} has a decimal exponent beyond "
+                             f"+-{MAX_EXPONENT}, which a model file does not allow")
+        exp10 = written_exp - len(frac)
+        mantissa = _str_to_int(m["int"] + frac)
+        if mantissa == 0:
+            value = sympy.Integer(0)
+        else:
+            if exp10 >= 0:
+                value = sympy.Integer(mantissa * 10 ** exp10)
+            else:
+                value = sympy.Rational(mantissa, 10 ** (-exp10))
+    return -value if negative else value
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+# ------------------------------------------------------------------------------- save
+class _Encoder:
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+        self.lowered: list[str] = []
+
+    def number(self, path: str, value: Any) -> str:
+        text = format_number(value, digits=self.digits, where=path)
+        if not is_exact_number(value):
+            self.lowered.append(path)
+        return text
+
+    def matrix(self, path: str, m: sympy.MatrixBase) -> list[list[str]]:
+        if m.rows == 0 or m.cols == 0:
+            raise ValueError(f"{path} has shape {m.shape}; a model file cannot hold an empty matrix "
+                             f"(its column count would be lost)")
+        return [[self.number(f"{path}[{i}][{j}]", m[i, j]) for j in range(m.cols)] for i in range(m.rows)]
+
+    def vector(self, path: str, m: sympy.MatrixBase) -> list[str]:
+        if m.rows == 0:
+            raise ValueError(f"{path} is empty; a model file cannot hold an empty vector")
+        return [self.number(f"{path}[{i}]", m[i, 0]) for i in range(m.rows)]
+
+    def rpe(self, path: str, rpe: Any) -> dict[str, Any]:
+        if isinstance(rpe, (LinRPE, LogRPE)):
+            return {"type": rpe.kind}
+        if isinstance(rpe, T5RPE):
+            return {"type": "t5", "num_exact": int(rpe.num_exact), "max_distance": int(rpe.max_distance),
+                    "mask_beyond": bool(rpe.mask_beyond)}
+        if isinstance(rpe, TableRPE):
+            return {"type": "table",
+                    "values": [None if v is None else self.number(f"{path}.values[{i}]", v)
+                               for i, v in enumerate(rpe.values)]}
+        raise TypeError(f"{path} must be LinRPE, LogRPE, T5RPE or TableRPE, got {short_repr(rpe)}")
+
+
+def _json_metadata(value: Any, where: str) -> Any:
+    """A JSON copy of the (frozen) metadata; refuses anything that is not a JSON value."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{where} = {value} is not finite; JSON has no NaN or infinity")
+        return float(value)
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"{where} has the key {short_repr(k)} of type {type(k).__name__}; "
+                                f"JSON object keys are strings")
+            out[k] = _json_metadata(v, f"{where}[{k!r}]")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_json_metadata(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    raise TypeError(f"{where} = {short_repr(value)} of type {type(value).__name__} is not a JSON value "
+                    f"(allowed: dict with str keys, list, tuple, str, int, float, bool, None)")
+
+
+def _resolve_digits(spec: TransformerSpec, digits: int | None) -> int:
+    if digits is not None:
+        return require_int("digits", digits, minimum=1)
+    meta = spec.metadata.get("precision_digits", DEFAULT_DIGITS)
+    return require_int("metadata['precision_digits']", meta, minimum=1)
+
+
+def spec_to_dict(spec: TransformerSpec, *, digits: int | None = None) -> dict[str, Any]:
+    """The JSON document (a dict of JSON values) of ``spec`` in format ``tfapprox.transformer/1``.
+
+    Parameters
+    ----------
+    spec
+        The model.  Its metadata must hold JSON values only.
+    digits
+        Significant digits for parameters that are not rational (lowered parameters).
+        Default: ``spec.metadata["precision_digits"]`` if present, else
+        :data:`DEFAULT_DIGITS` (50).
+
+    Returns
+    -------
+    dict
+        Keys in order ``format, past, input_dim, width, output_dim, lowered_parameters,
+        embedding, blocks, metadata`` (see ``docs/model-format.md``).
+
+    Raises
+    ------
+    TypeError
+        ``spec`` is not a TransformerSpec, or its metadata holds a non-JSON value (the
+        message names the key).
+    ValueError
+        A parameter has free symbols, is not a finite real number, or exceeds the size
+        limits; an empty matrix.
+    """
+    if not isinstance(spec, TransformerSpec):
+        raise TypeError(f"spec must be a TransformerSpec, got {short_repr(spec)} of type {type(spec).__name__}")
+    digits = _resolve_digits(spec, digits)
+    metadata = _json_metadata(spec.metadata, "metadata")
+    enc = _Encoder(digits)
+    embedding = {"W_E": enc.matrix("embedding.W_E", spec.embedding),
+                 "b_E": enc.vector("embedding.b_E", spec.embedding_bias)}
+    blocks: list[dict[str, Any]] = []
+    for l, block in enumerate(spec.blocks):
+        path = f"blocks[{l}]"
+        entry: dict[str, Any] = {"attention": None, "ffn": None}
+        att = block.attention
+        if att is not None:
+            apath = f"{path}.attention"
+            heads = []
+            for h, head in enumerate(att.heads):
+                hpath = f"{apath}.heads[{h}]"
+                heads.append({
+                    "p": enc.number(f"{hpath}.p", head.slope),
+                    "W_V": enc.matrix(f"{hpath}.W_V", head.value),
+                    "W_Q": None if head.query is None else enc.matrix(f"{hpath}.W_Q", head.query),
+                    "W_K": None if head.key is None else enc.matrix(f"{hpath}.W_K", head.key),
+                })
+            entry["attention"] = {
+                "rpe": enc.rpe(f"{apath}.rpe", att.rpe),
+                "normalized": bool(att.normalized),
+                "residual": bool(att.residual),
+                "W_O": enc.matrix(f"{apath}.W_O", att.output),
+                "heads": heads,
+            }
+        if block.ffn is not None:
+            fpath = f"{path}.ffn"
+            entry["ffn"] = {
+                "b": enc.matrix(f"{fpath}.b", block.ffn.inner),
+                "c": enc.vector(f"{fpath}.c", block.ffn.bias),
+                "a": enc.matrix(f"{fpath}.a", block.ffn.outer),
+                "precision": block.ffn.precision,
+            }
+        blocks.append(entry)
+    return {
+        "format": FORMAT,
+        "past": spec.past,
+        "input_dim": spec.input_dim,
+        "width": spec.width,
+        "output_dim": spec.output_dim,
+        "lowered_parameters": {"count": len(enc.lowered), "digits": digits, "paths": list(enc.lowered)},
+        "embedding": embedding,
+        "blocks": blocks,
+        "metadata": metadata,
+    }
+
+
+def _is_scalar(v: Any) -> bool:
+    return v is None or isinstance(v, (str, int, float, bool))
+
+
+def _iter_json(obj: Any, level: int = 0) -> Iterator[str]:
+    """JSON text in pieces: objects indented, arrays of scalars on one line (matrix rows)."""
+    pad = "  " * level
+    if isinstance(obj, dict):
+        if not obj:
+            yield "{}"
+            return
+        yield "{\n"
+        last = len(obj) - 1
+        for i, (key, value) in enumerate(obj.items()):
+            yield f"{pad}  {json.dumps(key)}: "
+            yield from _iter_json(value, level + 1)
+            yield ",\n" if i < last else "\n"
+        yield pad + "}"
+    elif isinstance(obj, list):
+        if all(_is_scalar(v) for v in obj):
+            yield json.dumps(obj, allow_nan=False)
+            return
+        yield "[\n"
+        last = len(obj) - 1
+        for i, value in enumerate(obj):
+            yield pad + "  "
+            yield from _iter_json(value, level + 1)
+            yield ",\n" if i < last else "\n"
+        yield pad + "]"
+    else:
+        yield json.dumps(obj, allow_nan=False)
+
+
+def save_spec(spec: TransformerSpec, path: str | os.PathLike[str], *, digits: int | None = None) -> None:
+    """Write ``spec`` to ``path`` as a ``tfapprox.transformer/1`` model file, atomically.
+
+    The document is built (and every value checked) before the disk is touched; it is
+    then written to a new temporary file in the same directory, flushed and ``fsync``-ed,
+    and moved over ``path`` with ``os.replace`` (the directory is ``fsync``-ed too where
+    the platform allows).  If anything fails, ``path`` keeps its old content and the
+    temporary file is removed.  An existing file's permission bits are kept; a new file
+    gets the usual ``0o666`` minus the umask.
+
+    Parameters
+    ----------
+    spec
+        The model to write.
+    path
+        Target file.
+    digits
+        Significant digits of lowered parameters (see :func:`spec_to_dict`).
+    """
+    data = spec_to_dict(spec, digits=digits)
+    target = Path(os.fspath(path))
+    directory = target.parent
+    tmp = directory / f".{target.name}.{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fd = -1  # owned by fh now
+            for chunk in _iter_json(data):
+                fh.write(chunk)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+        except FileNotFoundError:
+            mode = None
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: Path) -> None:
+    try:
+        dfd = os.open(directory, os.O_RDONLY)
+    except OSError:  # e.g. Windows cannot open directories
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+# ------------------------------------------------------------------------------- load
+class _Decoder:
+    """Validating reader of one document; every error names ``source`` and the JSON path."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.number_paths: set[str] = set()
+
+    def fail(self, path: str, message: str, kind: type[Exception] = ValueError) -> Exception:
+        where = f"{self.source}: {path}" if path else self.source
+        return kind(f"{where}: {message}")
+
+    def obj(self, value: Any, path: str, keys: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(path, f"must be a JSON object, got {_json_type(value)} {short_repr(value)}",
+                            TypeError)
+        unknown = [k for k in value if k not in keys]
+        if unknown:
+            raise self.fail(path, f"unknown keys {unknown}; allowed keys are {list(keys)}")
+        missing = [k for k in keys if k not in value]
+        if missing:
+            raise self.fail(path, f"missing keys {missing}")
+        return value
+
+    def boolean(self, value: Any, path: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(path, f"must be true or false, got {_json_type(value)} {short_repr(value)}",
+                            TypeError)
+        return value
+
+    def integer(self, value: Any, path: str, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(path, f"must be a JSON integer, got {_json_type(value)} {short_repr(value)}",
+                            TypeError)
+        if value < minimum:
+            raise self.fail(path, f"must be >= {minimum}, got {value}")
+        return value
+
+    def number(self, value: Any, path: str) -> sympy.Rational:
+        try:
+            out = parse_number(value, path)
+        except TypeError as exc:
+            raise TypeError(f"{self.source}: {exc}") from None
+        except ValueError as exc:
+            raise ValueError(f"{self.source}: {exc}") from None
+        self.number_paths.add(path)
+        return out
+
+    def vector(self, value: Any, path: str) -> list[sympy.Rational]:
+        if not isinstance(value, list):
+            raise self.fail(path, f"must be an array of number strings, got {_json_type(value)} "
+                                  f"{short_repr(value)}", TypeError)
+        if not value:
+            raise self.fail(path, "must not be empty")
+        return [self.number(v, f"{path}[{i}]") for i, v in enumerate(value)]
+
+    def matrix(self, value: Any, path: str) -> sympy.ImmutableDenseMatrix:
+        if not isinstance(value, list):
+            raise self.fail(path, f"must be an array of rows (arrays of number strings), got "
+                                  f"{_json_type(value)} {short_repr(value)}", TypeError)
+        if not value:
+            raise self.fail(path, "must have at least one row")
+        rows = []
+        for i, row in enumerate(value):
+            if not isinstance(row, list):
+                raise self.fail(f"{path}[{i}]", f"must be a row (array of number strings), got "
+                                                f"{_json_type(row)} {short_repr(row)}", TypeError)
+            if len(row) != len(value[0]):
+                raise self.fail(path, f"is ragged: row 0 has {len(value[0])} entries, row {i} has {len(row)}")
+            rows.append([self.number(v, f"{path}[{i}][{j}]") for j, v in enumerate(row)])
+        if not rows[0]:
+            raise self.fail(path, "rows must not be empty")
+        return sympy.ImmutableDenseMatrix(rows)
+
+    def build(self, path: str, factory: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call a spec constructor; its ValueError/TypeError is re-raised naming the path."""
+        try:
+            return factory(*args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            raise type(exc)(f"{self.source}: {path}: {exc}") from None
+
+    # -- sections ------------------------------------------------------------------
+    def rpe(self, value: Any, path: str) -> Any:
+        if not isinstance(value, dict):
+            raise self.fail(path, f"must be a JSON object, got {_json_type(value)} {short_repr(value)}",
+                            TypeError)
+        kind = value.get("type")
+        if not isinstance(kind, str) or kind not in _RPE_KEYS:
+            if "type" not in value:
+                raise self.fail(path, "missing keys ['type']")
+            raise self.fail(f"{path}.type", f"must be one of {list(_RPE_KEYS)}, got {short_repr(kind)}")
+        data = self.obj(value, path, _RPE_KEYS[kind])
+        if kind == "lin":
+            return LinRPE()
+        if kind == "log":
+            return LogRPE()
+        if kind == "t5":
+            b = self.integer(data["num_exact"], f"{path}.num_exact", 1)
+            dmax = self.integer(data["max_distance"], f"{path}.max_distance", b + 1)
+            mask = self.boolean(data["mask_beyond"], f"{path}.mask_beyond")
+            return self.build(path, T5RPE, b, dmax, mask)
+        values = data["values"]
+        if not isinstance(values, list):
+            raise self.fail(f"{path}.values", f"must be an array of number strings or null, got "
+                                              f"{_json_type(values)} {short_repr(values)}", TypeError)
+        if not values:
+            raise self.fail(f"{path}.values", "must not be empty")
+        table = tuple(None if v is None else self.number(v, f"{path}.values[{i}]") for i, v in enumerate(values))
+        return self.build(path, TableRPE, table)
+
+    def head(self, value: Any, path: str) -> AttentionHead:
+        data = self.obj(value, path, _HEAD_KEYS)
+        slope = self.number(data["p"], f"{path}.p")
+        w_v = self.matrix(data["W_V"], f"{path}.W_V")
+        w_q = None if data["W_Q"] is None else self.matrix(data["W_Q"], f"{path}.W_Q")
+        w_k = None if data["W_K"] is None else self.matrix(data["W_K"], f"{path}.W_K")
+        return self.build(path, AttentionHead, w_v, slope, w_q, w_k)
+
+    def attention(self, value: Any, path: str) -> AttentionLayer:
+        data = self.obj(value, path, _ATTENTION_KEYS)
+        rpe = self.rpe(data["rpe"], f"{path}.rpe")
+        normalized = self.boolean(data["normalized"], f"{path}.normalized")
+        residual = self.boolean(data["residual"], f"{path}.residual")
+        w_o = self.matrix(data["W_O"], f"{path}.W_O")
+        heads_data = data["heads"]
+        if not isinstance(heads_data, list):
+            raise self.fail(f"{path}.heads", f"must be an array of heads, got {_json_type(heads_data)} "
+                                             f"{short_repr(heads_data)}", TypeError)
+        if not heads_data:
+            raise self.fail(f"{path}.heads", "must hold at least one head")
+        heads = tuple(self.head(h, f"{path}.heads[{i}]") for i, h in enumerate(heads_data))
+        return self.build(path, AttentionLayer, heads, w_o, rpe, normalized, residual)
+
+    def ffn(self, value: Any, path: str) -> FeedForward:
+        data = self.obj(value, path, _FFN_KEYS)
+        inner = self.matrix(data["b"], f"{path}.b")
+        bias = sympy.ImmutableDenseMatrix([[v] for v in self.vector(data["c"], f"{path}.c")])
+        outer = self.matrix(data["a"], f"{path}.a")
+        precision = data["precision"]
+        if precision not in FFN_PRECISIONS or isinstance(precision, bool):
+            raise self.fail(f"{path}.precision", f"must be one of {list(FFN_PRECISIONS)} (null, "
+                                                 f"\"round\", \"log_round\"), got {short_repr(precision)}")
+        return self.build(path, FeedForward, inner, bias, outer, precision)
+
+    def lowered(self, value: Any, path: str) -> dict[str, Any]:
+        data = self.obj(value, path, _LOWERED_KEYS)
+        count = self.integer(data["count"], f"{path}.count", 0)
+        digits = self.integer(data["digits"], f"{path}.digits", 1)
+        paths = data["paths"]
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            raise self.fail(f"{path}.paths", f"must be an array of strings, got {short_repr(paths)}",
+                            TypeError)
+        if len(paths) != count:
+            raise self.fail(path, f"count is {count} but paths lists {len(paths)} parameters")
+        if len(set(paths)) != len(paths):
+            raise self.fail(f"{path}.paths", "lists a parameter twice")
+        return {"count": count, "digits": digits, "paths": list(paths)}
+
+    def document(self, data: Any) -> TransformerSpec:
+        if not isinstance(data, dict):
+            raise self.fail("", f"the document must be a JSON object, got {_json_type(data)}", TypeError)
+        if "format" not in data:
+            raise self.fail("", f"missing the key 'format' (expected {FORMAT!r}); not a tfapprox model file")
+        fmt = data["format"]
+        if fmt != FORMAT:
+            raise self.fail("format", f"this file has format {short_repr(fmt)}; this version of tfapprox "
+                                      f"reads only {FORMAT!r}")
+        self.obj(data, "", _TOP_KEYS)
+        past = data["past"]
+        if past not in PAST_CHOICES or not isinstance(past, str):
+            raise self.fail("past", f"must be one of {list(PAST_CHOICES)}, got {short_repr(past)}")
+        input_dim = self.integer(data["input_dim"], "input_dim", 1)
+        width = self.integer(data["width"], "width", 1)
+        output_dim = self.integer(data["output_dim"], "output_dim", 1)
+        lowered = self.lowered(data["lowered_parameters"], "lowered_parameters")
+        emb = self.obj(data["embedding"], "embedding", _EMBEDDING_KEYS)
+        w_e = self.matrix(emb["W_E"], "embedding.W_E")
+        if w_e.shape != (width, input_dim):
+            raise self.fail("embedding.W_E", f"must have shape (width, input_dim) = ({width}, {input_dim}), "
+                                             f"got {w_e.shape}")
+        b_e = self.vector(emb["b_E"], "embedding.b_E")
+        if len(b_e) != width:
+            raise self.fail("embedding.b_E", f"must have width = {width} entries, got {len(b_e)}")
+        blocks_data = data["blocks"]
+        if not isinstance(blocks_data, list):
+            raise self.fail("blocks", f"must be an array of blocks, got {_json_type(blocks_data)}", TypeError)
+        if not blocks_data:
+            raise self.fail("blocks", "must hold at least one block (L >= 1)")
+        blocks = []
+        for l, b in enumerate(blocks_data):
+            path = f"blocks[{l}]"
+            bd = self.obj(b, path, _BLOCK_KEYS)
+            att = None if bd["attention"] is None else self.attention(bd["attention"], f"{path}.attention")
+            ffn = None if bd["ffn"] is None else self.ffn(bd["ffn"], f"{path}.ffn")
+            blocks.append(self.build(path, Block, att, ffn))
+        metadata = data["metadata"]
+        if not isinstance(metadata, dict):
+            raise self.fail("metadata", f"must be a JSON object, got {_json_type(metadata)}", TypeError)
+        unknown = [p for p in lowered["paths"] if p not in self.number_paths]
+        if unknown:
+            raise self.fail("lowered_parameters.paths", f"names parameters that are not in the file: "
+                                                        f"{short_repr(unknown)}")
+        if lowered["count"]:
+            metadata = {**metadata, LOWERED_METADATA_KEY: lowered}
+        spec = self.build("", TransformerSpec, w_e, sympy.ImmutableDenseMatrix([[v] for v in b_e]),
+                          tuple(blocks), past, metadata)
+        if spec.output_dim != output_dim:
+            raise self.fail("output_dim", f"is {output_dim} but the model's output width is {spec.output_dim}")
+        return spec
+
+
+def spec_from_dict(data: Any) -> TransformerSpec:
+    """Validate a parsed model-file document and build the exact spec.
+
+    Every parameter string becomes a ``sympy.Integer`` or ``sympy.Rational`` (exactly
+    the value written).  If the document lowered any parameters
+    (``lowered_parameters.count > 0``), the spec's metadata gains the key
+    ``"lowered_parameters"`` with that record, so that a spec read from a file with
+    rounded values says so (and keeps saying so when saved again).
+
+    Raises
+    ------
+    ValueError
+        Wrong or missing ``format`` (the message names the version found and the one
+        supported), unknown or missing keys, bad number strings (named by JSON path,
+        e.g. ``blocks[0].attention.heads[3].W_V[0][1]``), ragged matrices, inconsistent
+        shapes or anything :class:`~tfapprox.theory.architecture.TransformerSpec` refuses.
+    TypeError
+        A field of the wrong JSON type.
+    """
+    return _Decoder("model file").document(data)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed (not standard JSON; parameters are number strings)")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r} in a JSON object")
+        out[key] = value
+    return out
+
+
+def load_spec(path: str | os.PathLike[str]) -> TransformerSpec:
+    """Read, validate and build the spec stored in a ``tfapprox.transformer/1`` file.
+
+    Parsing is plain JSON (``NaN``/``Infinity`` literals and duplicate keys refused)
+    followed by :func:`spec_from_dict`'s validation; every error message starts with the
+    file's path.  Nothing in the file is evaluated.
+
+    Raises
+    ------
+    OSError
+        The file cannot be read.
+    ValueError
+        Invalid UTF-8 or JSON (the message gives line, column and character offset), or
+        any :func:`spec_from_dict` error.
+    TypeError
+        A field of the wrong JSON type.
+    """
+    source = os.fspath(path)
+    with open(source, "rb") as fh:
+        raw = fh.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{source}: not UTF-8 text: byte {exc.start} is invalid ({exc.reason})") from None
+    try:
+        data = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{source}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
+                         f"(char {exc.pos})") from None
+    except ValueError as exc:
+        raise ValueError(f"{source}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"{source}: not valid JSON: nested too deeply") from None
+    return _Decoder(source).document(data)

@@ -1,0 +1,126 @@
+"""Printing check results and writing the ``verify --all`` report folder.
+
+The report folder holds ``index.md`` (one table per check, with what every number is),
+one JSON file per check (the keys of design.md section 6) and PNG plots of error
+against size with the bound.  Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from .registry import CheckResult, all_checks, write_json_atomic, write_text_atomic
+
+__all__ = ["format_table", "print_result", "run_all"]
+
+
+def _fmt(value: Any, spec: str) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "NO"
+    if isinstance(value, str):
+        return value
+    try:
+        return format(value, spec) if spec else str(value)
+    except (TypeError, ValueError):
+        import mpmath
+
+        try:
+            return mpmath.nstr(value, 4)
+        except Exception:  # pragma: no cover
+            return str(value)
+
+
+def format_table(result: CheckResult, markdown: bool = False) -> str:
+    """The result's rows as an aligned text table (or a Markdown table)."""
+    cols = result.columns or [(k, k, "") for k in (result.rows[0] if result.rows else {})]
+    header = [h for _, h, _ in cols]
+    body = [[_fmt(r.get(k), f) for k, _, f in cols] for r in result.rows]
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in body]
+        return "\n".join(lines)
+    widths = [max(len(h), *(len(row[i]) for row in body)) if body else len(h) for i, h in enumerate(header)]
+    lines = ["  ".join(h.rjust(w) for h, w in zip(header, widths))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(row, widths)) for row in body]
+    return "\n".join(lines)
+
+
+def _fit_lines(result: CheckResult) -> list[str]:
+    fit = result.fit
+    if not fit:
+        return []
+    lines = []
+    for key, value in fit.items():
+        lines.append(f"{key}: {value}")
+    return lines
+
+
+def print_result(result: CheckResult, stream: Any = None) -> None:
+    """Print a check's table, fit, notes and verdict."""
+    out = stream or sys.stdout
+    out.write(f"== {result.check}: {'PASSED' if result.passed else 'FAILED'}\n")
+    if result.parameters:
+        out.write("parameters: " + ", ".join(f"{k}={v}" for k, v in result.parameters.items()) + "\n")
+    out.write(format_table(result) + "\n")
+    for line in _fit_lines(result):
+        out.write(f"fit {line}\n")
+    for note in result.notes:
+        out.write(f"note: {note}\n")
+    out.flush()
+
+
+def run_all(folder: Path, progress: Callable[[int, int, str], None], quiet: bool = False) -> bool:
+    """Run every registered check at its default sizes and write the report folder."""
+    import argparse
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    checks = all_checks()
+    jobs = [(c, opts) for c in checks for opts in c.default_options]
+    sections = ["# tfapprox verification report", "",
+                "Produced by `tfapprox verify --all`. Each table lists, per size, the certified measured error "
+                "(`error`: the exact value or the upper end of its enclosure) and the explicit bound. "
+                "The notes under each table say which numbers are exact, which are lower bounds from a "
+                "search and which are analytic upper bounds.", ""]
+    all_ok = True
+    start = time.perf_counter()
+    for i, (check, opts) in enumerate(jobs):
+        progress(i, len(jobs), check.name)
+        parser = argparse.ArgumentParser(prog=check.name)
+        check.add_arguments(parser)
+        options = parser.parse_args(list(opts))
+        t0 = time.perf_counter()
+        result = check.run(options, lambda *a: None)
+        elapsed = time.perf_counter() - t0
+        all_ok &= result.passed
+        slug = (check.name + ("-" + "-".join(o.strip("-").replace(",", "_") for o in opts) if opts else "")).replace(
+            "/", "_").replace(" ", "")
+        write_json_atomic(folder / f"{slug}.json", result.to_json())
+        plot_name = None
+        if result.plot is not None:
+            plot_name = f"{slug}.png"
+            result.plot(str(folder / plot_name))
+        if not quiet:
+            print_result(result)
+        sections += [f"## {check.name} {' '.join(opts)}", "",
+                     f"**{'PASSED' if result.passed else 'FAILED'}** in {elapsed:.1f} s. {check.summary}", ""]
+        if result.parameters:
+            sections += ["Parameters: " + ", ".join(f"`{k}={v}`" for k, v in result.parameters.items()), ""]
+        sections += [format_table(result, markdown=True), ""]
+        sections += [f"- fit {line}" for line in _fit_lines(result)]
+        sections += [f"- {note}" for note in result.notes]
+        sections += ["", f"JSON: [{slug}.json]({slug}.json)", ""]
+        if plot_name:
+            sections += [f"![{check.name}]({plot_name})", ""]
+    progress(len(jobs), len(jobs), "done")
+    total = time.perf_counter() - start
+    sections.insert(2, f"Overall: **{'PASSED' if all_ok else 'FAILED'}** ({len(jobs)} checks, {total:.0f} s).\n")
+    write_text_atomic(folder / "index.md", "\n".join(sections) + "\n")
+    if not quiet:
+        print(f"report written to {folder / 'index.md'} ({'all passed' if all_ok else 'some checks FAILED'})")
+    return all_ok

@@ -159,6 +159,8 @@ def test_array_kernel_accepts_values_computed_from_the_bound():
         ArrayKernel(3.0 * np.maximum(t, 1.0) ** -(beta + 1), "poly", beta + 1, 3)
     k = ArrayKernel([1.0], "exp", 1, 2)
     assert k.decay_constant == 2 * (1 + R(2, 2 ** 48))
+    k = ArrayKernel([1.0, 0.1, 0.01], "exp", R(1, 2), 2)
+    assert k.decay_constant == 2 * (1 + R(2, 2 ** 48) * 2)
 
 
 def test_array_kernel_tails():
@@ -185,7 +187,7 @@ def test_declared_decay_bound_holds(k):
     C = float(k.decay_constant) if float(k.decay_constant) < 1e300 else math.inf
     b = float(k.beta)
     bound = C * (np.exp(-b * t) if k.decay == "exp" else t ** -b)
-    known = t if k.tail_known else t[t < getattr(k, "length", 10 ** 9)]
+    known = t if k.known_length is None else t[t < k.known_length]
     vals = np.abs(np.asarray(k.values(known), dtype=float))
     assert np.all(vals <= bound[: len(known)] * (1 + 1e-12) + 1e-300)
 

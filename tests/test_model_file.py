@@ -30,7 +30,7 @@ from strategies import transformer_specs
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
 from tfapprox.theory.rpe import LinRPE, LogRPE, T5RPE, TableRPE
 from tfapprox.verify import model_file as mf
-from tfapprox.verify.model import Model, PrecisionError
+from tfapprox.verify.model import Model
 from tfapprox.verify.model_file import (
     FORMAT,
     format_number,
@@ -47,13 +47,19 @@ RNG_SEED = 20240522
 
 # ----------------------------------------------------------------------------- helpers
 def _outcome(model: Model, X: np.ndarray, **kw: Any) -> tuple[str, Any]:
-    """The outputs of a run as comparable data, or the PrecisionError message."""
+    """The outputs of a run as comparable data, or the arithmetic error it raised.
+
+    float64 refuses some random models (PrecisionError: cancellation or overflow); the
+    original and the reloaded model must then refuse identically.  Other ArithmeticErrors
+    (e.g. an OverflowError of the forward pass) are compared the same way: this file
+    tests the model file, not the forward pass.
+    """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             out = model.run(X, **kw)
-    except PrecisionError as exc:
-        return ("PrecisionError", str(exc))
+    except ArithmeticError as exc:
+        return (type(exc).__name__, str(exc))
     if kw.get("backend", "float64") == "float64":
         out = np.asarray(out, dtype=np.float64)
         return ("float64", (out.shape, out.tobytes()))  # bit-identical, NaN-safe
@@ -550,10 +556,16 @@ def test_loading_never_evaluates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 # ----------------------------------------------------------------- hypothesis: round trip
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(transformer_specs())
 def test_round_trip_property(spec: TransformerSpec) -> None:
-    loaded = spec_from_dict(json.loads(json.dumps(spec_to_dict(spec))))
+    """save_spec then load_spec: identical exact parameters, bit-identical float64 outputs."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "m.json"
+        save_spec(spec, path)
+        loaded = load_spec(path)
     assert_same_model(spec, loaded, mp=False)
 
 
@@ -669,7 +681,7 @@ def malformed_documents(draw: st.DrawFn) -> Any:
     return doc
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(malformed_documents())
 def test_malformed_documents_raise(doc: Any) -> None:
     with pytest.raises((ValueError, TypeError)):

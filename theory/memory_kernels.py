@@ -83,7 +83,9 @@ __all__ = [
 
 DECAYS: tuple[str, ...] = ("exp", "poly")
 
-#: Relative slack with which ArrayKernel checks its declared decay on float64 values.
+#: Relative slack unit with which ArrayKernel checks its declared decay on float64
+#: values: at lag t the slack is ``_ARRAY_TOL * (1 + beta t)`` (exp) or
+#: ``_ARRAY_TOL * (1 + beta log t)`` (poly), the float64 error of computing the bound.
 _ARRAY_TOL = sympy.Rational(1, 2 ** 48)
 
 
@@ -214,6 +216,11 @@ class MemoryKernel(ABC):
     def tail_known(self) -> bool:
         """Whether ``tail_sum`` can be computed (``False`` only for an ``ArrayKernel`` of unknown tail)."""
         return True
+
+    @property
+    def known_length(self) -> int | None:
+        """``None`` if ``rho(s)`` is known at every lag, else the number of known lags ``0..n-1``."""
+        return None
 
     @abstractmethod
     def tail_sum(self, t0: Any) -> Any:
@@ -534,6 +541,11 @@ class MixtureKernel(MemoryKernel):
         return all(c.tail_known for c in self.components)
 
     @property
+    def known_length(self) -> int | None:
+        lengths = [c.known_length for c in self.components if c.known_length is not None]
+        return min(lengths) if lengths else None
+
+    @property
     def sign(self) -> int | None:
         signs = set()
         for w, c in zip(self.weights, self.components):
@@ -737,12 +749,18 @@ class ArrayKernel(MemoryKernel):
         ``"unknown"``: ``rho`` continues beyond the array with unknown values that obey
         the declared bound (``values`` beyond the array, ``tail_sum`` and a nonzero
         padding token are refused).  ``"zero"``: ``rho(t) = 0`` for ``t >= n``.
+    allow_non_summable : bool
+        Accept ``"poly"`` with ``0 < beta <= 1`` (see the module docstring).
 
+    Notes
+    -----
     The declared decay is **checked** on the given values: a violation raises
-    ``ValueError`` naming the first failing lag.  The check allows a relative slack
-    of ``2^-48`` (values computed in float64 from the bound itself pass), and
-    ``decay_constant`` is reported as ``C (1 + 2^-47)`` so that it is a valid constant
-    for the given values.  Beyond the array the bound is **declared**, not checked.
+    ``ValueError`` naming the first failing lag.  The check allows the relative slack
+    ``2^-48 (1 + beta t)`` (exp) resp. ``2^-48 (1 + beta log t)`` (poly), the float64
+    error of evaluating the bound, so values computed in float64 from the bound itself
+    pass; ``decay_constant`` is reported widened by twice the largest slack used, so it
+    is a valid constant for the given values.  Beyond the array the bound is
+    **declared**, not checked.
 
     Examples
     --------
@@ -805,7 +823,7 @@ class ArrayKernel(MemoryKernel):
                 v = abs(to_mpf(self.array[lag]))
                 bnd = (to_mpf(self.scale) * (mpmath.exp(-to_mpf(self.beta) * lag) if self.decay == "exp"
                                              else mpmath.power(lag, -to_mpf(self.beta))))
-                ok = v <= bnd * (1 + to_mpf(_ARRAY_TOL))
+                ok = v <= bnd * (1 + to_mpf(_ARRAY_TOL) * self._slack_factor(lag))
             if not ok:
                 law = "C e^{-beta t}" if self.decay == "exp" else "C t^{-beta}"
                 raise ValueError(
@@ -813,13 +831,28 @@ class ArrayKernel(MemoryKernel):
                     f"|rho({lag})| = {float(v)!r} > {law} = {float(bnd)!r} "
                     f"(decay={self.decay!r}, beta={self.beta}, C={self.scale})")
 
+    def _slack_factor(self, lag: int) -> mpmath.mpf:
+        b = to_mpf(self.beta)
+        return 1 + (b * lag if self.decay == "exp" else b * mpmath.log(max(lag, 1)))
+
     @property
     def length(self) -> int:
         return len(self.array)
 
     @property
+    def known_length(self) -> int | None:
+        return self.length if self.tail == "unknown" else None
+
+    @property
     def decay_constant(self) -> sympy.Rational:
-        return self.scale * (1 + 2 * _ARRAY_TOL)
+        """``C (1 + 2^-47 (1 + beta (n - 1)))`` (exp) or with ``ceil(beta log(n - 1))`` (poly):
+        the declared ``C`` widened by the slack of the check, an exact rational."""
+        n = self.length - 1
+        if self.decay == "exp":
+            worst = 1 + sympy.ceiling(self.beta * n)
+        else:
+            worst = 1 + sympy.ceiling(self.beta * sympy.log(max(n, 1)))
+        return self.scale * (1 + 2 * _ARRAY_TOL * worst)
 
     @property
     def summable(self) -> bool:

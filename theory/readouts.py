@@ -536,7 +536,11 @@ class CallableReadout(Readout):
     barron_norm, lipschitz : positive finite numbers
         Declared upper bounds on ``||f||_B`` and ``||f||_Lip``.  They are validated
         (positive, finite) but **not checked** against ``fn``.
+    vectorized : bool
+        How ``fn`` is called (see ``fn``).
 
+    Notes
+    -----
     A callable readout cannot be written to JSON: ``to_dict`` raises ``TypeError``.
     """
 

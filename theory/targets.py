@@ -338,6 +338,8 @@ class TableMemoryFunction(MemoryFunction):
     reads : sequence of int, optional
         Which tokens ``g`` reads (see :class:`MemoryFunction`); ``k = len(reads)``.
 
+    Notes
+    -----
     A token outside the alphabet at evaluation raises ``ValueError`` naming the token
     (remember the padding token / absent zero token is read at early times).
 
@@ -677,6 +679,8 @@ class AdaptiveMemoryTarget(Target):
         Accept ``g_i = 0`` (``x_{t-0} = x_t``), outside the paper's class; only for the
         paper's Prop. 4.2 witness as stated (``in_paper_class`` is then ``False``).
 
+    Notes
+    -----
     Evaluation is vectorised over batch and time; a ``g_i`` value outside its range
     raises ``ValueError`` naming ``g_i``, the time and the value.
 
@@ -841,22 +845,31 @@ def adaptive_sparse_boolean(*, g_at_zero: int | None = None) -> AdaptiveMemoryTa
     return AdaptiveMemoryTarget((g1, g2), (2, 2), 2, ProductReadout(3))
 
 
-def prop42_witness(corrected: bool) -> AdaptiveMemoryTarget:
+def prop42_witness(corrected: bool, *, allow_zero_lag: bool = False) -> AdaptiveMemoryTarget:
     """The witness of Prop. 4.2 / C.4: ``X in {-1, 0, 1}^Z``, ``y_t = x_{t-g(x_t)}``, in
     H^Adap_{(1,1)} (warm-up, ``nesting = 0``).
 
     ``corrected=False``: the paper's ``g(x) = x + 1``, so ``g(-1) = 0``, **outside** the
-    class (``g >= 1``, eq. (10)); built with ``allow_zero_lag=True``, ``T_1 = 2``,
-    ``in_paper_class = False``.  ``corrected=True``: ``g(x) = x + 2`` (values 1, 2, 3,
+    class (``g >= 1``, eq. (10)); it is built only when the caller also passes
+    ``allow_zero_lag=True`` (``T_1 = 2``, ``in_paper_class = False``), and refused with
+    a ``ValueError`` otherwise.  ``corrected=True``: ``g(x) = x + 2`` (values 1, 2, 3,
     ``T_1 = 3``), inside the class; the paper's argument (DP attention with logit
     ``-beta (s - g(x_t))`` succeeds, any DP-free attention has error bounded below) is
     unchanged by the shift.  The readout is ``f(x_t, x_{t-t_1}) = x_{t-t_1}``.
 
     >>> prop42_witness(corrected=True).evaluate([1.0, 0.0, -1.0, 1.0]).tolist()
     [0.0, 0.0, 0.0, 1.0]
+    >>> prop42_witness(corrected=False, allow_zero_lag=True).in_paper_class
+    False
     """
     if not isinstance(corrected, bool):
         raise TypeError(f"corrected must be True or False, got {short_repr(corrected)}")
+    if not isinstance(allow_zero_lag, bool):
+        raise TypeError(f"allow_zero_lag must be True or False, got {short_repr(allow_zero_lag)}")
+    if not corrected and not allow_zero_lag:
+        raise ValueError("the paper's Prop. 4.2 witness has g(-1) = 0, outside the class 1 <= g <= T "
+                         "(eq. (10)); pass allow_zero_lag=True to build it as stated, or use corrected=True "
+                         "(g(x) = x + 2)")
     shift, T = (2, 3) if corrected else (1, 2)
     g = TableMemoryFunction((-1, 0, 1), {x: x + shift for x in (-1, 0, 1)})
     return AdaptiveMemoryTarget.warm_up((g,), (T,), LinearReadout([0, 1]), allow_zero_lag=not corrected)
@@ -905,7 +918,10 @@ class EssentiallySparseTarget(Target):
         ``f`` with ``n_in = M d``; its input is the ``M`` blocks ``(X * rho_k)(t) in R^d``
         (the convolution acts per coordinate).
     d : int
+        Token dimension.
 
+    Notes
+    -----
     Under ``past="padded"`` with a nonzero pad the infinite padded tail
     ``pad * sum_{s > t} rho(s)`` is added in closed form (``kernel.tail_sum``: geometric
     series, Hurwitz zeta, finite sums); kernels whose tail is unknown

@@ -296,7 +296,6 @@ def parse_number(text: Any, where: str = "value") -> sympy.Rational:
                          f"{MAX_NUMBER_LENGTH} allowed")
     m = _NUMBER_RE.fullmatch(text)
     if m is None:
-        return sympy.Rational(float(text))
         raise ValueError(f"{where} must be an integer ('-3'), a decimal ('0.0125', '1.5e-300') or "
                          f"a fraction ('1/3'); got {short_repr(text)}")
     negative = m["sign"] is not None
@@ -634,7 +633,9 @@ class _Decoder:
             raise self.fail(path, "must not be empty")
         return [self.number(v, f"{path}[{i}]") for i, v in enumerate(value)]
 
-    def matrix(self, value: Any, path: str) -> sympy.ImmutableDenseMatrix:
+    def matrix(self, value: Any, path: str) -> list[list[sympy.Rational]]:
+        """A validated rectangular, non-empty matrix as rows of exact numbers (the spec
+        classes turn it into a sympy matrix once)."""
         if not isinstance(value, list):
             raise self.fail(path, f"must be an array of rows (arrays of number strings), got "
                                   f"{_json_type(value)} {short_repr(value)}", TypeError)
@@ -650,7 +651,7 @@ class _Decoder:
             rows.append([self.number(v, f"{path}[{i}][{j}]") for j, v in enumerate(row)])
         if not rows[0]:
             raise self.fail(path, "rows must not be empty")
-        return sympy.ImmutableDenseMatrix(rows)
+        return rows
 
     def build(self, path: str, factory: Any, *args: Any, **kwargs: Any) -> Any:
         """Call a spec constructor; its ValueError/TypeError is re-raised naming the path."""
@@ -714,7 +715,7 @@ class _Decoder:
     def ffn(self, value: Any, path: str) -> FeedForward:
         data = self.obj(value, path, _FFN_KEYS)
         inner = self.matrix(data["b"], f"{path}.b")
-        bias = sympy.ImmutableDenseMatrix([[v] for v in self.vector(data["c"], f"{path}.c")])
+        bias = [[v] for v in self.vector(data["c"], f"{path}.c")]
         outer = self.matrix(data["a"], f"{path}.a")
         precision = data["precision"]
         if precision not in FFN_PRECISIONS or isinstance(precision, bool):
@@ -755,9 +756,9 @@ class _Decoder:
         lowered = self.lowered(data["lowered_parameters"], "lowered_parameters")
         emb = self.obj(data["embedding"], "embedding", _EMBEDDING_KEYS)
         w_e = self.matrix(emb["W_E"], "embedding.W_E")
-        if w_e.shape != (width, input_dim):
+        if (len(w_e), len(w_e[0])) != (width, input_dim):
             raise self.fail("embedding.W_E", f"must have shape (width, input_dim) = ({width}, {input_dim}), "
-                                             f"got {w_e.shape}")
+                                             f"got ({len(w_e)}, {len(w_e[0])})")
         b_e = self.vector(emb["b_E"], "embedding.b_E")
         if len(b_e) != width:
             raise self.fail("embedding.b_E", f"must have width = {width} entries, got {len(b_e)}")
@@ -782,7 +783,7 @@ class _Decoder:
                                                         f"{short_repr(unknown)}")
         if lowered["count"]:
             metadata = {**metadata, LOWERED_METADATA_KEY: lowered}
-        spec = self.build("", TransformerSpec, w_e, sympy.ImmutableDenseMatrix([[v] for v in b_e]),
+        spec = self.build("", TransformerSpec, w_e, [[v] for v in b_e],
                           tuple(blocks), past, metadata)
         if spec.output_dim != output_dim:
             raise self.fail("output_dim", f"is {output_dim} but the model's output width is {spec.output_dim}")

@@ -1,0 +1,615 @@
+"""Lemmas F.1 and F.4: a delta ``1{t = T}`` as a sum of ``H`` exponentials or powers.
+
+The paper's proofs (Wang & E 2024, App. F; digest section 4.7) build the kernel of one head
+group of the Theorem 3.1 Transformer in four steps, reproduced here exactly:
+
+1. **Bump.** ``Psi(y) = exp(-1/(1 - y^2))`` on ``(-1, 1)``, ``0`` elsewhere, placed at the
+   image of ``T`` under a change of variables: ``Psi_T(u) = V_T Psi((u - mu_T)/sigma_T)``
+   (:func:`tfapprox.theory.bounds.bump_placement`).
+2. **Change of variables.** Lemma F.1 (lin-RPE): ``u = e^{-alpha t}``, ``t in N``,
+   ``mu_T = e^{-alpha T}``, ``sigma_T = e^{-alpha T} - e^{-alpha (T+1)}``, ``V_T = e e^{gamma T}``.
+   Lemma F.4 (log-RPE): ``u = t^{-alpha}``, ``t in N_+``, ``mu_T = T^{-alpha}``,
+   ``sigma_T = T^{-alpha} - (T+1)^{-alpha}``, ``V_T = e T^{1+gamma}``.  Then
+   ``Phi_T(t) = w(t) Psi_T(u(t))`` with ``w(t) = e^{-gamma t}`` (lin) or ``t^{-(1+gamma)}`` (log)
+   equals ``1{t = T}`` *exactly* on the lattice: only ``t = T`` falls inside the bump's
+   support, where ``Psi = e^{-1}``.
+3. **Polynomial approximation.** The paper applies Jackson's theorem (Lemma G.5) to
+   ``Psi_T`` on ``[0, 1]``.  Jackson's polynomial is not constructive; its constructive
+   substitute here is the **Chebyshev interpolant** ``Q`` of degree ``H - 1`` at ``H``
+   Chebyshev points mapped to ``[0, 1]`` (second kind, the extrema ``cos(k pi/(H-1))``, by
+   default; ``nodes="chebyshev1"`` uses the roots ``cos((2k+1) pi/(2H))``).  Its error
+   obeys the explicit bounds of :mod:`tfapprox.theory.bounds`.
+4. **Back to the lattice.** ``P(t) = w(t) Q(u(t)) = sum_{k=0}^{H-1} a_k e^{-(gamma + alpha k) t}``
+   (lin) or ``sum_k a_k t^{-(1 + gamma + alpha k)}`` (log): ``H`` exponentials / powers, i.e.
+   ``H`` DP-free heads with ``p = beta_k`` and value weight ``a_k`` times the softmax normaliser.
+
+Numerics (design.md section 4).  The monomial coefficients ``a_k`` are huge (about
+``10^{0.75 H}``) and cancel, so the kernel is carried twice:
+
+* the *stable basis*: the Chebyshev coefficients ``c_j`` of ``Q(u) = sum_j c_j T_j(2u - 1)``,
+  evaluated by Clenshaw (float64 in :meth:`DeltaKernel.evaluate`);
+* the *realised* coefficients ``a_k``: the ``c_j`` converted **exactly** to the monomial
+  basis with the integer coefficients of the shifted Chebyshev polynomials ``T_j(2u - 1)``
+  (an integer Clenshaw recurrence on polynomials, no rounding), then stored as mpf at
+  ``coefficient_dps`` digits (what the Transformer's weights are).
+
+The ``c_j`` are computed in fixed point (Python integers) from the bump values at the
+nodes, at a working precision chosen from the magnitudes so that
+``sum_k |a_k(stored) - a_k(exact interpolant)| <= 10^{-coefficient_digits} * sup Psi_T / 2``,
+a bound recorded (rigorously derived, see :attr:`DeltaKernel.coefficient_error_bound`).
+
+Examples
+--------
+>>> from tfapprox.constructions.delta_kernels import lemma_f1_kernel
+>>> k = lemma_f1_kernel(5, 64)
+>>> k.exponents[:3]
+(1/100, 1/50, 3/100)
+>>> print(f"{k.evaluate(5):.4f}")
+0.8883
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Sequence
+
+import mpmath
+import numpy as np
+import sympy
+
+from tfapprox.theory.bounds import RPE_TYPES, BumpPlacement, bump_placement
+from tfapprox.theory.validation import require_choice, require_int, require_positive_rational, short_repr
+
+__all__ = [
+    "NODE_FAMILIES",
+    "DEFAULT_ALPHA",
+    "DEFAULT_GAMMA",
+    "bump_function",
+    "bump_function_mp",
+    "chebyshev_nodes",
+    "DeltaKernel",
+    "delta_kernel",
+    "lemma_f1_kernel",
+    "lemma_f4_kernel",
+]
+
+#: Interpolation point families: ``"chebyshev2"`` (extrema, default) and ``"chebyshev1"`` (roots).
+NODE_FAMILIES: tuple[str, ...] = ("chebyshev2", "chebyshev1")
+
+#: The paper's ``alpha = gamma = 0.01`` (App. F), exact.
+DEFAULT_ALPHA = sympy.Rational(1, 100)
+DEFAULT_GAMMA = sympy.Rational(1, 100)
+
+_LOG2_10 = math.log2(10)
+
+
+# ---------------------------------------------------------------------------------------
+# The bump and the nodes
+# ---------------------------------------------------------------------------------------
+
+def bump_function(y: Any) -> np.ndarray:
+    """``Psi(y) = exp(-1/(1-y^2))`` for ``|y| < 1``, else ``0`` (float64, vectorised).
+
+    Examples
+    --------
+    >>> print(bump_function([0.0, 0.5, 1.0]).round(6))
+    [0.367879 0.263597 0.      ]
+    """
+    y = np.asarray(y, dtype=float)
+    out = np.zeros_like(y)
+    inside = np.abs(y) < 1
+    out[inside] = np.exp(-1.0 / (1.0 - y[inside] ** 2))
+    return out
+
+
+def bump_function_mp(y: Any) -> mpmath.mpf:
+    """``Psi(y)`` in mpmath at the current precision."""
+    y = mpmath.mpf(y)
+    if abs(y) >= 1:
+        return mpmath.mpf(0)
+    return mpmath.exp(-1 / (1 - y * y))
+
+
+def chebyshev_nodes(num_terms: Any, nodes: str = "chebyshev2") -> np.ndarray:
+    """The ``H`` interpolation points mapped to ``[0, 1]``, ``u_k = (1 + x_k)/2`` (float64).
+
+    ``"chebyshev2"``: ``x_k = cos(k pi/(H-1))``, ``k = 0..H-1`` (for ``H = 1`` the single
+    point ``x = 0``, as Chebfun's ``chebpts(1)``).  ``"chebyshev1"``:
+    ``x_k = cos((2k+1) pi/(2H))``.
+
+    Examples
+    --------
+    >>> print(chebyshev_nodes(3))
+    [1.  0.5 0. ]
+    """
+    H = require_int("num_terms", num_terms, minimum=1)
+    nodes = require_choice("nodes", nodes, NODE_FAMILIES)
+    if nodes == "chebyshev2":
+        x = np.cos(np.pi * np.arange(H) / (H - 1)) if H > 1 else np.zeros(1)
+    else:
+        x = np.cos(np.pi * (2 * np.arange(H) + 1) / (2 * H))
+    return (1 + x) / 2
+
+
+# ---------------------------------------------------------------------------------------
+# Exact integer machinery
+# ---------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=16)
+def _sum_chebyshev_at_3(N: int) -> int:
+    """``sum_{j=0}^{N} T_j(3)``: bounds ``sum_k |[u^k] T_j(2u-1)|`` summed over ``j <= N``.
+
+    ``T_j(2u-1)`` has all its roots in ``(0, 1)``, so its coefficients alternate in sign and
+    their absolute values sum to ``|T_j(2(-1)-1)| = T_j(3)``.
+    """
+    total, a, b = 1, 1, 3
+    for _ in range(N):
+        total += b
+        a, b = b, 6 * b - a
+    return total
+
+
+def _round_div(num: int, den: int) -> int:
+    """``num/den`` rounded to the nearest integer (ties up), ``den > 0``."""
+    return (2 * num + den) // (2 * den)
+
+
+def _cos_table(M: int, p: int) -> list[int]:
+    """``round(cos(m pi / M) 2^p)`` for ``m = 0..M`` (error <= 1/2 + 2^-30 units of 2^-p).
+
+    Complex rotation by ``e^{i pi/M}`` in fixed point with 64 guard bits: each step adds at
+    most 3 units of ``2^{-(p+64)}``, so after ``M <= 2^30`` steps the drift is below
+    ``2^{-30}`` units of ``2^{-p}`` before the final rounding.
+    """
+    g = 64
+    q = p + g
+    with mpmath.workprec(q + 32):
+        c1 = int(mpmath.nint(mpmath.cospi(mpmath.mpf(1) / M) * mpmath.mpf(2) ** q))
+        s1 = int(mpmath.nint(mpmath.sinpi(mpmath.mpf(1) / M) * mpmath.mpf(2) ** q))
+    c, s = 1 << q, 0
+    out = [1 << p]
+    half = 1 << (g - 1)
+    for _ in range(M):
+        c, s = (c * c1 - s * s1) >> q, (s * c1 + c * s1) >> q
+        out.append((c + half) >> g)
+    return out
+
+
+def _chebyshev_to_monomial(C: Sequence[int]) -> list[int]:
+    """Exact monomial coefficients (in ``u``) of ``sum_j C_j T_j(2u - 1)`` for integers ``C_j``.
+
+    Clenshaw's recurrence run on integer polynomials: ``b_j = C_j + (4u - 2) b_{j+1} - b_{j+2}``,
+    result ``C_0 + (2u - 1) b_1 - b_2``.  Every operation is an exact integer operation; the
+    result equals ``sum_j C_j * [integer coefficients of T_j(2u-1)]``.
+    """
+    N = len(C) - 1
+    if N == 0:
+        return [int(C[0])]
+    b1 = np.zeros(N + 1, dtype=object)
+    b2 = np.zeros(N + 1, dtype=object)
+    b1[:] = 0
+    b2[:] = 0
+    for j in range(N, 0, -1):
+        m = N - j + 1  # b_j has degree N - j
+        new = np.zeros(N + 1, dtype=object)
+        new[:m] = -2 * b1[:m] - b2[:m]
+        new[1:m] += 4 * b1[: m - 1]
+        new[0] += C[j]
+        b2, b1 = b1, new
+    out = -b1 - b2
+    out[1:] += 2 * b1[:-1]
+    out[0] += C[0]
+    return [int(v) for v in out]
+
+
+# ---------------------------------------------------------------------------------------
+# The interpolant
+# ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Interpolant:
+    """Fixed-point result of interpolating ``Psi_T`` (internal; reusable by Lemmas F.2/F.5)."""
+
+    cheb_int: tuple[int, ...]      # C_j with c_j = C_j 2^{-p}
+    mono_int: tuple[int, ...]      # A_k with a_k = A_k 2^{-p} (exact conversion of the C_j)
+    precision: int                 # p
+    cheb_error_units: mpmath.mpf   # |c_j(stored) - c_j(exact)| <= units * 2^{-p}
+    nonzero_nodes: int
+
+
+def _node_geometry(H: int, nodes: str) -> tuple[int, list[int]]:
+    """``(M, angle indices)``: node ``k`` is ``x_k = cos(a_k pi / M)``."""
+    if H == 1:
+        return 2, [1]  # x = cos(pi/2) = 0 for both families
+    if nodes == "chebyshev2":
+        return H - 1, list(range(H))
+    return 2 * H, [2 * k + 1 for k in range(H)]
+
+
+def _interpolate(place: BumpPlacement, H: int, nodes: str, digits: int) -> _Interpolant:
+    N = H - 1
+    M, angle = _node_geometry(H, nodes)
+    s3 = _sum_chebyshev_at_3(N)
+    with mpmath.workdps(30):
+        mu0, sigma0, height0 = place.numeric(30)
+        peak0 = height0 / mpmath.e
+    log2_peak = float(mpmath.log(peak0, 2))
+    log2_height = float(mpmath.log(height0, 2))
+    log2_sigma = float(mpmath.log(sigma0, 2))
+    # a priori |dc_j| <= Dc 2^{-p}; need Dc 2^{-p} s3 <= 10^{-digits} peak / 4
+    Dc = 4 * (float(peak0) + 2) + 1
+    p = math.ceil(math.log2(s3) + math.log2(Dc) + digits * _LOG2_10 + 2 - log2_peak) + 8
+    p = max(p, 64)
+    internal = p + 64 + max(0, math.ceil(-log2_sigma)) + max(0, math.ceil(log2_height))
+    dps_internal = math.ceil(internal / _LOG2_10) + 5
+    # candidate nodes from a float64 pre-scan (with a margin), exact test in mpmath below
+    mu_f, sigma_f = float(mu0), float(sigma0)
+    theta = np.pi * np.array(angle, dtype=float) / M
+    u_f = (1 + np.cos(theta)) / 2
+    cand = np.nonzero(np.abs(u_f - mu_f) < sigma_f * (1 + 1e-6) + 1e-15)[0]
+    F: dict[int, int] = {}
+    with mpmath.workdps(dps_internal):
+        mu, sigma, height = place.numeric(dps_internal)
+        scale = mpmath.mpf(2) ** p
+        for k in cand:
+            xk = mpmath.cospi(mpmath.mpf(angle[k]) / M)
+            y = ((1 + xk) / 2 - mu) / sigma
+            if abs(y) < 1:
+                F[int(k)] = int(mpmath.nint(height * mpmath.exp(-1 / (1 - y * y)) * scale))
+    K = len(F)
+    if H == 1:
+        C = [F.get(0, 0)]
+        err_units = mpmath.mpf(1)
+    else:
+        cos = np.array(_cos_table(M, p), dtype=object)
+        period = 2 * M
+        j = np.arange(N + 1, dtype=np.int64)
+        acc = np.zeros(N + 1, dtype=object)
+        acc[:] = 0
+        for k, Fk in F.items():
+            idx = (j * angle[k]) % period
+            idx = np.where(idx > M, period - idx, idx)
+            w = Fk if (nodes == "chebyshev1" or k in (0, N)) else 2 * Fk
+            acc += w * cos[idx]
+        if nodes == "chebyshev2":
+            den = 2 * N
+            kappa = [1 if jj in (0, N) else 2 for jj in range(N + 1)]
+            weight_sum = 2 * K  # sum of node weights 2 omega_k
+            nodes_den = N
+        else:
+            den = H
+            kappa = [1 if jj == 0 else 2 for jj in range(N + 1)]
+            weight_sum = K
+            nodes_den = H
+        C = [_round_div(kappa[jj] * int(acc[jj]), den << p) for jj in range(N + 1)]
+        # |dc_j| in units of 2^-p: kappa/den * (weight_sum * (2^p (peak+1) + 1)) / 2^p + 1/2
+        with mpmath.workdps(30):
+            err_units = (mpmath.mpf(2) * weight_sum / (2 * nodes_den if nodes == "chebyshev2" else nodes_den)
+                         * (peak0 * (1 + mpmath.mpf(2) ** -40) + 1 + mpmath.mpf(2) ** -p) + mpmath.mpf(1) / 2)
+    A = _chebyshev_to_monomial(C)
+    return _Interpolant(tuple(C), tuple(A), p, err_units, K)
+
+
+# ---------------------------------------------------------------------------------------
+# The kernel
+# ---------------------------------------------------------------------------------------
+
+def _as_lags(s: Any, name: str = "s") -> tuple[np.ndarray, bool]:
+    """``s`` as an int64 array of lags ``>= 0`` and whether it was a scalar."""
+    arr = np.asarray(s)
+    scalar = arr.ndim == 0
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == object):
+        raise TypeError(f"{name} must hold integer lags, got {short_repr(s)}")
+    if arr.dtype == object:
+        flat = [require_int(name, v, minimum=0) for v in arr.reshape(-1)]
+        arr = np.array(flat, dtype=np.int64).reshape(arr.shape)
+    arr = arr.astype(np.int64)
+    if arr.size and arr.min() < 0:
+        raise ValueError(f"{name} must hold lags >= 0, got minimum {int(arr.min())}")
+    return arr, scalar
+
+
+def _clenshaw(c: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``sum_j c_j T_j(x)`` by Clenshaw's recurrence (float64, vectorised over ``x``)."""
+    b1 = np.zeros_like(x)
+    b2 = np.zeros_like(x)
+    x2 = 2 * x
+    for cj in c[:0:-1]:
+        b1, b2 = cj + x2 * b1 - b2, b1
+    return c[0] + x * b1 - b2
+
+
+@dataclass(frozen=True, repr=False)
+class DeltaKernel:
+    """The kernel ``P(t) = w(t) Q(u(t))`` of Lemma F.1 (lin) or F.4 (log) for one lag ``T``.
+
+    Attributes
+    ----------
+    rpe : str
+        ``"lin"`` (``P(t) = sum_k a_k e^{-beta_k t}``, ``t in N``) or ``"log"``
+        (``P(t) = sum_k a_k t^{-beta_k}``, ``t in N_+``).
+    lag : int
+        ``T``: the position of the delta.
+    num_terms : int
+        ``H``: number of terms (heads); ``Q`` has degree ``H - 1``.
+    alpha, gamma : sympy.Rational
+        Lemma parameters (``u = e^{-alpha t}`` or ``t^{-alpha}``; weight decay ``gamma``).
+    exponents : tuple of sympy.Rational
+        ``beta_k = gamma + alpha k`` (lin) or ``1 + gamma + alpha k`` (log), ``k = 0..H-1``: the
+        RPE slopes ``p^{(h)}`` of the heads.
+    coefficients : tuple of mpmath.mpf
+        The realised ``a_k`` (the heads' weights before the softmax normaliser), stored with
+        at least ``coefficient_dps`` significant digits.
+    coefficient_dps : int
+        Decimal digits carried by ``coefficients``.  Rounding every ``a_k`` to this many
+        significant digits moves the kernel by at most ``coefficient_error_bound`` in sup
+        norm over ``u``.
+    chebyshev_coefficients : tuple of mpmath.mpf
+        The stable basis: ``Q(u) = sum_j c_j T_j(2u - 1)`` (exact binary numbers; the
+        realised ``a_k`` are their exact monomial conversion, rounded once).
+    nodes : str
+        ``"chebyshev2"`` or ``"chebyshev1"``.
+    coefficient_digits : int
+        Requested accuracy: ``coefficient_error_bound <= 10^{-coefficient_digits} sup Psi_T / 2``.
+    coefficient_error_bound : mpmath.mpf
+        Rigorous bound, valid for every ``u in [0, 1]``, of ``|Q_exact(u) - Q_cheb(u)|`` and
+        ``|Q_exact(u) - sum_k a_k u^k|`` where ``Q_exact`` is the exact Chebyshev interpolant of
+        ``Psi_T`` and ``Q_cheb`` uses the stored ``chebyshev_coefficients``.
+    working_precision : int
+        Bits of the fixed-point computation of the ``c_j``.
+    """
+
+    rpe: str
+    lag: int
+    num_terms: int
+    alpha: sympy.Rational
+    gamma: sympy.Rational
+    exponents: tuple[sympy.Rational, ...]
+    coefficients: tuple[mpmath.mpf, ...]
+    coefficient_dps: int
+    chebyshev_coefficients: tuple[mpmath.mpf, ...]
+    nodes: str
+    coefficient_digits: int
+    coefficient_error_bound: mpmath.mpf
+    working_precision: int
+
+    def __repr__(self) -> str:
+        return (f"DeltaKernel(rpe={self.rpe!r}, lag={self.lag}, num_terms={self.num_terms}, "
+                f"alpha={self.alpha}, gamma={self.gamma}, nodes={self.nodes!r}, "
+                f"coefficient_dps={self.coefficient_dps})")
+
+    # ----- derived data ---------------------------------------------------------------
+
+    @property
+    def placement(self) -> BumpPlacement:
+        """The bump ``(mu_T, sigma_T, V_T)`` (exact sympy numbers)."""
+        return bump_placement(self.rpe, self.lag, alpha=self.alpha, gamma=self.gamma)
+
+    @property
+    def lemma(self) -> str:
+        """``"F.1"`` (lin) or ``"F.4"`` (log)."""
+        return "F.1" if self.rpe == "lin" else "F.4"
+
+    @property
+    def coefficient_l1(self) -> mpmath.mpf:
+        """``sum_k |a_k|`` (the l1 norm of the realised head weights)."""
+        with mpmath.workdps(30):
+            return mpmath.fsum(abs(a) for a in self.coefficients)
+
+    @property
+    def max_abs_coefficient(self) -> mpmath.mpf:
+        """``max_k |a_k|``."""
+        return max(abs(a) for a in self.coefficients)
+
+    @property
+    def chebyshev_l1(self) -> mpmath.mpf:
+        """``sum_j |c_j|`` (bounds ``sup_{[0,1]} |Q|``)."""
+        with mpmath.workdps(30):
+            return mpmath.fsum(abs(c) for c in self.chebyshev_coefficients)
+
+    def digits_needed(self, error: Any, *, guard: int = 3) -> int:
+        """Decimal digits for ``sum_k a_k e^{-beta_k s}`` (or ``s^{-beta_k}``) to be accurate to ``error``.
+
+        ``log10(sum_k |a_k| * max_s basis) - log10(error) + guard``; the basis functions are
+        at most ``1`` (at ``s = 0`` for lin, ``s = 1`` for log).  Arithmetic at fewer digits
+        can lose everything to cancellation (design.md section 4).
+
+        Examples
+        --------
+        >>> from tfapprox.constructions.delta_kernels import lemma_f1_kernel
+        >>> lemma_f1_kernel(1, 64).digits_needed(1e-20) > 60
+        True
+        """
+        err = mpmath.mpf(error) if not isinstance(error, mpmath.mpf) else error
+        if not (mpmath.isfinite(err) and err > 0):
+            raise ValueError(f"error must be a finite positive number, got {short_repr(error)}")
+        guard = require_int("guard", guard, minimum=0)
+        with mpmath.workdps(30):
+            return max(1, math.ceil(float(mpmath.log10(self.coefficient_l1) - mpmath.log10(err)))) + guard
+
+    # ----- evaluation -------------------------------------------------------------------
+
+    def _float_params(self) -> tuple[float, float]:
+        return float(self.alpha), float(self.gamma)
+
+    def evaluate(self, s: Any) -> Any:
+        """``P(s)`` in float64 at integer lags ``s >= 0``, in the stable basis (Clenshaw on ``c_j``).
+
+        For log-RPE ``P(0) = 0`` (``phi_log(0) = -inf``: the current token gets no weight).
+        Returns a float for scalar input, else an array of the input's shape.
+
+        Examples
+        --------
+        >>> from tfapprox.constructions.delta_kernels import lemma_f4_kernel
+        >>> k = lemma_f4_kernel(1, 16)
+        >>> print(k.evaluate([0, 1, 2]).round(4))
+        [0.     1.     0.0294]
+        """
+        lags, scalar = _as_lags(s)
+        a, g = self._float_params()
+        c = np.array([float(v) for v in self.chebyshev_coefficients])
+        t = lags.astype(float)
+        if self.rpe == "lin":
+            w = np.exp(-g * t)
+            x = 1 + 2 * np.expm1(-a * t)
+            out = w * _clenshaw(c, x)
+        else:
+            pos = t > 0
+            lt = np.log(np.where(pos, t, 1.0))
+            w = np.exp(-(1 + g) * lt)
+            x = 1 + 2 * np.expm1(-a * lt)
+            out = np.where(pos, w * _clenshaw(c, x), 0.0)
+        return float(out) if scalar else out
+
+    def _lattice_mp(self, s: int) -> tuple[mpmath.mpf, mpmath.mpf]:
+        """``(u(s), w(s))`` at the current mpmath precision (``s >= 1`` for log)."""
+        a = mpmath.mpf(self.alpha.p) / self.alpha.q
+        g = mpmath.mpf(self.gamma.p) / self.gamma.q
+        if self.rpe == "lin":
+            return mpmath.exp(-a * s), mpmath.exp(-g * s)
+        ls = mpmath.log(s)
+        return mpmath.exp(-a * ls), mpmath.exp(-(1 + g) * ls)
+
+    def _each_lag(self, s: Any, fn: Any) -> Any:
+        lags, scalar = _as_lags(s)
+        vals = [fn(int(v)) for v in lags.reshape(-1)]
+        return vals[0] if scalar else vals
+
+    def evaluate_stable_mp(self, s: Any, dps: Any) -> Any:
+        """``P(s)`` in mpmath at ``dps`` digits from the Chebyshev coefficients (Clenshaw).
+
+        Returns an mpf for a scalar lag, else a list of mpf (flattened input order).
+        """
+        dps = require_int("dps", dps, minimum=15)
+
+        def one(v: int) -> mpmath.mpf:
+            with mpmath.workdps(dps):
+                if self.rpe == "log" and v == 0:
+                    return mpmath.mpf(0)
+                u, w = self._lattice_mp(v)
+                x = 2 * u - 1
+                b1 = b2 = mpmath.mpf(0)
+                for cj in self.chebyshev_coefficients[:0:-1]:
+                    b1, b2 = cj + 2 * x * b1 - b2, b1
+                return +(w * (self.chebyshev_coefficients[0] + x * b1 - b2))
+
+        return self._each_lag(s, one)
+
+    def evaluate_realised(self, s: Any, dps: Any) -> Any:
+        """``sum_k a_k e^{-beta_k s}`` (lin) or ``sum_k a_k s^{-beta_k}`` (log) in mpmath at ``dps`` digits.
+
+        This is what the Transformer's weights compute: the realised coefficients ``a_k``
+        times the exact basis values, summed (in Horner form ``w(s) sum_k a_k u(s)^k``).  Use
+        ``dps >= digits_needed(error)``; fewer digits lose the result to cancellation.
+        Returns an mpf for a scalar lag, else a list of mpf.
+        """
+        dps = require_int("dps", dps, minimum=15)
+
+        def one(v: int) -> mpmath.mpf:
+            with mpmath.workdps(dps):
+                if self.rpe == "log" and v == 0:
+                    return mpmath.mpf(0)
+                u, w = self._lattice_mp(v)
+                acc = mpmath.mpf(0)
+                for ak in reversed(self.coefficients):
+                    acc = acc * u + ak
+                return +(w * acc)
+
+        return self._each_lag(s, one)
+
+
+# ---------------------------------------------------------------------------------------
+# Constructors
+# ---------------------------------------------------------------------------------------
+
+def delta_kernel(rpe: str, lag: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALPHA, gamma: Any = DEFAULT_GAMMA,
+                 coefficient_digits: Any = 30, nodes: str = "chebyshev2") -> DeltaKernel:
+    """Build the Lemma F.1 (``rpe="lin"``) or F.4 (``rpe="log"``) kernel for lag ``T`` with ``H`` terms.
+
+    Parameters
+    ----------
+    rpe : str
+        ``"lin"`` or ``"log"``.
+    lag : int
+        ``T >= 1``.
+    num_terms : int
+        ``H >= 1``.
+    alpha, gamma : int, str, Fraction, sympy.Rational or float
+        Positive; floats are read through their decimal representation (``0.01 -> 1/100``).
+    coefficient_digits : int
+        Accuracy of the stored coefficients relative to ``sup Psi_T`` (default 30).
+    nodes : str
+        ``"chebyshev2"`` (default) or ``"chebyshev1"``.
+
+    Returns
+    -------
+    DeltaKernel
+        The kernel.
+
+    Raises
+    ------
+    ValueError
+        ``T < 1``, ``H < 1``, ``alpha <= 0``, ``gamma <= 0``, an unknown ``rpe`` or ``nodes``.
+    TypeError
+        Non-integer ``T`` or ``H``, non-numeric ``alpha``/``gamma``.
+
+    Examples
+    --------
+    >>> k = delta_kernel("log", 3, 8)
+    >>> k.exponents[0], k.num_terms
+    (101/100, 8)
+    """
+    rpe = require_choice("rpe", rpe, RPE_TYPES)
+    lag = require_int("lag", lag, minimum=1)
+    H = require_int("num_terms", num_terms, minimum=1)
+    a = require_positive_rational("alpha", alpha)
+    g = require_positive_rational("gamma", gamma)
+    digits = require_int("coefficient_digits", coefficient_digits, minimum=1, maximum=1000)
+    nodes = require_choice("nodes", nodes, NODE_FAMILIES)
+    place = bump_placement(rpe, lag, alpha=a, gamma=g)
+    interp = _interpolate(place, H, nodes, digits)
+    p = interp.precision
+    s3 = _sum_chebyshev_at_3(H - 1)
+    A = interp.mono_int
+    sum_abs_A = sum(abs(v) for v in A)
+    with mpmath.workdps(30):
+        peak = place.numeric(30)[2] / mpmath.e
+        l1_a = mpmath.mpf(sum_abs_A) * mpmath.mpf(2) ** (-p)
+        tol = mpmath.mpf(10) ** (-digits) * peak
+        # rounding every a_k (relative 2^-bits, or to dps significant decimals) costs <= l1_a * 2^-bits
+        ratio = max(mpmath.mpf(1), l1_a / tol)
+        coef_dps = math.ceil(float(mpmath.log10(ratio * 40))) + 1
+        coef_bits = max(math.ceil(coef_dps * _LOG2_10) + 8, 53)
+        conv_err = interp.cheb_error_units * mpmath.mpf(2) ** (-p) * s3
+        round_err = l1_a * (mpmath.mpf(2) ** (-coef_bits) + mpmath.mpf(10) ** (1 - coef_dps) / 2)
+        bound = mpmath.mpf(conv_err + round_err) * (1 + mpmath.mpf(2) ** -40)
+    with mpmath.workprec(coef_bits):
+        coeffs = tuple(mpmath.ldexp(mpmath.mpf(v), -p) for v in A)
+    cheb_bits = max(max((abs(v).bit_length() for v in interp.cheb_int), default=1) + 2, 53)
+    with mpmath.workprec(cheb_bits):
+        cheb = tuple(mpmath.ldexp(mpmath.mpf(v), -p) for v in interp.cheb_int)
+    base = g if rpe == "lin" else 1 + g
+    exps = tuple(base + a * k for k in range(H))
+    return DeltaKernel(rpe, lag, H, a, g, exps, coeffs, coef_dps, cheb, nodes, digits, bound, p)
+
+
+def lemma_f1_kernel(lag: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALPHA, gamma: Any = DEFAULT_GAMMA,
+                    coefficient_digits: Any = 30, nodes: str = "chebyshev2") -> DeltaKernel:
+    """Lemma F.1 (lin-RPE): ``1{t = T} ~ sum_{k=0}^{H-1} a_k e^{-(gamma + alpha k) t}`` on ``N``.
+
+    See :func:`delta_kernel` for the parameters.
+    """
+    return delta_kernel("lin", lag, num_terms, alpha=alpha, gamma=gamma, coefficient_digits=coefficient_digits,
+                        nodes=nodes)
+
+
+def lemma_f4_kernel(lag: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALPHA, gamma: Any = DEFAULT_GAMMA,
+                    coefficient_digits: Any = 30, nodes: str = "chebyshev2") -> DeltaKernel:
+    """Lemma F.4 (log-RPE): ``1{t = T} ~ sum_{k=0}^{H-1} a_k t^{-(1 + gamma + alpha k)}`` on ``N_+``.
+
+    See :func:`delta_kernel` for the parameters.
+    """
+    return delta_kernel("log", lag, num_terms, alpha=alpha, gamma=gamma, coefficient_digits=coefficient_digits,
+                        nodes=nodes)

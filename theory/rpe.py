@@ -20,6 +20,7 @@ maximal distance) and tables.  Numeric evaluation of these sums lives in
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -29,6 +30,12 @@ import sympy
 from .validation import require_int, short_repr
 
 __all__ = ["LinRPE", "LogRPE", "T5RPE", "TableRPE", "RPE", "rpe_from_dict", "to_exact"]
+
+
+#: Strings accepted as exact numbers: a decimal with optional exponent, or a fraction of
+#: integers.  Checked *before* sympy sees the text, which would otherwise sympify (eval)
+#: anything that is not a plain number.
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?\d+/[+-]?\d+")
 
 
 def to_exact(name: str, value: Any) -> sympy.Expr:
@@ -58,10 +65,14 @@ def to_exact(name: str, value: Any) -> sympy.Expr:
         man, exp = mpmath.mpf(value).man_exp
         expr = sympy.Rational(int(man)) * sympy.Rational(2) ** int(exp) if man else sympy.Integer(0)
     elif isinstance(value, str):
+        text = value.strip()
+        if not _NUMBER_TEXT.fullmatch(text):
+            raise ValueError(f"{name} must be a decimal number or a fraction p/q, got {short_repr(value)}")
         try:
-            expr = sympy.Rational(value.strip())
-        except (TypeError, ValueError, SyntaxError) as exc:
-            raise ValueError(f"{name} must be a decimal number, got {short_repr(value)}") from exc
+            expr = sympy.Rational(text)
+        except (TypeError, ValueError, SyntaxError, ZeroDivisionError) as exc:
+            raise ValueError(f"{name} must be a decimal number or a fraction p/q with q != 0, "
+                             f"got {short_repr(value)}") from exc
     else:
         raise TypeError(f"{name} must be a number, got {short_repr(value)} of type {type(value).__name__}")
     if expr.has(sympy.nan) or expr.has(sympy.zoo) or expr.has(sympy.oo) or expr.has(-sympy.oo):
@@ -206,8 +217,8 @@ class TableRPE:
         if isinstance(self.values, (str, bytes)) or not hasattr(self.values, "__iter__"):
             raise TypeError(f"values must be a sequence of numbers or None, got {short_repr(self.values)}")
         vals = tuple(None if v is None else to_exact(f"values[{i}]", v) for i, v in enumerate(self.values))
-        if not vals:
-            raise ValueError("values must hold at least one lag, got an empty table")
+        if not vals or all(v is None for v in vals):
+            raise ValueError(f"values must hold at least one unmasked lag (a number, not None), got {short_repr(self.values)}")
         object.__setattr__(self, "values", vals)
 
     def phi(self, s: np.ndarray) -> np.ndarray:

@@ -363,6 +363,14 @@ def delta_kernel_sign_pattern(kernel: DeltaKernel, length: Any) -> np.ndarray:
 # lin-RPE
 # ---------------------------------------------------------------------------------------
 
+def _weight_sum_f(kernel: DeltaKernel) -> float:
+    """``sum_t w(t)`` as a float (slightly rounded up)."""
+    with mpmath.workdps(30):
+        g = mpmath.mpf(kernel.gamma.p) / kernel.gamma.q
+        z = -1 / mpmath.expm1(-g) if kernel.rpe == "lin" else mpmath.zeta(1 + g)
+        return float(z) * (1 + 1e-12)
+
+
 def _lin_enclosure(kernel: DeltaKernel, rel_tail: float) -> L1Enclosure:
     cdd, c1, d2c = _prepare(kernel)
     g = float(kernel.gamma)
@@ -415,6 +423,7 @@ def _theta_roots(c: np.ndarray, theta_lo: float, theta_hi: float, per_pi: int) -
     fa, fb = f[idx], f[idx + 1]
     side = np.zeros(len(a), dtype=np.int8)
     tol = max(1e-10 * math.pi / max(len(c), 1), 8 * np.spacing(math.pi))
+    noise = 16 * _EPS * float(np.sum(np.abs(c))) * len(c)  # values below this are rounding noise
     for it in range(200):
         if len(a) == 0:
             break
@@ -434,7 +443,7 @@ def _theta_roots(c: np.ndarray, theta_lo: float, theta_hi: float, per_pi: int) -
         b = np.where(left, b, m)
         fb = np.where(left, fb, fm)
         side = np.where(left, 1, -1).astype(np.int8)
-        done = (b - a <= tol) | (fm == 0)
+        done = (b - a <= tol) | (np.abs(fm) <= noise)
         if np.all(done):
             break
     roots = np.concatenate([0.5 * (a + b), exact])
@@ -499,12 +508,23 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None) -> L1Enclosure
     roots_u = np.cos(roots_th / 2) ** 2
     roots_u = np.sort(roots_u[(roots_u > 0) & (roots_u < U)])
     roots_x = 2 * roots_u - 1
+    dq_x = _cheb.chebder(c64) if N > 0 else np.zeros(1)  # dQ/dx
+    if len(roots_x):  # two Newton steps with Q in double-double: roots to float64 accuracy
+        for _ in range(2):
+            qh, ql, _qb = _dd_clenshaw(cdd[0], cdd[1], roots_x, np.zeros_like(roots_x))
+            d = _f64_clenshaw(dq_x, roots_x)
+            step = np.where(d != 0, (qh + ql) / np.where(d != 0, d, 1.0), 0.0)
+            step = np.clip(step, -1e-3 / (N + 1) ** 2, 1e-3 / (N + 1) ** 2)
+            roots_x = np.clip(roots_x - step, -1.0, 1.0)
+        roots_x = np.sort(roots_x)
+        roots_x = roots_x[(roots_x > -1.0) & (roots_x < float(xU_mp))]
+        roots_u = (1 + roots_x) / 2
     # ---- main integral
     ratio = kernel.gamma / kernel.alpha
     xU_h, xU_l = _mp_to_dd([xU_mp])
     Q_U_h, Q_U_l, Q_U_b = _dd_clenshaw(cdd[0], cdd[1], xU_h, xU_l)
     Q_U = float(Q_U_h[0] + Q_U_l[0])
-    dq = _cheb.chebder(c64) * 2.0 if N > 0 else np.zeros(1)  # dQ/du
+    dq = dq_x * 2.0  # dQ/du
     root_err = 0.0
     if len(roots_x):
         qr_h, qr_l, qr_b = _dd_clenshaw(cdd[0], cdd[1], roots_x, np.zeros_like(roots_x))
@@ -608,6 +628,13 @@ def delta_kernel_l1_error(kernel: DeltaKernel, *, rel_tail: Any = 1e-13,
     if not isinstance(kernel, DeltaKernel):
         raise TypeError(f"kernel must be a DeltaKernel, got {type(kernel).__name__}")
     rel_tail = float(require_real("rel_tail", rel_tail, minimum=0.0, strict_minimum=True))
+    if all(c == 0 for c in kernel.chebyshev_coefficients):
+        # no interpolation node inside the bump: Q = 0 exactly, the error is ||1{.=T}||_1 = 1
+        model = float(kernel.coefficient_error_bound) * float(
+            _weight_sum_f(kernel)) * (1 + 1e-12)
+        lower, upper = _outward(1.0 - model, 1.0 + model)
+        return L1Enclosure(lower, upper, 1.0, 0, 0.0, 0.0, 0.0, model,
+                           "zero kernel: no interpolation node inside the bump's support, P = 0")
     if kernel.rpe == "lin":
         return _lin_enclosure(kernel, rel_tail)
     S = None if direct_terms is None else require_int("direct_terms", direct_terms, minimum=2)

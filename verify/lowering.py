@@ -22,6 +22,7 @@ import mpmath
 import numpy as np
 import sympy
 
+from tfapprox.theory.rpe import to_exact
 from tfapprox.theory.validation import require_choice, require_int
 
 __all__ = ["Backend", "get_backend", "lower_scalar", "BACKENDS"]
@@ -33,7 +34,7 @@ _GUARD_DIGITS = 10
 def lower_scalar(expr: Any, backend: str, dps: int | None = None) -> Any:
     """Lower one exact number to ``float``, ``mpf`` (at ``dps``) or keep it exact (sympy)."""
     if backend == "sympy":
-        return sympy.sympify(expr) if not isinstance(expr, sympy.Basic) else expr
+        return expr if isinstance(expr, sympy.Basic) else to_exact("value", expr)
     if expr is None:
         raise TypeError("cannot lower None")
     if backend == "float64":
@@ -107,14 +108,7 @@ class Backend:
 
     def _conv_input(self, v: Any) -> Any:
         if self.name == "sympy":
-            if isinstance(v, sympy.Basic):
-                return v
-            if isinstance(v, (float, np.floating)):
-                return sympy.Rational(float(v))
-            if isinstance(v, mpmath.mpf):
-                from tfapprox.theory.rpe import to_exact
-                return to_exact("x", v)
-            return sympy.Integer(int(v)) if isinstance(v, (int, np.integer)) else sympy.sympify(v)
+            return v if isinstance(v, sympy.Basic) else to_exact("X entry", v)
         if isinstance(v, sympy.Basic):
             return lower_scalar(v, "mpmath", self.dps)
         return mpmath.mpf(v) if not isinstance(v, (np.floating, np.integer)) else mpmath.mpf(v.item())

@@ -376,6 +376,9 @@ def _json_metadata(value: Any, where: str) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
+        if value.bit_length() > 13_000:  # beyond Python's 4300-digit int/str limit
+            raise ValueError(f"{where} is an integer of about {value.bit_length() * 3 // 10} digits; "
+                             f"store such a number in metadata as a string")
         return int(value)
     if isinstance(value, float):
         if not math.isfinite(value):

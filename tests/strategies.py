@@ -72,7 +72,8 @@ def rpes(past: str = "none", *, symbolic: bool = False) -> st.SearchStrategy[obj
         T5RPE, st.just(b), st.integers(b + 1, b + 12),
         st.just(True) if past == "padded" else st.booleans()))
     table_entry = st.none() | exact_numbers(symbolic=symbolic).map(lambda v: -abs(v))
-    table = st.lists(table_entry, min_size=1, max_size=5).map(lambda v: TableRPE(tuple(v)))
+    table = st.lists(table_entry, min_size=1, max_size=5).filter(
+        lambda v: any(x is not None for x in v)).map(lambda v: TableRPE(tuple(v)))  # >= 1 unmasked lag
     return st.one_of(st.just(LinRPE()), st.just(LogRPE()), t5, table)
 
 

@@ -143,7 +143,11 @@ def _cmd_verify(args: argparse.Namespace, extra: list[str]) -> int:
     if not args.check:
         raise UsageError("verify needs a check name (see `tfapprox verify --list`) or --all")
     check = get_check(args.check)
-    parser = argparse.ArgumentParser(prog=f"tfapprox verify {check.name}", description=check.summary)
+    parser = argparse.ArgumentParser(
+        prog=f"tfapprox verify {check.name}", description=check.summary,
+        epilog="Common options: --json FILE (write the result as JSON), --plot FILE (PNG of error vs size with "
+               "the bound), --quiet (no progress bar). Exit status 0 only if every row is within its bound "
+               "and the fitted rate matches; 1 if not; 2 for bad input.")
     check.add_arguments(parser)
     try:
         options = parser.parse_args(extra)
@@ -217,13 +221,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _build_parser()
     try:
         if argv and argv[0] == "verify":
-            # the check's own options are parsed by the check
+            # the check's own options (and its --help) are parsed by the check
+            wants_help = any(a in ("-h", "--help") for a in argv[1:])
+            names = [a for a in argv[1:] if not a.startswith("-")]
+            if wants_help and names:
+                argv = [a for a in argv if a not in ("-h", "--help")]
             args, extra = parser.parse_known_args(argv)
-            if "-h" in extra or "--help" in extra:
-                if args.check:
-                    extra = [e for e in extra]
-                else:
-                    parser.parse_args(["verify", "--help"])
+            if wants_help and names:
+                extra = extra + ["--help"]
             return _cmd_verify(args, extra)
         args = parser.parse_args(argv)
         if args.command is None:

@@ -424,8 +424,10 @@ def _theta_roots(c: np.ndarray, theta_lo: float, theta_hi: float, per_pi: int) -
     side = np.zeros(len(a), dtype=np.int8)
     tol = max(1e-10 * math.pi / max(len(c), 1), 8 * np.spacing(math.pi))
     noise = 16 * _EPS * float(np.sum(np.abs(c))) * len(c)  # values below this are rounding noise
+    best = 0.5 * (a + b)
+    active = np.ones(len(a), dtype=bool)
     for it in range(200):
-        if len(a) == 0:
+        if not np.any(active):
             break
         if it % 4 == 3:
             m = 0.5 * (a + b)
@@ -436,17 +438,18 @@ def _theta_roots(c: np.ndarray, theta_lo: float, theta_hi: float, per_pi: int) -
         fm = _f64_clenshaw(c, np.cos(m))
         left = np.sign(fm) == np.sign(fa)
         # Illinois: halve the retained endpoint's value when it is retained twice
-        fb = np.where(left & (side == 1), fb * 0.5, fb)
-        fa = np.where(~left & (side == -1), fa * 0.5, fa)
-        a = np.where(left, m, a)
-        fa = np.where(left, fm, fa)
-        b = np.where(left, b, m)
-        fb = np.where(left, fb, fm)
+        fb = np.where(active & left & (side == 1), fb * 0.5, fb)
+        fa = np.where(active & ~left & (side == -1), fa * 0.5, fa)
+        a = np.where(active & left, m, a)
+        fa = np.where(active & left, fm, fa)
+        b = np.where(active & ~left, m, b)
+        fb = np.where(active & ~left, fm, fb)
         side = np.where(left, 1, -1).astype(np.int8)
-        done = (b - a <= tol) | (np.abs(fm) <= noise)
-        if np.all(done):
-            break
-    roots = np.concatenate([0.5 * (a + b), exact])
+        small = b - a <= tol
+        quiet = np.abs(fm) <= noise
+        best = np.where(active & quiet, m, np.where(active & small, 0.5 * (a + b), best))
+        active = active & ~(small | quiet)
+    roots = np.concatenate([np.where(active, 0.5 * (a + b), best), exact])
     return np.sort(roots)
 
 
@@ -514,7 +517,7 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None) -> L1Enclosure
             qh, ql, _qb = _dd_clenshaw(cdd[0], cdd[1], roots_x, np.zeros_like(roots_x))
             d = _f64_clenshaw(dq_x, roots_x)
             step = np.where(d != 0, (qh + ql) / np.where(d != 0, d, 1.0), 0.0)
-            step = np.clip(step, -1e-3 / (N + 1) ** 2, 1e-3 / (N + 1) ** 2)
+            step = np.clip(step, -0.0625 / (N + 1) ** 2, 0.0625 / (N + 1) ** 2)
             roots_x = np.clip(roots_x - step, -1.0, 1.0)
         roots_x = np.sort(roots_x)
         roots_x = roots_x[(roots_x > -1.0) & (roots_x < float(xU_mp))]

@@ -409,7 +409,8 @@ def malformed_specs(draw: st.DrawFn) -> tuple[str, object]:
             return f"PolynomialKernel(scale={value!r})", lambda: PolynomialKernel(value, 2)
         if which == "bump":
             return f"ShiftedBumpKernel(center={value!r})", lambda: ShiftedBumpKernel(value, 1)
-        if which == "at_zero":
+        if which == "at_zero":  # None is the documented default (rho(0) = 0), not a bad value
+            value = value if value is not None else "nan"
             return f"PolynomialKernel(at_zero={value!r})", lambda: PolynomialKernel(1, 2, 0, value)
         return f"ArrayKernel([1, {value!r}])", lambda: ArrayKernel([1, value], "exp", 1, 1)
     if case == "mixture":

@@ -35,7 +35,7 @@ __all__ = ["LinRPE", "LogRPE", "T5RPE", "TableRPE", "RPE", "rpe_from_dict", "to_
 #: Strings accepted as exact numbers: a decimal with optional exponent, or a fraction of
 #: integers.  Checked *before* sympy sees the text, which would otherwise sympify (eval)
 #: anything that is not a plain number.
-_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?\d+/[+-]?\d+")
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?\d+/[+-]?\d+", re.ASCII)
 
 
 def to_exact(name: str, value: Any) -> sympy.Expr:

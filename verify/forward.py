@@ -447,10 +447,11 @@ def _dp_head(att: AttentionLayer, low: dict[str, Any], i: int, h: np.ndarray, hp
         out_pad = None
         if padded:
             qpad = W_Q @ hpad
-            tail0 = math.exp(log_tail_float64(att.rpe, p, np.array([0]))[0])
-            out_pad = vpad if att.normalized else math.exp(float(qpad @ kpad)) * tail0 * vpad
+            with np.errstate(over="ignore"):
+                pad_weight = float(np.exp(float(qpad @ kpad) + log_tail_float64(att.rpe, p, np.array([0]))[0]))
+            out_pad = vpad if att.normalized else pad_weight * vpad
             if not att.normalized:
-                mass = max(mass, math.exp(float(qpad @ kpad)) * tail0)
+                mass = max(mass, pad_weight)
         return out, out_pad, mass
     # object backends
     wpos = rpe_weights_object(att.rpe, p, np.clip(lag, 0, N - 1), be)

@@ -45,7 +45,7 @@ Examples
 >>> k.exponents[:3]
 (1/100, 1/50, 3/100)
 >>> print(f"{k.evaluate(5):.4f}")
-0.8883
+0.9825
 """
 
 from __future__ import annotations
@@ -300,6 +300,8 @@ def _as_lags(s: Any, name: str = "s") -> tuple[np.ndarray, bool]:
     """``s`` as an int64 array of lags ``>= 0`` and whether it was a scalar."""
     arr = np.asarray(s)
     scalar = arr.ndim == 0
+    if arr.size == 0:
+        return np.zeros(arr.shape, dtype=np.int64), scalar
     if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == object):
         raise TypeError(f"{name} must hold integer lags, got {short_repr(s)}")
     if arr.dtype == object:
@@ -414,7 +416,7 @@ class DeltaKernel:
 
         ``log10(sum_k |a_k| * max_s basis) - log10(error) + guard``; the basis functions are
         at most ``1`` (at ``s = 0`` for lin, ``s = 1`` for log).  Arithmetic at fewer digits
-        can lose everything to cancellation (design.md section 4).
+        can lose everything to cancellation (design.md section 4).  Never below 15.
 
         Examples
         --------
@@ -427,7 +429,10 @@ class DeltaKernel:
             raise ValueError(f"error must be a finite positive number, got {short_repr(error)}")
         guard = require_int("guard", guard, minimum=0)
         with mpmath.workdps(30):
-            return max(1, math.ceil(float(mpmath.log10(self.coefficient_l1) - mpmath.log10(err)))) + guard
+            l1 = self.coefficient_l1
+            if l1 == 0:  # the zero kernel: any precision computes it exactly
+                return 15
+            return max(15, math.ceil(float(mpmath.log10(l1) - mpmath.log10(err))) + guard)
 
     # ----- evaluation -------------------------------------------------------------------
 
@@ -445,7 +450,7 @@ class DeltaKernel:
         >>> from tfapprox.constructions.delta_kernels import lemma_f4_kernel
         >>> k = lemma_f4_kernel(1, 16)
         >>> print(k.evaluate([0, 1, 2]).round(4))
-        [0.     1.     0.0294]
+        [0.     1.     0.1194]
         """
         lags, scalar = _as_lags(s)
         a, g = self._float_params()

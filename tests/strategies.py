@@ -589,3 +589,70 @@ def malformed_architecture_specs(draw: st.DrawFn) -> tuple[str, object]:
     if case == "bias_shape":
         return "b_E wrong length", lambda: TransformerSpec(eye, [[0]] * (D + 1), (Block(layer, None),), "none")
     return "metadata not a mapping", lambda: TransformerSpec(eye, [[0]] * D, (Block(layer, None),), "none", [1, 2])
+
+
+# =====================================================================================
+# Section: delta kernels of Lemmas F.1 / F.4 and their bounds (owner:
+# constructions/delta_kernels.py, theory/bounds.py, verify/kernel_error.py;
+# tests/test_delta_kernels.py, tests/test_bounds.py, tests/test_kernel_error.py).
+# delta_kernel_specs, rate_indices, malformed_delta_kernel_calls.
+# =====================================================================================
+
+#: Lemma parameters (alpha, gamma) drawn besides the paper's default 1/100; every pair has
+#: an integer gamma/alpha, so the log-RPE l1 enclosure uses its exact path.
+DELTA_KERNEL_PARAMETERS = ((R(1, 100), R(1, 100)), (R(1, 50), R(1, 50)), (R(1, 100), R(1, 50)),
+                           (R(1, 20), R(1, 10)))
+
+
+@st.composite
+def delta_kernel_specs(draw: st.DrawFn, *, max_terms: int = 64, max_lag: int = 12,
+                       rpes: tuple[str, ...] = ("lin", "log"), default_parameters: bool = False,
+                       nodes: tuple[str, ...] = ("chebyshev2",)) -> dict:
+    """Keyword arguments of :func:`tfapprox.constructions.delta_kernels.delta_kernel`:
+    ``rpe``, ``lag`` (1..max_lag), ``num_terms`` (1..max_terms, small H = 1, 2, 3 often),
+    ``alpha``/``gamma`` (the default 1/100 or a pair of :data:`DELTA_KERNEL_PARAMETERS`),
+    ``nodes``."""
+    H = draw(st.one_of(st.sampled_from([1, 2, 3]), st.integers(1, max_terms)))
+    a, g = (R(1, 100), R(1, 100)) if default_parameters else draw(st.sampled_from(DELTA_KERNEL_PARAMETERS))
+    return {"rpe": draw(st.sampled_from(rpes)), "lag": draw(st.integers(1, max_lag)), "num_terms": H,
+            "alpha": a, "gamma": g, "nodes": draw(st.sampled_from(nodes))}
+
+
+def rate_indices(max_rate: int = 4) -> st.SearchStrategy[int]:
+    """Rate indices ``n`` of the lemmas (``1..max_rate``)."""
+    return st.integers(1, max_rate)
+
+
+@st.composite
+def malformed_delta_kernel_calls(draw: st.DrawFn) -> tuple[str, object]:
+    """``(description, thunk)``: ``thunk()`` must raise ``ValueError`` or ``TypeError``
+    (bad lag, head count, alpha/gamma, rpe, nodes, digits, rate index ``n``)."""
+    from tfapprox.constructions.delta_kernels import delta_kernel
+    from tfapprox.theory.bounds import delta_kernel_bound, paper_constant
+
+    case = draw(st.sampled_from(["lag", "terms", "alpha", "gamma", "rpe", "nodes", "digits", "rate",
+                                 "rate_paper"]))
+    if case == "lag":
+        v = draw(st.sampled_from([0, -3, 1.5, "2", None, True]))
+        return f"lag={v!r}", lambda: delta_kernel("lin", v, 4)
+    if case == "terms":
+        v = draw(st.sampled_from([0, -1, 2.0, "8", None, False]))
+        return f"num_terms={v!r}", lambda: delta_kernel("log", 2, v)
+    if case in ("alpha", "gamma"):
+        v = draw(st.sampled_from([0, -1, R(-1, 100), "0", "-0.01", "abc", _math.nan, _math.inf, None, True,
+                                  sympy.sqrt(2) / 100]))
+        kw = {case: v}
+        return f"{case}={v!r}", lambda: delta_kernel("lin", 2, 4, **kw)
+    if case == "rpe":
+        v = draw(st.sampled_from(["exp", "poly", "LIN", "", None]))
+        return f"rpe={v!r}", lambda: delta_kernel(v, 2, 4)
+    if case == "nodes":
+        v = draw(st.sampled_from(["chebyshev3", "legendre", "", None]))
+        return f"nodes={v!r}", lambda: delta_kernel("lin", 2, 4, nodes=v)
+    if case == "digits":
+        v = draw(st.sampled_from([0, -5, 2.5, None]))
+        return f"coefficient_digits={v!r}", lambda: delta_kernel("lin", 2, 4, coefficient_digits=v)
+    v = draw(st.sampled_from([0, -1, 1.5, "2", None, True, 10 ** 6]))
+    if case == "rate":
+        return f"n={v!r}", lambda: delta_kernel_bound("lin", 2, 8, v)
+    return f"paper_constant n={v!r}", lambda: paper_constant("log", v)

@@ -101,7 +101,7 @@ def _lemma_check(rpe: str) -> Check:
                              "bound": bounds[best_n], "bound_n": best_n,
                              "bounds_by_n": {str(n): b for n, b in bounds.items()},
                              "delta_at_T": float(kern.evaluate([T])[0]),
-                             "max_coefficient": float(max(abs(c) for c in kern.coefficients)),
+                             "max_coefficient": max(abs(c) for c in kern.coefficients),
                              "digits": kern.digits_needed(1e-12), "within_bound": ok,
                              "seconds": time.perf_counter() - t0})
             fit = fit_rate(heads, errors, parameter="H", predicted=_PREDICTED, min_order=o.min_order,

@@ -27,7 +27,7 @@ import numpy as np
 from tfapprox.constructions.thm3_1 import Thm31Construction
 from tfapprox.theory.readouts import LinearReadout
 
-from .kernel_error import L1Enclosure, delta_kernel_l1_error
+from .kernel_error import L1Enclosure, delta_kernel_error_terms, delta_kernel_l1_error, delta_kernel_sign_pattern
 
 __all__ = ["Thm31Measurement", "measure_thm3_1"]
 
@@ -53,38 +53,37 @@ class Thm31Measurement:
     digits_needed: int
 
 
-def measure_thm3_1(construction: Thm31Construction, *, target_error: float = 1e-12) -> Thm31Measurement:
-    """Measure the construction's worst-case errors (see module docstring)."""
+def measure_thm3_1(construction: Thm31Construction, *, target_error: float = 1e-12,
+                   search_length: int = 4000) -> Thm31Measurement:
+    """Measure the construction's worst-case errors (see module docstring).
+
+    ``search_length`` is the window length of the sign-pattern inputs used for the
+    lower bound of the total error.
+    """
     kernels = construction.kernels
     encl = tuple(delta_kernel_l1_error(k) for k in kernels)
     lower = max(e.lower for e in encl)
     upper = math.sqrt(sum(e.upper ** 2 for e in encl))
     readout = construction.target.readout
     lip = float(readout.lipschitz)
-    if not construction.ffn_exact:
-        ffn_upper = float(_sampled_ffn_upper(construction))
-    else:
-        ffn_upper = 0.0
+    ffn_upper = 0.0 if construction.ffn_exact else float(_sampled_ffn_upper(construction))
     total_upper = lip * upper + ffn_upper
     total_exact = False
+    length = max(construction.target.max_lag + 1, search_length)
     if isinstance(readout, LinearReadout) and construction.ffn_exact and construction.target.d == 1:
-        # f = w0 x_t + sum_k w_k x_{t-T_k} + c: the error is sum_k w_k e_k, linear in the input;
-        # its supremum is the l1 norm of the combined kernel error sum_k w_k (K_k - delta_{T_k}).
+        # f = w0 x_t + sum_k w_k x_{t-T_k} + c: the error is sum_k w_k e_k, linear in the input.
+        # Its supremum is the l1 norm of the combined kernel error; the sign pattern of the
+        # combined error over `length` lags attains the partial l1 sum (a lower bound), and
+        # the triangle inequality sum_k |w_k| E_k is an upper bound.
         weights = [float(w) for w in readout.weights[1:]]
-        combined = _combined_l1(kernels, weights)
-        total_lower = combined.lower
-        total_upper = min(total_upper, combined.upper)
-        total_exact = True
+        combined = sum(w * delta_kernel_error_terms(k, length) for w, k in zip(weights, kernels))
+        total_lower = float(np.sum(np.abs(combined)))
+        total_upper = min(total_upper, sum(abs(w) * e.upper for w, e in zip(weights, encl)))
+        total_exact = len(kernels) == 1 and total_upper - total_lower <= 1e-9 * max(total_upper, 1e-300)
     else:
-        total_lower = lip * 0.0 if lip == 0 else _worst_found(construction, encl)
+        total_lower = _worst_found(construction, length)
     digits = max(k.digits_needed(target_error) for k in kernels)
     return Thm31Measurement(encl, lower, upper, total_lower, total_upper, total_exact, ffn_upper, lip, digits)
-
-
-def _combined_l1(kernels, weights) -> L1Enclosure:
-    from .kernel_error import combined_delta_l1_error
-
-    return combined_delta_l1_error(kernels, weights)
 
 
 def _sampled_ffn_upper(construction: Thm31Construction) -> float:
@@ -93,13 +92,8 @@ def _sampled_ffn_upper(construction: Thm31Construction) -> float:
     ``sum_k |a_k - a'_k| (2 ||b_k||_1 + |c_k|)``."""
     readout = construction.target.readout
     ffn = construction.spec.blocks[-1].ffn
-    used = dict(construction.ffn_neurons or ())
+    realised = {k: float(ffn.outer[0, row]) for row, (k, _count) in enumerate(construction.ffn_neurons or ())}
     total = 0.0
-    realised = {}
-    row = 0
-    for k, count in (construction.ffn_neurons or ()):
-        realised[k] = float(ffn.outer[0, row])
-        row += 1
     for k in range(readout.num_neurons):
         a = float(readout.outer[k])
         b1 = sum(abs(float(v)) for v in readout.inner[k])
@@ -108,27 +102,24 @@ def _sampled_ffn_upper(construction: Thm31Construction) -> float:
     return total
 
 
-def _worst_found(construction: Thm31Construction, encl) -> float:
-    """Lower bound on the total error: the readout evaluated at the sign-pattern inputs of
-    each memory (the stable-basis kernels give z exactly to float64 accuracy)."""
-    from .kernel_error import delta_kernel_sign_pattern
-
+def _worst_found(construction: Thm31Construction, length: int) -> float:
+    """Lower bound on the total error: target minus model at the sign-pattern inputs of each
+    memory's kernel error (and their negatives), evaluated with the stable-basis kernels."""
     target = construction.target
+    ffn = construction.spec.blocks[-1].ffn
+    inner = np.array([[float(v) for v in ffn.inner.row(i)] for i in range(ffn.width)])
+    bias = np.array([float(v) for v in ffn.bias])
+    outer = np.array([float(v) for v in ffn.outer.row(0)])
+    lags = np.arange(length)
+    kernel_values = [k.evaluate(lags) for k in construction.kernels]
     best = 0.0
     for kern in construction.kernels:
-        length = max(target.max_lag + 1, 2000)
-        pattern = delta_kernel_sign_pattern(kern, length)  # x_{t-s} for s = 0..length-1
+        pattern = delta_kernel_sign_pattern(kern, length).astype(float)  # x_{t-s}, s = 0..length-1
         for sign in (1.0, -1.0):
-            window = (sign * pattern)[::-1].reshape(-1, 1)
-            z_true = [window[-1, 0]] + [window[-1 - T, 0] for T in target.lags]
-            z_model = [window[-1, 0]]
-            s = np.arange(length)
-            for other in construction.kernels:
-                z_model.append(float(np.dot(other.evaluate(s), sign * pattern)))
-            f_true = target.readout.evaluate(np.array(z_true))
-            spec_ffn = construction.spec.blocks[-1].ffn
-            pre = np.array([[float(v) for v in spec_ffn.inner.row(i)] for i in range(spec_ffn.width)]) @ np.array(z_model)
-            pre = pre + np.array([float(v) for v in spec_ffn.bias])
-            f_model = float(np.array([float(v) for v in spec_ffn.outer.row(0)]) @ np.maximum(pre, 0.0))
+            x = sign * pattern
+            z_true = np.array([x[0]] + [x[T] for T in target.lags])
+            z_model = np.array([x[0]] + [float(np.dot(v, x)) for v in kernel_values])
+            f_true = float(target.readout.evaluate(z_true))
+            f_model = float(outer @ np.maximum(inner @ z_model + bias, 0.0))
             best = max(best, abs(f_true - f_model))
     return best

@@ -51,12 +51,15 @@ def format_table(result: CheckResult, markdown: bool = False) -> str:
 
 
 def _fit_lines(result: CheckResult) -> list[str]:
-    fit = result.fit
-    if not fit:
-        return []
+    """One line per fitted sweep: verdict, predicted form, window, local orders."""
     lines = []
-    for key, value in fit.items():
-        lines.append(f"{key}: {value}")
+    for key, fit in result.fit.items():
+        if not isinstance(fit, dict) or "verdict" not in fit:
+            lines.append(f"{key}: {fit}")
+            continue
+        orders = ", ".join("nan" if o != o else f"{o:.2f}" for o in fit.get("local_orders", []))
+        lines.append(f"[{key}] {fit['verdict']}; predicted {fit['predicted']}; "
+                     f"local orders between successive points: [{orders}]")
     return lines
 
 
@@ -68,7 +71,7 @@ def print_result(result: CheckResult, stream: Any = None) -> None:
         out.write("parameters: " + ", ".join(f"{k}={v}" for k, v in result.parameters.items()) + "\n")
     out.write(format_table(result) + "\n")
     for line in _fit_lines(result):
-        out.write(f"fit {line}\n")
+        out.write(f"rate {line}\n")
     for note in result.notes:
         out.write(f"note: {note}\n")
     out.flush()
@@ -112,7 +115,7 @@ def run_all(folder: Path, progress: Callable[[int, int, str], None], quiet: bool
         if result.parameters:
             sections += ["Parameters: " + ", ".join(f"`{k}={v}`" for k, v in result.parameters.items()), ""]
         sections += [format_table(result, markdown=True), ""]
-        sections += [f"- fit {line}" for line in _fit_lines(result)]
+        sections += [f"- rate {line}" for line in _fit_lines(result)]
         sections += [f"- {note}" for note in result.notes]
         sections += ["", f"JSON: [{slug}.json]({slug}.json)", ""]
         if plot_name:

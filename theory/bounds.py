@@ -31,7 +31,9 @@ Chebyshev points on ``[0, 1]`` (degree ``N = H - 1``).  The sup-norm interpolati
     ``E_N(f) <= (pi/2)^k ||f^{(k)}|| / ((N+1) N ... (N-k+2))``, times ``1 + Lambda_N``
     (ATAP Thm 15.1) with the Lebesgue constant of Chebyshev points
     ``Lambda_N <= (2/pi) log(N+1) + 1`` (ATAP Thm 15.2, eq. (15.8a)).  The statement of
-    Rivlin's theorem is quoted from the book, not re-derived here (see the docs page).
+    Rivlin's theorem is quoted from the book, not re-derived or checked against its text here;
+    with the defaults this route is never the minimum (it decides neither a kernel bound nor
+    ``C(n)``), so no reported number depends on it.
 ``lebesgue``
     Always valid (every ``H >= 1``): ``||f - p_N|| <= (1 + Lambda_N) ||f||``.
 

@@ -210,15 +210,17 @@ def _thm31_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         "l1 kernel errors (enclosures); its lower end max_k E_k is attained by a sign-pattern input.",
         "'bound' = the explicit E_Attn bound (sum over memories of the Lemma bounds for the heads actually "
         "allocated) at the best n in 1..n_max; every n is checked.",
-        "'total' = sup |H_t - TF_t|: 'total low' is the worst input found (a lower bound; exact when the readout "
-        "is linear and the FFN exact), 'total up' the analytic upper bound Lip(f) * attn + E_FFN.",
+        "'total' = sup |H_t - TF_t|: 'total low' is the worst input found (a lower bound), 'total up' an analytic "
+        "upper bound (Lip(f) * attn + E_FFN, or for a linear readout the triangle inequality, or with lin-RPE the "
+        "sign-pattern value plus its rigorous tail: then the pair encloses the exact value, column 'exact').",
         "'digits' = decimal digits the realised weights need for 1e-12 accuracy (float64 has 16).",
     ]
     return CheckResult(
         check="thm3.1", passed=passed, rows=rows, fit={"H": fit},
         columns=[("H", "H", "d"), ("heads_per_memory", "H_k", ""), ("error", "attn error", ".3e"),
                  ("bound", "bound", ".3e"), ("bound_n", "n", "d"), ("total_error_lower", "total low", ".3e"),
-                 ("total_error_upper", "total up", ".3e"), ("digits", "digits", "d"),
+                 ("total_error_upper", "total up", ".3e"), ("total_error_exact", "exact", ""),
+                 ("digits", "digits", "d"),
                  ("within_bound", "ok", ""), ("seconds", "s", ".2f")],
         notes=notes,
         parameters={"rpe": o.rpe, "lags": lags, "alpha": o.alpha, "gamma": o.gamma, "readout": o.readout,

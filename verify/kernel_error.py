@@ -190,6 +190,22 @@ def _f64_clenshaw(c: np.ndarray, x: np.ndarray) -> np.ndarray:
     return c[0] + x * b1 - b2
 
 
+def _f64_clenshaw_bound(c: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Float64 Clenshaw with the same rigorous running error bound as :func:`_dd_clenshaw`
+    (unit roundoff ``2^-53`` per operation; ``x`` is taken as exact)."""
+    b1 = np.zeros_like(x)
+    b2 = np.zeros_like(x)
+    acc = np.zeros_like(x)
+    x2 = 2 * x
+    ax2 = np.abs(x2)
+    for cj in c[:0:-1]:
+        acc = acc + (abs(cj) + ax2 * np.abs(b1) + np.abs(b2))
+        b1, b2 = cj + x2 * b1 - b2, b1
+    acc = acc + (abs(c[0]) + np.abs(x) * np.abs(b1) + np.abs(b2))
+    y = c[0] + x * b1 - b2
+    return y, 3.0 * _EPS * acc * (1 + 1e-6) * (1 + len(c) * _EPS)
+
+
 def _dd_sum_abs(h: np.ndarray, l: np.ndarray) -> float:
     """``sum |h + l|`` correctly rounded (fsum of the exact double-double values)."""
     sign = np.where(h < 0, -1.0, 1.0)
@@ -318,8 +334,9 @@ def _kernel_dd(kernel: DeltaKernel, lags: np.ndarray, cdd: tuple[np.ndarray, np.
     """``P(s) - 1{s = T}`` in double-double with a per-lag rounding bound."""
     xh, xl, wh, wl = _lattice_dd(kernel, lags)
     qh, ql, qb = _dd_clenshaw(cdd[0], cdd[1], xh, xl)
-    # x is represented to 2^-104 relative: |Q(x) - Q(x')| <= |x - x'| sum_j j^2 |c_j|
-    qb = qb + np.abs(xh) * 2.0 ** -103 * d2c
+    # x = 2u - 1 with u from 40-digit mpmath, stored as double-double: |x - x'| <= 2^-104 (|x| + 1),
+    # and |Q(x) - Q(x')| <= |x - x'| sum_j j^2 |c_j| (Markov: |T_j'| <= j^2 on [-1, 1])
+    qb = qb + (np.abs(xh) + 1.0) * 2.0 ** -104 * d2c
     ph, pl = _dd_mul(wh, wl, qh, ql)
     pb = np.abs(wh) * (1 + 2.0 ** -50) * qb + DD_UNIT * (np.abs(ph) + np.abs(wh) * np.abs(qh))
     at_t = lags == kernel.lag
@@ -568,21 +585,30 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None) -> L1Enclosure
         # breakpoints: roots plus geometric points so that the weight varies by <= 1e-4 per piece
         eps_w = 1e-4
         rho = (1 + eps_w) ** (-1.0 / abs(rf - 1)) if rf != 1 else 0.0
-        u_min = (1e-16 * rf / max(c1, 1e-300)) ** (1.0 / rf)
+        # below u_min = 1e-14 (where x = 2u - 1 still resolves u to 0.6%), bound the integral by
+        # max|Q| <= |Q(0)| + u_min * 2 sum_j j^2 |c_j| on [0, u_min]
+        u_min = 1e-14
+        q0h, q0l, q0b = _dd_clenshaw(cdd[0], cdd[1], np.array([-1.0]), np.array([0.0]))
+        q_head = abs(float(q0h[0] + q0l[0])) + float(q0b[0]) + u_min * 2 * d2c
         n_geo = min(int(math.log(U / u_min) / -math.log(rho)) + 1, 2_000_000)
         geo = U * rho ** np.arange(1, n_geo)
         pts = np.unique(np.concatenate([[u_min], roots_u[roots_u > u_min], geo[geo > u_min], [U]]))
         with mpmath.workdps(40):
             F = _cheb_antiderivative_u(list(kernel.chebyshev_coefficients), 1)
         F64 = np.array([float(v) for v in F])
-        vals = _f64_clenshaw(F64, 2 * pts - 1)
+        xs = 2 * pts - 1
+        us = (1 + xs) / 2  # the points F is really evaluated at (float rounding of 2u - 1 aside)
+        vals, vbound = _f64_clenshaw_bound(F64, xs)
+        vbound = vbound + float(np.sum(np.abs(F64))) * 2 * _EPS  # F's coefficients rounded to float64
         piece = np.abs(np.diff(vals))
-        wa, wb = pts[:-1] ** (rf - 1), pts[1:] ** (rf - 1)
-        lo_piece, hi_piece = np.minimum(wa, wb) * piece, np.maximum(wa, wb) * piece
-        fe = float(np.sum(np.abs(F64))) * (N + 3) * 4 * _EPS * len(pts)
-        head = c1 * u_min ** rf / rf
-        int_lo = float(np.sum(lo_piece)) - fe - root_err
-        int_hi = float(np.sum(hi_piece)) + fe + root_err + head
+        perr = vbound[1:] + vbound[:-1]
+        wa, wb = us[:-1] ** (rf - 1), us[1:] ** (rf - 1)
+        slack = 1 + 8 * _EPS * (abs(rf - 1) + 1)
+        lo_piece = np.minimum(wa, wb) / slack * np.maximum(piece - perr, 0.0)
+        hi_piece = np.maximum(wa, wb) * slack * (piece + perr)
+        head = q_head * u_min ** rf / rf * slack
+        int_lo = float(np.sum(lo_piece)) * (1 - len(pts) * _EPS) - root_err
+        int_hi = float(np.sum(hi_piece)) * (1 + len(pts) * _EPS) + root_err + head
         integral_u = 0.5 * (int_lo + int_hi)
         how = f"monotone-weight enclosure (gamma/alpha = {ratio} not an integer)"
     inv_a = 1.0 / a_f

@@ -21,7 +21,7 @@ def _fmt(value: Any, spec: str) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
-        return "yes" if value else "NO"
+        return "yes" if value else "no"
     if isinstance(value, str):
         return value
     try:

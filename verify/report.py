@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 import time
+
+import numpy as np
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,7 +22,7 @@ __all__ = ["format_table", "print_result", "run_all"]
 def _fmt(value: Any, spec: str) -> str:
     if value is None:
         return "-"
-    if isinstance(value, bool):
+    if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, str):
         return value

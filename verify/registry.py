@@ -133,9 +133,18 @@ def all_checks() -> list[Check]:
     return [CHECKS[k] for k in CHECKS]
 
 
+#: Modules whose import registers built-in checks (one line per result family).
+BUILTIN_CHECK_MODULES: tuple[str, ...] = (
+    "tfapprox.verify.checks",
+)
+
+
 def _load_builtin_checks() -> None:
     """Import the modules that register the built-in checks."""
-    from . import checks  # noqa: F401  (registers on import)
+    import importlib
+
+    for name in BUILTIN_CHECK_MODULES:
+        importlib.import_module(name)
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import sys
 import time
-
-import numpy as np
 from pathlib import Path
 from typing import Any, Callable
+
+import numpy as np
 
 from .registry import CheckResult, all_checks, write_json_atomic, write_text_atomic
 

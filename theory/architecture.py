@@ -83,12 +83,20 @@ def _is_zero_matrix(m: ExactMatrix | None) -> bool:
 @dataclass(frozen=True)
 class AttentionHead:
     """One head of eq. (3): value map ``W_V`` (D_v x D), RPE slope ``p``, and optionally
-    query/key maps ``W_Q, W_K`` (d_k x D).  ``query = key = None`` means DP-free."""
+    query/key maps ``W_Q, W_K`` (d_k x D).  ``query = key = None`` means DP-free.
+
+    ``tmx`` (optional, a 1 x D row ``w``) makes the head a TMX head (Def. C.5, Prop. 4.3):
+    the logit ``<W_Q x_t, W_K x_{t-s}> + p phi(s)`` is replaced by
+    ``p (phi(s) - phi(w^T x_t))``, ``D`` parameters instead of ``2 d_k D``.  It excludes
+    ``query``/``key``.  ``phi(w^T x_t)`` must be finite (``w^T x_t >= 0`` for lin-RPE,
+    ``>= 1`` for log-RPE); the forward pass raises ``ValueError`` otherwise.
+    """
 
     value: ExactMatrix
     slope: sympy.Expr
     query: ExactMatrix | None = None
     key: ExactMatrix | None = None
+    tmx: ExactMatrix | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", exact_matrix("W_V", self.value))
@@ -107,11 +115,21 @@ class AttentionHead:
                 raise ValueError(f"W_Q and W_K must have the same shape, got {q.shape} and {k.shape}")
             object.__setattr__(self, "query", q)
             object.__setattr__(self, "key", k)
+        if self.tmx is not None:
+            if self.query is not None:
+                raise ValueError("a TMX head (tmx = w, Def. C.5) has no W_Q, W_K; give either tmx or "
+                                 "query/key, not both")
+            object.__setattr__(self, "tmx", exact_matrix("tmx w", self.tmx, (1, None)))
 
     @property
     def dot_product_free(self) -> bool:
-        """True when ``W_Q`` or ``W_K`` is zero, so the logit is ``p phi(s)`` only."""
-        return _is_zero_matrix(self.query) or _is_zero_matrix(self.key)
+        """True when the logit is ``p phi(s)`` only: no TMX row and ``W_Q`` or ``W_K`` zero."""
+        return self.tmx is None and (_is_zero_matrix(self.query) or _is_zero_matrix(self.key))
+
+    @property
+    def is_tmx(self) -> bool:
+        """True for a TMX head (Def. C.5)."""
+        return self.tmx is not None
 
 
 @dataclass(frozen=True)
@@ -151,6 +169,8 @@ class AttentionLayer:
                 raise ValueError(f"heads[{i}].W_V must have shape ({dv}, {dim}) like heads[0], got {h.value.shape}")
             if h.query is not None and h.query.cols != dim:
                 raise ValueError(f"heads[{i}].W_Q must have {dim} columns (model width D), got {h.query.cols}")
+            if h.tmx is not None and h.tmx.cols != dim:
+                raise ValueError(f"heads[{i}].tmx w must have {dim} columns (model width D), got {h.tmx.cols}")
         if out.cols != dv:
             raise ValueError(f"W_O must have {dv} columns (the heads' value dimension), got {out.cols}")
 
@@ -344,6 +364,8 @@ class TransformerSpec:
                     if head.query is not None:
                         add(f"blocks[{l}].heads[{h}].W_Q", head.query)
                         add(f"blocks[{l}].heads[{h}].W_K", head.key)
+                    if head.tmx is not None:
+                        add(f"blocks[{l}].heads[{h}].w", head.tmx)
                 add(f"blocks[{l}].W_O", b.attention.output)
             if b.ffn is not None:
                 add(f"blocks[{l}].ffn.b", b.ffn.inner)

@@ -52,7 +52,6 @@ Examples
 from __future__ import annotations
 
 import math
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -62,7 +61,7 @@ import mpmath
 import numpy as np
 import sympy
 
-from .rpe import to_exact
+from .numbers import exact_rational, rational_from_str, rational_to_str, to_exact, to_mpf
 from .validation import require_int, require_real, short_repr
 
 __all__ = [
@@ -82,93 +81,6 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # exact numbers and their JSON form (shared with memory_kernels and targets)
 # ---------------------------------------------------------------------------
-
-def exact_rational(name: str, value: Any) -> sympy.Rational:
-    """Return ``value`` as an exact sympy ``Rational``.
-
-    Accepted: ``int``, ``float`` (its exact binary value), ``fractions.Fraction``-like
-    numbers, ``mpmath.mpf`` (exact binary value), sympy ``Integer``/``Rational``/``Float``
-    and decimal or ``p/q`` strings.  NaN/inf raise ``ValueError``; booleans, exact
-    irrationals (``sqrt(2)``) and symbols raise ``TypeError`` naming ``name``.
-
-    >>> exact_rational("w", "0.1"), exact_rational("w", 0.5), exact_rational("w", "1/3")
-    (1/10, 1/2, 1/3)
-    """
-    if hasattr(value, "numerator") and hasattr(value, "denominator") and not isinstance(
-            value, (bool, int, sympy.Basic, np.integer)):
-        value = sympy.Rational(int(value.numerator), int(value.denominator))
-    expr = to_exact(name, value)
-    if isinstance(expr, sympy.Float):
-        expr = sympy.Rational(expr)
-    if not isinstance(expr, sympy.Rational):
-        raise TypeError(f"{name} must be a rational number, a float or a decimal string, got "
-                        f"{short_repr(value)} (exact irrationals and symbols are not supported "
-                        f"here: pass a Rational or a float)")
-    return expr
-
-
-_INT_RE = re.compile(r"^[+-]?\d+$")
-_FRAC_RE = re.compile(r"^[+-]?\d+/\d+$")
-_DEC_RE = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
-
-
-def rational_to_str(value: sympy.Rational) -> str:
-    """Exact string form of a rational, for JSON.
-
-    Integers give ``"p"``; rationals whose denominator is a power of two (every
-    float64) give their **finite, exact** decimal expansion; other rationals give
-    ``"p/q"``.  :func:`rational_from_str` reads every form back to the same value.
-
-    >>> rational_to_str(sympy.Rational(0.1))
-    '0.1000000000000000055511151231257827021181583404541015625'
-    >>> rational_to_str(sympy.Rational(1, 3)), rational_to_str(sympy.Integer(-4))
-    ('1/3', '-4')
-    """
-    value = sympy.Rational(value)
-    p, q = int(value.p), int(value.q)
-    if q == 1:
-        return str(p)
-    if q & (q - 1) == 0:  # q = 2^k: p / 2^k = p 5^k / 10^k, a finite decimal
-        k = q.bit_length() - 1
-        sign = "-" if p < 0 else ""
-        digits = str(abs(p) * 5 ** k).rjust(k + 1, "0")
-        whole, frac = digits[:-k], digits[-k:].rstrip("0")
-        return f"{sign}{whole}.{frac}" if frac else f"{sign}{whole}"
-    return f"{p}/{q}"
-
-
-def rational_from_str(name: str, text: Any) -> sympy.Rational:
-    """Inverse of :func:`rational_to_str`: parse ``"p"``, ``"p/q"`` or a decimal exactly.
-
-    Anything else (``"nan"``, ``"inf"``, expressions, non-strings) raises ``ValueError``
-    or ``TypeError`` naming ``name``; nothing is evaluated.
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"{name} must be a number written as a string, got {short_repr(text)}")
-    s = text.strip()
-    if _INT_RE.match(s):
-        return sympy.Integer(int(s))
-    if _FRAC_RE.match(s):
-        num, den = s.split("/")
-        if int(den) == 0:
-            raise ValueError(f"{name} has a zero denominator: {short_repr(text)}")
-        return sympy.Rational(int(num), int(den))
-    if _DEC_RE.match(s):
-        mant, _, exp = s.lower().partition("e")
-        sign = -1 if mant.startswith("-") else 1
-        mant = mant.lstrip("+-")
-        whole, _, frac = mant.partition(".")
-        digits = int((whole or "0") + frac) if (whole or frac) else 0
-        e = (int(exp) if exp else 0) - len(frac)
-        return sympy.Rational(sign * digits) * sympy.Rational(10) ** e
-    raise ValueError(f"{name} must be a decimal or p/q number string, got {short_repr(text)}")
-
-
-def to_mpf(value: sympy.Rational) -> mpmath.mpf:
-    """Lower an exact rational to ``mpmath.mpf`` at the current working precision."""
-    value = sympy.Rational(value)
-    return mpmath.mpf(int(value.p)) / int(value.q)
-
 
 def _to_float(value: sympy.Rational) -> float:
     """Correctly rounded float64 of an exact rational (Python's int division rounds correctly)."""

@@ -27,59 +27,10 @@ from typing import Any, Union
 import numpy as np
 import sympy
 
+from .numbers import to_exact
 from .validation import require_int, short_repr
 
 __all__ = ["LinRPE", "LogRPE", "T5RPE", "TableRPE", "RPE", "rpe_from_dict", "to_exact"]
-
-
-#: Strings accepted as exact numbers: a decimal with optional exponent, or a fraction of
-#: integers.  Checked *before* sympy sees the text, which would otherwise sympify (eval)
-#: anything that is not a plain number.
-_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?\d+/[+-]?\d+", re.ASCII)
-
-
-def to_exact(name: str, value: Any) -> sympy.Expr:
-    """Convert a number to an exact sympy number without a float detour.
-
-    Python ``int`` and ``fractions``-like values become ``Integer``/``Rational``; a
-    Python ``float`` becomes the *exact* binary rational it denotes; an ``mpmath.mpf``
-    becomes a ``sympy.Float`` carrying all its bits; sympy numbers pass unchanged;
-    ``str`` is parsed as a decimal (``"0.01"`` is exactly 1/100).  Free symbols are
-    allowed (symbolic forward passes); NaN and complex values are refused.
-    """
-    import mpmath
-
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a number, got the boolean {value}")
-    if isinstance(value, sympy.Basic):
-        expr = value
-    elif isinstance(value, (int, np.integer)):
-        expr = sympy.Integer(int(value))
-    elif isinstance(value, (float, np.floating)):
-        if not math.isfinite(float(value)):
-            raise ValueError(f"{name} must be finite, got {float(value)}")
-        expr = sympy.Rational(float(value))
-    elif isinstance(value, mpmath.mpf):
-        if not mpmath.isfinite(value):
-            raise ValueError(f"{name} must be finite, got {value}")
-        man, exp = mpmath.mpf(value).man_exp
-        expr = sympy.Rational(int(man)) * sympy.Rational(2) ** int(exp) if man else sympy.Integer(0)
-    elif isinstance(value, str):
-        text = value.strip()
-        if not _NUMBER_TEXT.fullmatch(text):
-            raise ValueError(f"{name} must be a decimal number or a fraction p/q, got {short_repr(value)}")
-        try:
-            expr = sympy.Rational(text)
-        except (TypeError, ValueError, SyntaxError, ZeroDivisionError) as exc:
-            raise ValueError(f"{name} must be a decimal number or a fraction p/q with q != 0, "
-                             f"got {short_repr(value)}") from exc
-    else:
-        raise TypeError(f"{name} must be a number, got {short_repr(value)} of type {type(value).__name__}")
-    if expr.has(sympy.nan) or expr.has(sympy.zoo) or expr.has(sympy.oo) or expr.has(-sympy.oo):
-        raise ValueError(f"{name} must be finite, got {expr}")
-    if expr.is_real is False:
-        raise ValueError(f"{name} must be real, got {expr}")
-    return expr
 
 
 @dataclass(frozen=True)

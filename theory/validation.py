@@ -153,9 +153,11 @@ def require_positive_rational(name: str, value: Any) -> sympy.Rational:
             raise ValueError(f"{name} must be a finite positive number, got {float(value)}")
         result = sympy.Rational(str(float(value)))
     elif isinstance(value, str):
+        from .numbers import to_exact  # strict pattern check first: text is never sympified
+
         try:
-            result = sympy.Rational(value.strip())
-        except (TypeError, ValueError, SyntaxError) as exc:
+            result = to_exact(name, value)
+        except ValueError as exc:
             raise ValueError(f"{name} must be a positive rational number such as '1/100' or "
                              f"'0.01', got {short_repr(value)}") from exc
     else:

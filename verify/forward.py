@@ -30,6 +30,7 @@ from typing import Any
 import mpmath
 import numpy as np
 import scipy.signal
+import sympy
 
 from tfapprox.theory.architecture import AttentionLayer, FeedForward, TransformerSpec
 from tfapprox.theory.sequences import as_window_batch, check_pad, check_past
@@ -67,8 +68,11 @@ def lower_model(spec: TransformerSpec, backend: Backend) -> LoweredModel:
                     "spec": att,
                     "W_V": np.stack([backend.matrix(h.value) for h in att.heads]),
                     "p": [backend.scalar(h.slope) for h in att.heads],
-                    "W_Q": [None if h.dot_product_free else backend.matrix(h.query) for h in att.heads],
-                    "W_K": [None if h.dot_product_free else backend.matrix(h.key) for h in att.heads],
+                    "W_Q": [None if (h.dot_product_free or h.query is None) else backend.matrix(h.query)
+                            for h in att.heads],
+                    "W_K": [None if (h.dot_product_free or h.key is None) else backend.matrix(h.key)
+                            for h in att.heads],
+                    "tmx": [None if h.tmx is None else backend.matrix(h.tmx)[0] for h in att.heads],
                     "W_O": backend.matrix(att.output),
                 }
             if block.ffn is not None:
@@ -404,20 +408,36 @@ def _is_zero(v: Any) -> bool:
 
 def _dp_head(att: AttentionLayer, low: dict[str, Any], i: int, h: np.ndarray, hpad: np.ndarray | None,
              past: str, be: Backend) -> tuple[np.ndarray, np.ndarray | None, float]:
-    """A head with a query-key dot product: dense causal attention (eq. (3))."""
+    """A head with a query-key dot product (eq. (3)) or a TMX head (Def. C.5): dense causal attention.
+
+    A TMX head's content logit ``-p phi(w^T x_t)`` depends on the query only; it is
+    handled as a dot product with a constant key (``qk[t, j] = -p phi(w^T h_t)``).
+    """
     B, N, D = h.shape
-    W_Q, W_K, W_V, p = low["W_Q"][i], low["W_K"][i], low["W_V"][i], low["p"][i]
-    Q = h @ W_Q.T
-    Kk = h @ W_K.T
+    W_V, p = low["W_V"][i], low["p"][i]
     V = h @ W_V.T
-    content = Q @ np.swapaxes(Kk, 1, 2)  # (B, N, N): [b, t, j]
+    padded = hpad is not None
+    w_tmx = low["tmx"][i] if "tmx" in low else None
+    if w_tmx is not None:
+        qlog = _tmx_query_logit(att, p, h @ w_tmx, be)  # (B, N)
+        content = qlog[:, :, None] * np.ones((1, 1, N)) if be.is_float else \
+            np.repeat(qlog[:, :, None], N, axis=2)
+        if padded:
+            vpad = W_V @ hpad
+            qk_pad = qlog
+            pad_self = _tmx_query_logit(att, p, np.array([hpad @ w_tmx], dtype=hpad.dtype), be)[0]
+    else:
+        W_Q, W_K = low["W_Q"][i], low["W_K"][i]
+        Q = h @ W_Q.T
+        Kk = h @ W_K.T
+        content = Q @ np.swapaxes(Kk, 1, 2)  # (B, N, N): [b, t, j]
+        if padded:
+            kpad = W_K @ hpad
+            vpad = W_V @ hpad
+            qk_pad = Q @ kpad  # (B, N)
+            pad_self = (W_Q @ hpad) @ kpad
     t_idx = np.arange(N)
     lag = t_idx[:, None] - t_idx[None, :]
-    padded = hpad is not None
-    if padded:
-        kpad = W_K @ hpad
-        vpad = W_V @ hpad
-        qk_pad = Q @ kpad  # (B, N)
     if be.is_float:
         lw = _log_weights_float(att, p, N)
         pos = np.where(lag >= 0, lw[np.clip(lag, 0, N - 1)], -np.inf)
@@ -446,9 +466,8 @@ def _dp_head(att: AttentionLayer, low: dict[str, Any], i: int, h: np.ndarray, hp
             mass = float(np.max(np.where(finite, np.exp(m_safe) * den, 0.0)))
         out_pad = None
         if padded:
-            qpad = W_Q @ hpad
             with np.errstate(over="ignore"):
-                pad_weight = float(np.exp(float(qpad @ kpad) + log_tail_float64(att.rpe, p, np.array([0]))[0]))
+                pad_weight = float(np.exp(float(pad_self) + log_tail_float64(att.rpe, p, np.array([0]))[0]))
             out_pad = vpad if att.normalized else pad_weight * vpad
             if not att.normalized:
                 mass = max(mass, pad_weight)
@@ -474,7 +493,28 @@ def _dp_head(att: AttentionLayer, low: dict[str, Any], i: int, h: np.ndarray, hp
         out = num
     out_pad = None
     if padded:
-        qpad = W_Q @ hpad
         tail0 = tail_object(att.rpe, p, 0, be)
-        out_pad = vpad if att.normalized else be.exp(np.array([qpad @ kpad], dtype=object))[0] * tail0 * vpad
+        out_pad = vpad if att.normalized else be.exp(np.array([pad_self], dtype=object))[0] * tail0 * vpad
     return out, out_pad, 1.0
+
+
+def _tmx_query_logit(att: AttentionLayer, p: Any, z: np.ndarray, be: Backend) -> np.ndarray:
+    """``-p phi(z)`` for a TMX head (Def. C.5), ``z = w^T x_t``: ``p z`` (lin), ``p log z`` (log).
+
+    ``phi(z) = -inf`` (lin ``z < 0``, log ``z < 1``) would make the logit ``+inf``: refused.
+    """
+    kind = att.rpe.kind
+    if kind not in ("lin", "log"):
+        raise ValueError(f"TMX heads (Def. C.5) are defined for lin- and log-RPE, got {kind}-RPE")
+    lo = 0 if kind == "lin" else 1
+    flat = np.asarray(z).reshape(-1)
+    for v in flat:
+        if not bool(v >= lo):
+            raise ValueError(f"TMX head: w^T x_t = {v} gives phi_{kind}(w^T x_t) = -inf (need w^T x_t >= {lo}); "
+                             f"the logit p (phi(s) - phi(w^T x_t)) of Def. C.5 is undefined")
+    if kind == "lin":
+        return p * np.asarray(z)
+    if be.is_float:
+        return p * np.log(np.asarray(z, dtype=float))
+    log = sympy.log if be.name == "sympy" else mpmath.log
+    return np.frompyfunc(lambda v: p * log(v), 1, 1)(np.asarray(z, dtype=object)).astype(object)

@@ -52,8 +52,6 @@ from typing import Any, Iterator, Mapping
 
 import mpmath
 import sympy
-from mpmath.libmp import to_str as _mpf_to_str
-
 from tfapprox.theory.architecture import (
     FFN_PRECISIONS,
     AttentionHead,
@@ -61,6 +59,15 @@ from tfapprox.theory.architecture import (
     Block,
     FeedForward,
     TransformerSpec,
+)
+from tfapprox.theory.numbers import (
+    DEFAULT_DIGITS,
+    MAX_EXPONENT,
+    MAX_NUMBER_LENGTH,
+    NUMBER_PATTERN,
+    format_number,
+    is_exact_number,
+    parse_number,
 )
 from tfapprox.theory.rpe import LinRPE, LogRPE, T5RPE, TableRPE
 from tfapprox.theory.sequences import PAST_CHOICES
@@ -85,33 +92,6 @@ __all__ = [
 #: The format tag of this version; files with any other tag are refused.
 FORMAT = "tfapprox.transformer/1"
 
-#: Significant digits of lowered (irrational/symbolic) parameters when neither the
-#: ``digits`` argument nor ``spec.metadata["precision_digits"]`` says otherwise.
-DEFAULT_DIGITS = 50
-
-#: Guard digits of the ``evalf`` that precedes rounding to ``digits`` digits.
-_GUARD_DIGITS = 10
-
-#: Largest decimal exponent written in a number string (``|e| <= MAX_EXPONENT`` in
-#: ``"1.5e-300"``); with :data:`MAX_NUMBER_LENGTH` it bounds the work of reading one number.
-MAX_EXPONENT = 100_000
-
-#: Longest number string accepted (characters); the same bound applies when writing.
-MAX_NUMBER_LENGTH = 200_000
-
-#: The number grammar, matched against the whole string (``re.fullmatch``, ASCII only):
-#: an optional ``-``, then either a fraction ``p/q`` (``q >= 1``, no leading zeros) or
-#: a decimal ``int[.frac][e|E[+|-]exp]`` (no leading zeros in ``int``, at least one
-#: digit after a ``.``).  ``nan``, ``inf``, ``+1``, ``.5``, ``5.``, ``1e``, spaces,
-#: hexadecimal and expressions do not match.
-NUMBER_PATTERN = (
-    r"(?P<sign>-)?(?:"
-    r"(?P<num>0|[1-9][0-9]*)/(?P<den>[1-9][0-9]*)"
-    r"|(?P<int>0|[1-9][0-9]*)(?:\.(?P<frac>[0-9]+))?(?:[eE](?P<exp>[+-]?[0-9]{1,9}))?"
-    r")"
-)
-_NUMBER_RE = re.compile(NUMBER_PATTERN, re.ASCII)
-
 _TOP_KEYS = ("format", "past", "input_dim", "width", "output_dim", "lowered_parameters",
              "embedding", "blocks", "metadata")
 _LOWERED_KEYS = ("count", "digits", "paths")
@@ -126,197 +106,6 @@ _RPE_KEYS = {"lin": ("type",), "log": ("type",),
 
 #: Metadata key under which :func:`load_spec` records the file's lowered parameters.
 LOWERED_METADATA_KEY = "lowered_parameters"
-
-
-# --------------------------------------------------------------------------- integers
-# Python >= 3.11 refuses int <-> str conversions beyond 4300 digits by default
-# (sys.get_int_max_str_digits).  Exact weights can be longer, so convert by halves
-# instead of changing that process-wide setting.
-_CHUNK = 4000
-
-
-def _int_to_str(n: int) -> str:
-    if n < 0:
-        return "-" + _int_to_str(-n)
-    if n.bit_length() <= 3 * _CHUNK:  # < 10**(0.9 * 4000) digits
-        return str(n)
-    k = (n.bit_length() * 3) // 20  # about half the decimal digits
-    hi, lo = divmod(n, 10 ** k)
-    return _int_to_str(hi) + _int_to_str(lo).rjust(k, "0")
-
-
-def _str_to_int(s: str) -> int:
-    """Decimal digit string (ASCII, no sign) to int, for any length."""
-    if len(s) <= _CHUNK:
-        return int(s)
-    k = len(s) // 2
-    return _str_to_int(s[:-k]) * 10 ** k + _str_to_int(s[-k:])
-
-
-# ---------------------------------------------------------------------------- numbers
-def _exact_rational(value: Any) -> sympy.Rational | None:
-    """The exact rational value of ``value`` if it is a sympy Rational or Float, else None."""
-    if isinstance(value, sympy.Rational):
-        return value
-    if isinstance(value, sympy.Float):
-        sign, man, exp, _ = value._mpf_
-        if not man:
-            if exp:  # mpmath encodes nan/inf as zero mantissa with a nonzero exponent
-                raise ValueError(f"non-finite number {value}")
-            return sympy.Integer(0)
-        mag = sympy.Integer(man) * sympy.Integer(2) ** exp
-        return -mag if sign else mag
-    return None
-
-
-def _format_rational(r: sympy.Rational) -> str:
-    """Exact text of a rational: integer, finite decimal (denominator 2^a 5^b), or p/q."""
-    p, q = int(r.p), int(r.q)
-    if q == 1:
-        return _int_to_str(p)
-    a = (q & -q).bit_length() - 1  # power of 2 in q
-    rest = q >> a
-    b = 0
-    while rest % 5 == 0:
-        rest //= 5
-        b += 1
-    if rest != 1:
-        return f"{_int_to_str(p)}/{_int_to_str(q)}"
-    k = max(a, b)
-    # p/q = N * 10^-k with N an integer; N has no trailing zero because p/q is reduced.
-    n = abs(p) * 2 ** (k - a) * 5 ** (k - b)
-    digits = _int_to_str(n)
-    sign = "-" if p < 0 else ""
-    adjusted = len(digits) - 1 - k  # exponent of the leading digit
-    if -7 <= adjusted < 21:
-        if k >= len(digits):
-            return f"{sign}0.{'0' * (k - len(digits))}{digits}"
-        return f"{sign}{digits[:-k]}.{digits[-k:]}"
-    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
-    return f"{sign}{mantissa}e{adjusted}"
-
-
-def _lower(expr: sympy.Expr, digits: int, where: str) -> str:
-    """``expr`` rounded to ``digits`` significant decimal digits, as number text."""
-    if expr.free_symbols:
-        names = ", ".join(sorted(str(s) for s in expr.free_symbols))
-        raise ValueError(f"{where} = {short_repr(expr)} has free symbols ({names}); a model file "
-                         f"holds numbers only: substitute values before saving")
-    try:
-        value = sympy.Expr.evalf(expr, digits + _GUARD_DIGITS, strict=True)
-    except sympy.core.evalf.PrecisionExhausted as exc:
-        if expr.equals(0) is True:
-            return "0"
-        raise ValueError(f"{where} = {short_repr(expr)} cannot be evaluated to {digits} significant "
-                         f"digits (sympy evalf: {exc}); simplify it before saving") from exc
-    except (TypeError, ValueError, ArithmeticError) as exc:
-        raise ValueError(f"{where} = {short_repr(expr)} cannot be evaluated to a number: {exc}") from exc
-    if not isinstance(value, sympy.Float) or not mpmath.isfinite(mpmath.mpf(value._mpf_)):
-        raise ValueError(f"{where} = {short_repr(expr)} is not a finite real number (evaluates to "
-                         f"{short_repr(value)})")
-    text = _mpf_to_str(value._mpf_, digits)
-    return _format_rational(parse_number(text))
-
-
-def format_number(value: Any, *, digits: int = DEFAULT_DIGITS, where: str = "value") -> str:
-    """The model-file text of one exact number, following the exactness rule.
-
-    Parameters
-    ----------
-    value
-        A sympy number or expression (as held by a spec), or a Python ``int``.
-    digits
-        Significant digits for values that are not rational (lowered values).
-    where
-        Name of the parameter, for error messages.
-
-    Returns
-    -------
-    str
-        Exact text for integers, sympy ``Rational`` and ``Float`` values (decimal when the
-        denominator is ``2^a 5^b``, else ``p/q``); otherwise the value rounded to ``digits``
-        significant digits.  Use :func:`is_exact_number` to tell the two cases apart.
-
-    Raises
-    ------
-    ValueError
-        Free symbols, non-finite or non-real values, or text longer than
-        :data:`MAX_NUMBER_LENGTH` / an exponent beyond :data:`MAX_EXPONENT`.
-    """
-    require_int("digits", digits, minimum=1)
-    if isinstance(value, bool):
-        raise TypeError(f"{where} must be a number, got the boolean {value}")
-    if isinstance(value, int):
-        value = sympy.Integer(value)
-    if not isinstance(value, sympy.Expr):
-        raise TypeError(f"{where} must be a sympy number or int, got {short_repr(value)} "
-                        f"of type {type(value).__name__}")
-    exact = _exact_rational(value)
-    text = _format_rational(exact) if exact is not None else _lower(value, digits, where)
-    _check_limits(text, where)
-    return text
-
-
-def is_exact_number(value: Any) -> bool:
-    """True when :func:`format_number` writes ``value`` exactly (int, Rational, Float)."""
-    return (isinstance(value, int) and not isinstance(value, bool)) or isinstance(
-        value, (sympy.Rational, sympy.Float))
-
-
-def _check_limits(text: str, where: str) -> None:
-    if len(text) > MAX_NUMBER_LENGTH:
-        raise ValueError(f"{where}: its exact text has {len(text)} characters, more than the "
-                         f"{MAX_NUMBER_LENGTH} a model file allows")
-    m = _NUMBER_RE.fullmatch(text)
-    if m is None or (m["exp"] is not None and abs(int(m["exp"])) > MAX_EXPONENT):
-        raise ValueError(f"{where}: {short_repr(text)} has a decimal exponent beyond "
-                         f"+-{MAX_EXPONENT}, which a model file does not allow")
-
-
-def parse_number(text: Any, where: str = "value") -> sympy.Rational:
-    """Parse one number string of the model-file grammar to an exact sympy number.
-
-    Only :data:`NUMBER_PATTERN` is accepted (``re.fullmatch``); the matched digit
-    strings become Python ints and then ``sympy.Integer`` / ``sympy.Rational``.  Nothing
-    is evaluated.
-
-    Raises
-    ------
-    TypeError
-        ``text`` is not a string.
-    ValueError
-        ``text`` does not match the grammar, is longer than :data:`MAX_NUMBER_LENGTH`
-        or has an exponent beyond :data:`MAX_EXPONENT`; the message names ``where``.
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"{where} must be a number string (integer, decimal or p/q), got "
-                        f"{short_repr(text)} of type {_json_type(text)}")
-    if len(text) > MAX_NUMBER_LENGTH:
-        raise ValueError(f"{where} is a number string of {len(text)} characters, more than the "
-                         f"{MAX_NUMBER_LENGTH} allowed")
-    m = _NUMBER_RE.fullmatch(text)
-    if m is None:
-        raise ValueError(f"{where} must be an integer ('-3'), a decimal ('0.0125', '1.5e-300') or "
-                         f"a fraction ('1/3'); got {short_repr(text)}")
-    negative = m["sign"] is not None
-    if m["num"] is not None:
-        value = sympy.Rational(_str_to_int(m["num"]), _str_to_int(m["den"]))
-    else:
-        frac = m["frac"] or ""
-        written_exp = int(m["exp"]) if m["exp"] is not None else 0
-        if abs(written_exp) > MAX_EXPONENT:
-            raise ValueError(f"{where}: {short_repr(text)} has a decimal exponent beyond "
-                             f"+-{MAX_EXPONENT}, which a model file does not allow")
-        exp10 = written_exp - len(frac)
-        mantissa = _str_to_int(m["int"] + frac)
-        if mantissa == 0:
-            value = sympy.Integer(0)
-        else:
-            if exp10 >= 0:
-                value = sympy.Integer(mantissa * 10 ** exp10)
-            else:
-                value = sympy.Rational(mantissa, 10 ** (-exp10))
-    return -value if negative else value
 
 
 def _json_type(value: Any) -> str:
@@ -455,6 +244,8 @@ def spec_to_dict(spec: TransformerSpec, *, digits: int | None = None) -> dict[st
                     "W_Q": None if head.query is None else enc.matrix(f"{hpath}.W_Q", head.query),
                     "W_K": None if head.key is None else enc.matrix(f"{hpath}.W_K", head.key),
                 })
+                if head.tmx is not None:  # optional key: files without TMX heads are unchanged
+                    heads[-1]["tmx"] = enc.matrix(f"{hpath}.tmx", head.tmx)
             entry["attention"] = {
                 "rpe": enc.rpe(f"{apath}.rpe", att.rpe),
                 "normalized": bool(att.normalized),
@@ -693,12 +484,14 @@ class _Decoder:
         return self.build(path, TableRPE, table)
 
     def head(self, value: Any, path: str) -> AttentionHead:
-        data = self.obj(value, path, _HEAD_KEYS)
+        has_tmx = isinstance(value, dict) and "tmx" in value
+        data = self.obj(value, path, _HEAD_KEYS + (("tmx",) if has_tmx else ()))
         slope = self.number(data["p"], f"{path}.p")
         w_v = self.matrix(data["W_V"], f"{path}.W_V")
         w_q = None if data["W_Q"] is None else self.matrix(data["W_Q"], f"{path}.W_Q")
         w_k = None if data["W_K"] is None else self.matrix(data["W_K"], f"{path}.W_K")
-        return self.build(path, AttentionHead, w_v, slope, w_q, w_k)
+        w_t = self.matrix(data["tmx"], f"{path}.tmx") if has_tmx else None
+        return self.build(path, AttentionHead, w_v, slope, w_q, w_k, w_t)
 
     def attention(self, value: Any, path: str) -> AttentionLayer:
         data = self.obj(value, path, _ATTENTION_KEYS)

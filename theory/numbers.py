@@ -1,0 +1,358 @@
+"""Exact numbers: conversion, exact text, and parsing (one source of truth).
+
+Every weight, lag and parameter of tfapprox is an exact sympy number.  This module is
+the single place that
+
+* converts user input to exact numbers (:func:`to_exact`, :func:`exact_rational`): a
+  Python float becomes the binary rational it denotes, an ``mpmath.mpf`` its exact
+  dyadic value, a string is parsed as a decimal or ``p/q`` after a strict ASCII pattern
+  check, so that sympy never sympifies (evaluates) text;
+* writes exact numbers as text (:func:`format_number`): integers, exact finite decimals
+  (denominator ``2^a 5^b``, so every float64 is written in full), ``p/q`` otherwise, and
+  other expressions rounded to a stated number of digits;
+* reads that text back (:func:`parse_number`), with a strict grammar, without evaluating
+  anything.
+
+Model files (``tfapprox.verify.model_file``) and target descriptions
+(``tfapprox.theory.targets``) use these functions.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import mpmath
+import numpy as np
+import sympy
+from mpmath.libmp import to_str as _mpf_to_str
+
+from .validation import require_int, short_repr
+
+__all__ = [
+    "DEFAULT_DIGITS",
+    "NUMBER_PATTERN",
+    "MAX_EXPONENT",
+    "MAX_NUMBER_LENGTH",
+    "to_exact",
+    "exact_rational",
+    "to_mpf",
+    "format_number",
+    "is_exact_number",
+    "parse_number",
+    "rational_to_str",
+    "rational_from_str",
+]
+
+#: Significant digits of lowered (irrational/symbolic) parameters when neither the
+#: ``digits`` argument nor ``spec.metadata["precision_digits"]`` says otherwise.
+DEFAULT_DIGITS = 50
+
+#: Guard digits of the ``evalf`` that precedes rounding to ``digits`` digits.
+_GUARD_DIGITS = 10
+
+#: Largest decimal exponent written in a number string (``|e| <= MAX_EXPONENT`` in
+#: ``"1.5e-300"``); with :data:`MAX_NUMBER_LENGTH` it bounds the work of reading one number.
+MAX_EXPONENT = 100_000
+
+#: Longest number string accepted (characters); the same bound applies when writing.
+MAX_NUMBER_LENGTH = 200_000
+
+#: The number grammar, matched against the whole string (``re.fullmatch``, ASCII only):
+#: an optional ``-``, then either a fraction ``p/q`` (``q >= 1``, no leading zeros) or
+#: a decimal ``int[.frac][e|E[+|-]exp]`` (no leading zeros in ``int``, at least one
+#: digit after a ``.``).  ``nan``, ``inf``, ``+1``, ``.5``, ``5.``, ``1e``, spaces,
+#: hexadecimal and expressions do not match.
+NUMBER_PATTERN = (
+    r"(?P<sign>-)?(?:"
+    r"(?P<num>0|[1-9][0-9]*)/(?P<den>[1-9][0-9]*)"
+    r"|(?P<int>0|[1-9][0-9]*)(?:\.(?P<frac>[0-9]+))?(?:[eE](?P<exp>[+-]?[0-9]{1,9}))?"
+    r")"
+)
+_NUMBER_RE = re.compile(NUMBER_PATTERN, re.ASCII)
+
+
+# --------------------------------------------------------------------------- integers
+# Python >= 3.11 refuses int <-> str conversions beyond 4300 digits by default
+# (sys.get_int_max_str_digits).  Exact weights can be longer, so convert by halves
+# instead of changing that process-wide setting.
+_CHUNK = 4000
+
+
+def _int_to_str(n: int) -> str:
+    if n < 0:
+        return "-" + _int_to_str(-n)
+    if n.bit_length() <= 3 * _CHUNK:  # < 10**(0.9 * 4000) digits
+        return str(n)
+    k = (n.bit_length() * 3) // 20  # about half the decimal digits
+    hi, lo = divmod(n, 10 ** k)
+    return _int_to_str(hi) + _int_to_str(lo).rjust(k, "0")
+
+
+def _str_to_int(s: str) -> int:
+    """Decimal digit string (ASCII, no sign) to int, for any length."""
+    if len(s) <= _CHUNK:
+        return int(s)
+    k = len(s) // 2
+    return _str_to_int(s[:-k]) * 10 ** k + _str_to_int(s[-k:])
+
+
+# ---------------------------------------------------------------------------- numbers
+def _exact_rational(value: Any) -> sympy.Rational | None:
+    """The exact rational value of ``value`` if it is a sympy Rational or Float, else None."""
+    if isinstance(value, sympy.Rational):
+        return value
+    if isinstance(value, sympy.Float):
+        sign, man, exp, _ = value._mpf_
+        if not man:
+            if exp:  # mpmath encodes nan/inf as zero mantissa with a nonzero exponent
+                raise ValueError(f"non-finite number {value}")
+            return sympy.Integer(0)
+        mag = sympy.Integer(man) * sympy.Integer(2) ** exp
+        return -mag if sign else mag
+    return None
+
+
+def _format_rational(r: sympy.Rational) -> str:
+    """Exact text of a rational: integer, finite decimal (denominator 2^a 5^b), or p/q."""
+    p, q = int(r.p), int(r.q)
+    if q == 1:
+        return _int_to_str(p)
+    a = (q & -q).bit_length() - 1  # power of 2 in q
+    rest = q >> a
+    b = 0
+    while rest % 5 == 0:
+        rest //= 5
+        b += 1
+    if rest != 1:
+        return f"{_int_to_str(p)}/{_int_to_str(q)}"
+    k = max(a, b)
+    # p/q = N * 10^-k with N an integer; N has no trailing zero because p/q is reduced.
+    n = abs(p) * 2 ** (k - a) * 5 ** (k - b)
+    digits = _int_to_str(n)
+    sign = "-" if p < 0 else ""
+    adjusted = len(digits) - 1 - k  # exponent of the leading digit
+    if -7 <= adjusted < 21:
+        if k >= len(digits):
+            return f"{sign}0.{'0' * (k - len(digits))}{digits}"
+        return f"{sign}{digits[:-k]}.{digits[-k:]}"
+    mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+    return f"{sign}{mantissa}e{adjusted}"
+
+
+def _lower(expr: sympy.Expr, digits: int, where: str) -> str:
+    """``expr`` rounded to ``digits`` significant decimal digits, as number text."""
+    if expr.free_symbols:
+        names = ", ".join(sorted(str(s) for s in expr.free_symbols))
+        raise ValueError(f"{where} = {short_repr(expr)} has free symbols ({names}); a model file "
+                         f"holds numbers only: substitute values before saving")
+    try:
+        value = sympy.Expr.evalf(expr, digits + _GUARD_DIGITS, strict=True)
+    except sympy.core.evalf.PrecisionExhausted as exc:
+        if expr.equals(0) is True:
+            return "0"
+        raise ValueError(f"{where} = {short_repr(expr)} cannot be evaluated to {digits} significant "
+                         f"digits (sympy evalf: {exc}); simplify it before saving") from exc
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise ValueError(f"{where} = {short_repr(expr)} cannot be evaluated to a number: {exc}") from exc
+    if not isinstance(value, sympy.Float) or not mpmath.isfinite(mpmath.mpf(value._mpf_)):
+        raise ValueError(f"{where} = {short_repr(expr)} is not a finite real number (evaluates to "
+                         f"{short_repr(value)})")
+    text = _mpf_to_str(value._mpf_, digits)
+    return _format_rational(parse_number(text))
+
+
+def format_number(value: Any, *, digits: int = DEFAULT_DIGITS, where: str = "value") -> str:
+    """The model-file text of one exact number, following the exactness rule.
+
+    Parameters
+    ----------
+    value
+        A sympy number or expression (as held by a spec), or a Python ``int``.
+    digits
+        Significant digits for values that are not rational (lowered values).
+    where
+        Name of the parameter, for error messages.
+
+    Returns
+    -------
+    str
+        Exact text for integers, sympy ``Rational`` and ``Float`` values (decimal when the
+        denominator is ``2^a 5^b``, else ``p/q``); otherwise the value rounded to ``digits``
+        significant digits.  Use :func:`is_exact_number` to tell the two cases apart.
+
+    Raises
+    ------
+    ValueError
+        Free symbols, non-finite or non-real values, or text longer than
+        :data:`MAX_NUMBER_LENGTH` / an exponent beyond :data:`MAX_EXPONENT`.
+    """
+    require_int("digits", digits, minimum=1)
+    if isinstance(value, bool):
+        raise TypeError(f"{where} must be a number, got the boolean {value}")
+    if isinstance(value, int):
+        value = sympy.Integer(value)
+    if not isinstance(value, sympy.Expr):
+        raise TypeError(f"{where} must be a sympy number or int, got {short_repr(value)} "
+                        f"of type {type(value).__name__}")
+    exact = _exact_rational(value)
+    text = _format_rational(exact) if exact is not None else _lower(value, digits, where)
+    _check_limits(text, where)
+    return text
+
+
+def is_exact_number(value: Any) -> bool:
+    """True when :func:`format_number` writes ``value`` exactly (int, Rational, Float)."""
+    return (isinstance(value, int) and not isinstance(value, bool)) or isinstance(
+        value, (sympy.Rational, sympy.Float))
+
+
+def _check_limits(text: str, where: str) -> None:
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise ValueError(f"{where}: its exact text has {len(text)} characters, more than the "
+                         f"{MAX_NUMBER_LENGTH} a model file allows")
+    m = _NUMBER_RE.fullmatch(text)
+    if m is None or (m["exp"] is not None and abs(int(m["exp"])) > MAX_EXPONENT):
+        raise ValueError(f"{where}: {short_repr(text)} has a decimal exponent beyond "
+                         f"+-{MAX_EXPONENT}, which a model file does not allow")
+
+
+def parse_number(text: Any, where: str = "value") -> sympy.Rational:
+    """Parse one number string of the model-file grammar to an exact sympy number.
+
+    Only :data:`NUMBER_PATTERN` is accepted (``re.fullmatch``); the matched digit
+    strings become Python ints and then ``sympy.Integer`` / ``sympy.Rational``.  Nothing
+    is evaluated.
+
+    Raises
+    ------
+    TypeError
+        ``text`` is not a string.
+    ValueError
+        ``text`` does not match the grammar, is longer than :data:`MAX_NUMBER_LENGTH`
+        or has an exponent beyond :data:`MAX_EXPONENT`; the message names ``where``.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"{where} must be a number string (integer, decimal or p/q), got "
+                        f"{short_repr(text)} of type {type(text).__name__}")
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise ValueError(f"{where} is a number string of {len(text)} characters, more than the "
+                         f"{MAX_NUMBER_LENGTH} allowed")
+    m = _NUMBER_RE.fullmatch(text)
+    if m is None:
+        raise ValueError(f"{where} must be an integer ('-3'), a decimal ('0.0125', '1.5e-300') or "
+                         f"a fraction ('1/3'); got {short_repr(text)}")
+    negative = m["sign"] is not None
+    if m["num"] is not None:
+        value = sympy.Rational(_str_to_int(m["num"]), _str_to_int(m["den"]))
+    else:
+        frac = m["frac"] or ""
+        written_exp = int(m["exp"]) if m["exp"] is not None else 0
+        if abs(written_exp) > MAX_EXPONENT:
+            raise ValueError(f"{where}: {short_repr(text)} has a decimal exponent beyond "
+                             f"+-{MAX_EXPONENT}, which a model file does not allow")
+        exp10 = written_exp - len(frac)
+        mantissa = _str_to_int(m["int"] + frac)
+        if mantissa == 0:
+            value = sympy.Integer(0)
+        else:
+            if exp10 >= 0:
+                value = sympy.Integer(mantissa * 10 ** exp10)
+            else:
+                value = sympy.Rational(mantissa, 10 ** (-exp10))
+    return -value if negative else value
+
+
+#: Strings accepted as exact numbers: a decimal with optional exponent, or a fraction of
+#: integers.  Checked *before* sympy sees the text, which would otherwise sympify (eval)
+#: anything that is not a plain number.
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?\d+/[+-]?\d+", re.ASCII)
+
+
+def to_exact(name: str, value: Any) -> sympy.Expr:
+    """Convert a number to an exact sympy number without a float detour.
+
+    Python ``int`` and ``fractions``-like values become ``Integer``/``Rational``; a
+    Python ``float`` becomes the *exact* binary rational it denotes; an ``mpmath.mpf``
+    becomes a ``sympy.Float`` carrying all its bits; sympy numbers pass unchanged;
+    ``str`` is parsed as a decimal (``"0.01"`` is exactly 1/100).  Free symbols are
+    allowed (symbolic forward passes); NaN and complex values are refused.
+    """
+    import mpmath
+
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a number, got the boolean {value}")
+    if isinstance(value, sympy.Basic):
+        expr = value
+    elif isinstance(value, (int, np.integer)):
+        expr = sympy.Integer(int(value))
+    elif isinstance(value, (float, np.floating)):
+        if not math.isfinite(float(value)):
+            raise ValueError(f"{name} must be finite, got {float(value)}")
+        expr = sympy.Rational(float(value))
+    elif isinstance(value, mpmath.mpf):
+        if not mpmath.isfinite(value):
+            raise ValueError(f"{name} must be finite, got {value}")
+        man, exp = mpmath.mpf(value).man_exp
+        expr = sympy.Rational(int(man)) * sympy.Rational(2) ** int(exp) if man else sympy.Integer(0)
+    elif isinstance(value, str):
+        text = value.strip()
+        if not _NUMBER_TEXT.fullmatch(text):
+            raise ValueError(f"{name} must be a decimal number or a fraction p/q, got {short_repr(value)}")
+        try:
+            expr = sympy.Rational(text)
+        except (TypeError, ValueError, SyntaxError, ZeroDivisionError) as exc:
+            raise ValueError(f"{name} must be a decimal number or a fraction p/q with q != 0, "
+                             f"got {short_repr(value)}") from exc
+    else:
+        raise TypeError(f"{name} must be a number, got {short_repr(value)} of type {type(value).__name__}")
+    if expr.has(sympy.nan) or expr.has(sympy.zoo) or expr.has(sympy.oo) or expr.has(-sympy.oo):
+        raise ValueError(f"{name} must be finite, got {expr}")
+    if expr.is_real is False:
+        raise ValueError(f"{name} must be real, got {expr}")
+    return expr
+
+
+def exact_rational(name: str, value: Any) -> sympy.Rational:
+    """Return ``value`` as an exact sympy ``Rational``.
+
+    Accepted: ``int``, ``float`` (its exact binary value), ``fractions.Fraction``-like
+    numbers, ``mpmath.mpf`` (exact binary value), sympy ``Integer``/``Rational``/``Float``
+    and decimal or ``p/q`` strings.  NaN/inf raise ``ValueError``; booleans, exact
+    irrationals (``sqrt(2)``) and symbols raise ``TypeError`` naming ``name``.
+
+    >>> exact_rational("w", "0.1"), exact_rational("w", 0.5), exact_rational("w", "1/3")
+    (1/10, 1/2, 1/3)
+    """
+    if hasattr(value, "numerator") and hasattr(value, "denominator") and not isinstance(
+            value, (bool, int, sympy.Basic, np.integer)):
+        value = sympy.Rational(int(value.numerator), int(value.denominator))
+    expr = to_exact(name, value)
+    if isinstance(expr, sympy.Float):
+        expr = sympy.Rational(expr)
+    if not isinstance(expr, sympy.Rational):
+        raise TypeError(f"{name} must be a rational number, a float or a decimal string, got "
+                        f"{short_repr(value)} (exact irrationals and symbols are not supported "
+                        f"here: pass a Rational or a float)")
+    return expr
+
+
+def to_mpf(value: sympy.Rational) -> mpmath.mpf:
+    """Lower an exact rational to ``mpmath.mpf`` at the current working precision."""
+    value = sympy.Rational(value)
+    return mpmath.mpf(int(value.p)) / int(value.q)
+
+
+def rational_to_str(value: Any) -> str:
+    """Exact text of a rational number (:func:`format_number` of :func:`exact_rational`).
+
+    >>> rational_to_str(sympy.Rational(1, 3)), rational_to_str(0.5), rational_to_str(-4)
+    ('1/3', '0.5', '-4')
+    """
+    return format_number(exact_rational("value", value))
+
+
+def rational_from_str(name: str, text: Any) -> sympy.Rational:
+    """Inverse of :func:`rational_to_str`: :func:`parse_number` with the parameter name first."""
+    return parse_number(text, name)

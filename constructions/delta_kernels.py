@@ -313,7 +313,7 @@ def _as_lags(s: Any, name: str = "s") -> tuple[np.ndarray, bool]:
     return arr, scalar
 
 
-def _clenshaw(c: np.ndarray, x: np.ndarray) -> np.ndarray:
+def clenshaw(c: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``sum_j c_j T_j(x)`` by Clenshaw's recurrence (float64, vectorised over ``x``)."""
     b1 = np.zeros_like(x)
     b2 = np.zeros_like(x)
@@ -459,13 +459,13 @@ class DeltaKernel:
         if self.rpe == "lin":
             w = np.exp(-g * t)
             x = 1 + 2 * np.expm1(-a * t)
-            out = w * _clenshaw(c, x)
+            out = w * clenshaw(c, x)
         else:
             pos = t > 0
             lt = np.log(np.where(pos, t, 1.0))
             w = np.exp(-(1 + g) * lt)
             x = 1 + 2 * np.expm1(-a * lt)
-            out = np.where(pos, w * _clenshaw(c, x), 0.0)
+            out = np.where(pos, w * clenshaw(c, x), 0.0)
         return float(out) if scalar else out
 
     def _lattice_mp(self, s: int) -> tuple[mpmath.mpf, mpmath.mpf]:

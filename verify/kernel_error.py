@@ -67,7 +67,7 @@ import mpmath
 import numpy as np
 from numpy.polynomial import chebyshev as _cheb
 
-from tfapprox.constructions.delta_kernels import DeltaKernel
+from tfapprox.constructions.delta_kernels import DeltaKernel, clenshaw
 from tfapprox.theory.validation import require_int, require_real
 
 __all__ = [
@@ -179,15 +179,6 @@ def _dd_clenshaw(ch: np.ndarray, cl: np.ndarray, xh: np.ndarray, xl: np.ndarray
     c_repr = float(np.sum(np.abs(ch))) * 2.0 ** -104  # |hi + lo - c| <= 2^-106 |c| per coefficient
     bound = (3.0 * DD_UNIT * acc) * (1 + 1e-10) * (1 + N * _EPS) + c_repr
     return yh, yl, bound
-
-
-def _f64_clenshaw(c: np.ndarray, x: np.ndarray) -> np.ndarray:
-    b1 = np.zeros_like(x)
-    b2 = np.zeros_like(x)
-    x2 = 2 * x
-    for cj in c[:0:-1]:
-        b1, b2 = cj + x2 * b1 - b2, b1
-    return c[0] + x * b1 - b2
 
 
 def _f64_clenshaw_bound(c: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -447,7 +438,7 @@ def _theta_roots(c: np.ndarray, theta_lo: float, theta_hi: float, per_pi: int) -
         return np.zeros(0)
     count = max(64, int(math.ceil(per_pi * (theta_hi - theta_lo) / math.pi)))
     th = np.linspace(theta_lo, theta_hi, count + 1)
-    f = _f64_clenshaw(c, np.cos(th))
+    f = clenshaw(c, np.cos(th))
     exact = th[1:-1][f[1:-1] == 0.0]
     s = np.sign(f)
     idx = np.nonzero(s[:-1] * s[1:] < 0)[0]
@@ -467,7 +458,7 @@ def _theta_roots(c: np.ndarray, theta_lo: float, theta_hi: float, per_pi: int) -
             m = (a * fb - b * fa) / (fb - fa)
             bad = ~((m > a) & (m < b))
             m = np.where(bad, 0.5 * (a + b), m)
-        fm = _f64_clenshaw(c, np.cos(m))
+        fm = clenshaw(c, np.cos(m))
         left = np.sign(fm) == np.sign(fa)
         # Illinois: halve the retained endpoint's value when it is retained twice
         fb = np.where(active & left & (side == 1), fb * 0.5, fb)
@@ -547,7 +538,7 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None) -> L1Enclosure
     if len(roots_x):  # two Newton steps with Q in double-double: roots to float64 accuracy
         for _ in range(2):
             qh, ql, _qb = _dd_clenshaw(cdd[0], cdd[1], roots_x, np.zeros_like(roots_x))
-            d = _f64_clenshaw(dq_x, roots_x)
+            d = clenshaw(dq_x, roots_x)
             step = np.where(d != 0, (qh + ql) / np.where(d != 0, d, 1.0), 0.0)
             step = np.clip(step, -0.0625 / (N + 1) ** 2, 0.0625 / (N + 1) ** 2)
             roots_x = np.clip(roots_x - step, -1.0, 1.0)
@@ -628,7 +619,7 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None) -> L1Enclosure
         # f'' by J2 = 2|g''(t_i)|; g' = t^(-2-gamma) R1(u), g'' = t^(-3-gamma) R2(u), and
         # t^(-k-gamma) = u^((k+gamma)/alpha)
         qh, ql, qb = _dd_clenshaw(cdd[0], cdd[1], roots_x, np.zeros_like(roots_x))
-        dqx = np.abs(_f64_clenshaw(dq_x, roots_x))
+        dqx = np.abs(clenshaw(dq_x, roots_x))
         dx = 2 * (np.abs(qh + ql) + qb) / np.maximum(dqx, 1e-300) + 2 * _EPS  # distance to the true root
         J1 = 2 * roots_u ** ((2 + g_f) / a_f) * np.abs(_f64_clenshaw(R1, roots_x))
         J2 = 2 * roots_u ** ((3 + g_f) / a_f) * np.abs(_f64_clenshaw(R2, roots_x))

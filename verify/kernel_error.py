@@ -555,7 +555,7 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None) -> L1Enclosure
     if len(roots_x):
         qr_h, qr_l, qr_b = _dd_clenshaw(cdd[0], cdd[1], roots_x, np.zeros_like(roots_x))
         qr = np.abs(qr_h + qr_l) + qr_b
-        dqr = np.abs(_f64_clenshaw(dq, roots_x))
+        dqr = np.abs(clenshaw(dq, roots_x))
         root_err = float(np.sum(np.where(dqr > 0, 4 * qr ** 2 / np.maximum(dqr, 1e-300), qr * 1e-3)))
     if ratio.is_integer:
         r = int(ratio)
@@ -608,7 +608,7 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None) -> L1Enclosure
     R1 = _cheb.chebsub(-(1 + g_f) * c64, a_f * _cheb_theta_op(c64)) if N > 0 else -(1 + g_f) * c64
     R2 = _cheb.chebsub(-(2 + g_f) * R1, a_f * _cheb_theta_op(R1)) if N > 0 else -(2 + g_f) * R1
     R3 = _cheb.chebsub(-(3 + g_f) * R2, a_f * _cheb_theta_op(R2)) if N > 0 else -(3 + g_f) * R2
-    R1_U = float(_f64_clenshaw(R1, np.array([float(xU_mp)]))[0])
+    R1_U = float(clenshaw(R1, np.array([float(xU_mp)]))[0])
     fS = float(wS) * abs(Q_U)
     fpS = (1.0 if Q_U >= 0 else -1.0) * float(w2S) * R1_U
     known = fS / 2 - fpS / 12
@@ -621,8 +621,8 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None) -> L1Enclosure
         qh, ql, qb = _dd_clenshaw(cdd[0], cdd[1], roots_x, np.zeros_like(roots_x))
         dqx = np.abs(clenshaw(dq_x, roots_x))
         dx = 2 * (np.abs(qh + ql) + qb) / np.maximum(dqx, 1e-300) + 2 * _EPS  # distance to the true root
-        J1 = 2 * roots_u ** ((2 + g_f) / a_f) * np.abs(_f64_clenshaw(R1, roots_x))
-        J2 = 2 * roots_u ** ((3 + g_f) / a_f) * np.abs(_f64_clenshaw(R2, roots_x))
+        J1 = 2 * roots_u ** ((2 + g_f) / a_f) * np.abs(clenshaw(R1, roots_x))
+        J2 = 2 * roots_u ** ((3 + g_f) / a_f) * np.abs(clenshaw(R2, roots_x))
         p2_mid = np.full(len(roots_u), 1.0 / 48)   # P2 in [-1/24, 1/12] when {t_i} is unknown
         p2_rad = np.full(len(roots_u), 1.0 / 16)
         with mpmath.workdps(40):
@@ -642,7 +642,7 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None) -> L1Enclosure
     r3_u = np.cos(r3_th / 2) ** 2
     r3_u = np.sort(r3_u[(r3_u > 0) & (r3_u < U)])
     bp = np.concatenate([[0.0], r3_u, [U]])
-    G2 = bp ** p3 * _f64_clenshaw(R2, 2 * bp - 1)
+    G2 = bp ** p3 * clenshaw(R2, 2 * bp - 1)
     tv2 = float(np.sum(np.abs(np.diff(G2))))
     unc += _P3_MAX * tv2
     unc = 1.1 * unc + 1e-12 * abs(root_term)
@@ -728,13 +728,13 @@ def _log_signed_tail(kernel: DeltaKernel, direct_terms: int) -> tuple[float, flo
     R1 = _cheb.chebsub(-(1 + g_f) * c64, a_f * _cheb_theta_op(c64)) if N > 0 else -(1 + g_f) * c64
     R2 = _cheb.chebsub(-(2 + g_f) * R1, a_f * _cheb_theta_op(R1)) if N > 0 else -(2 + g_f) * R1
     R3 = _cheb.chebsub(-(3 + g_f) * R2, a_f * _cheb_theta_op(R2)) if N > 0 else -(3 + g_f) * R2
-    known = wS * float(qh[0] + ql[0]) / 2 - w2S * float(_f64_clenshaw(R1, np.array([float(xU)]))[0]) / 12
+    known = wS * float(qh[0] + ql[0]) / 2 - w2S * float(clenshaw(R1, np.array([float(xU)]))[0]) / 12
     U = float(U_mp)
     theta_U = math.acos(max(-1.0, min(1.0, float(xU))))
     r3_th = _theta_roots(R3, theta_U, math.pi, 16 * (N + 2)) if N > 0 else np.zeros(0)
     r3_u = np.sort(np.cos(r3_th / 2) ** 2)
     bp = np.concatenate([[0.0], r3_u[(r3_u > 0) & (r3_u < U)], [U]])
-    tv2 = float(np.sum(np.abs(np.diff(bp ** ((3 + g_f) / a_f) * _f64_clenshaw(R2, 2 * bp - 1)))))
+    tv2 = float(np.sum(np.abs(np.diff(bp ** ((3 + g_f) / a_f) * clenshaw(R2, 2 * bp - 1)))))
     unc = 1.1 * _P3_MAX * tv2 + float(np.sum(vb)) * 2 / a_f + wS * float(qb[0]) + abs(integral) * 4 * _EPS
     mid = integral + known
     return mid - unc, mid + unc

@@ -1,0 +1,360 @@
+"""Lemmas F.3 and F.6: a decaying memory kernel ``rho`` as a sum of ``H`` exponentials or powers.
+
+The paper's proofs (Wang & E 2024, App. F; digest section 4.7) are reproduced step by step:
+
+1. **Bump sum.** One bump per lag ``T``, ``Psi_T(u) = V_T Psi((u - mu_T)/sigma_T)`` with
+   ``Psi(y) = exp(-1/(1 - y^2))``, placed at the image of ``T`` under the change of variables
+   and made half as wide as the gap to the next lag (so the supports are disjoint):
+
+   * Lemma F.3 (exponential decay, lin-RPE): ``u = e^{-alpha t}``, ``mu_T = e^{-alpha T}``,
+     ``sigma_T = (e^{-alpha T} - e^{-alpha (T+1)})/2``, ``V_T = e e^{gamma T} rho(T)``, with the
+     paper's ``alpha = 5e-3``, ``gamma = 1e-2 beta``;
+   * Lemma F.6 (polynomial decay, log-RPE): ``u = t^{-alpha}``, ``mu_T = T^{-alpha}``,
+     ``sigma_T = (T^{-alpha} - (T+1)^{-alpha})/2``, ``V_T = e T^{1+gamma} rho(T)``, with
+     ``alpha = 1e-2``, ``gamma = 1e-4 beta``.
+
+   Then ``varphi = sum_T Psi_T`` satisfies ``w(t) varphi(u(t)) = rho(t)`` on the lattice,
+   ``w(t) = e^{-gamma t}`` (lin) or ``t^{-(1+gamma)}`` (log).
+2. **Polynomial approximation** of ``varphi`` on ``[0, 1]``: the paper uses Jackson's theorem
+   (not constructive); here the Chebyshev interpolant ``Q`` of degree ``H - 1`` (as in
+   :mod:`tfapprox.constructions.delta_kernels`), whose error obeys the explicit bound
+   :func:`tfapprox.theory.bounds.essential_kernel_bound`.
+3. **Back to the lattice.** ``P(t) = w(t) Q(u(t)) = sum_k a_k e^{-(gamma + alpha k) t}`` (lin) or
+   ``sum_k a_k t^{-(1 + gamma + alpha k)}`` (log): ``H`` heads.
+
+Two points the paper leaves open, handled here and documented:
+
+* **Erratum 6(d): lag 0 in Lemma F.3.**  The paper's bump sum starts at ``T = 1``, so
+  ``P(0) = Q(1) ~ varphi(1) = 0`` while ``rho(0)`` may be nonzero: the lemma as written
+  misses ``|rho(0)|``.  The sound fix (default, ``include_zero=True``) adds the bump ``T = 0``
+  at ``mu_0 = 1`` with ``sigma_0 = (1 - e^{-alpha})/2``.  Its support sticks out of ``[0, 1]``
+  but only ``[0, 1]`` is interpolated, where the bump is smooth, so every derivative bound
+  still holds (the variation over ``[0, 1]`` is at most the full variation).
+  ``include_zero=False`` reproduces the paper literally.
+* **Lag 0 with log-RPE.**  ``phi_log(0) = -inf``: no log-RPE head sees ``s = 0`` and Lemma F.6
+  lives on ``N_+``.  The lag-0 term ``rho(0) x_t`` is supplied by the Theorem 5.1
+  construction (a residual path, :mod:`tfapprox.constructions.thm5_1`), not by the kernel.
+
+**Truncation.**  The infinite bump sum is cut after ``T_max``, the first lag with
+``sum_{t > T_max} |rho(t)| <= tail_tolerance`` (from the kernel's *declared* decay bound,
+capped at ``max_bumps``).  The cut costs exactly ``sum_{t > T_max} |rho(t)|`` in l1, which
+the bound adds.
+
+**Decay is checked, not trusted.**  The admissible rate indices are
+``n in [floor(99 beta)]`` (F.3) and ``n in [floor(0.99 beta) - 1]`` (F.6) for the kernel's
+declared ``beta``; a user kernel declares its decay through
+:class:`~tfapprox.theory.memory_kernels.ArrayKernel`, which refuses values that violate the
+declaration and names the first failing lag.
+
+**Numerics.**  ``Q`` is stored by its Chebyshev coefficients, float64 numbers (exact binary
+rationals); the realised head weights ``a_k`` are their *exact* monomial conversion
+(:meth:`EssentialKernel.monomial_coefficients`), so the Transformer computes exactly the
+stored ``Q``.  The coefficients come from a DCT of the node values in float64; the
+difference from the exact interpolant is bounded by ``(1 + Lambda_N)`` times the node
+residual ``max_k |varphi(u_k) - Q(u_k)|`` (:attr:`EssentialKernel.node_residual`).
+
+Examples
+--------
+>>> from tfapprox.theory.memory_kernels import ExponentialKernel
+>>> k = lemma_f3_kernel(ExponentialKernel(1, "0.5"), 64)
+>>> k.lemma, k.num_terms, k.exponents[:2]
+('F.3', 64, (1/200, 1/100))
+>>> admissible_rates("exp", "0.5")
+range(1, 50)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import mpmath
+import numpy as np
+import scipy.fft
+import sympy
+
+from tfapprox.theory.memory_kernels import MemoryKernel
+from tfapprox.theory.rpe import to_exact
+from tfapprox.theory.validation import require_choice, require_int, short_repr
+
+from .delta_kernels import DeltaKernel, _chebyshev_to_monomial, bump_function
+
+__all__ = [
+    "F3_ALPHA",
+    "F6_ALPHA",
+    "admissible_rates",
+    "check_rate",
+    "paper_gamma",
+    "EssentialKernel",
+    "essential_kernel",
+    "lemma_f3_kernel",
+    "lemma_f6_kernel",
+]
+
+#: Lemma F.3's ``alpha = 5e-3`` and Lemma F.6's ``alpha = 1e-2`` (exact).
+F3_ALPHA = sympy.Rational(1, 200)
+F6_ALPHA = sympy.Rational(1, 100)
+
+
+def paper_gamma(decay: str, beta: Any) -> sympy.Rational:
+    """The paper's ``gamma``: ``1e-2 beta`` (Lemma F.3) or ``1e-4 beta`` (Lemma F.6).
+
+    >>> paper_gamma("exp", 5), paper_gamma("poly", 3)
+    (1/20, 3/10000)
+    """
+    decay = require_choice("decay", decay, ("exp", "poly"))
+    b = to_exact("beta", beta)
+    return sympy.nsimplify(b * (sympy.Rational(1, 100) if decay == "exp" else sympy.Rational(1, 10000)))
+
+
+def admissible_rates(decay: str, beta: Any) -> range:
+    """The rate indices the lemma allows: ``1..floor(99 beta)`` (F.3) or ``1..floor(0.99 beta) - 1`` (F.6).
+
+    May be empty (F.6 with ``beta < 2/0.99``: the lemma gives no rate).
+
+    >>> admissible_rates("poly", 3), admissible_rates("poly", "1.5")
+    (range(1, 2), range(1, 1))
+    """
+    decay = require_choice("decay", decay, ("exp", "poly"))
+    b = to_exact("beta", beta)
+    top = int(sympy.floor(99 * b)) if decay == "exp" else int(sympy.floor(sympy.Rational(99, 100) * b)) - 1
+    return range(1, max(top, 0) + 1)
+
+
+def check_rate(decay: str, beta: Any, rate: Any) -> int:
+    """``rate`` if it is admissible for the lemma, else ``ValueError`` stating the allowed range.
+
+    >>> check_rate("poly", 3, 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: rate index n=2 is not admissible for Lemma F.6 with beta=3: n must be in [floor(0.99 beta) - 1] = {1, ..., 1}
+    """
+    n = require_int("rate index n", rate, minimum=1)
+    allowed = admissible_rates(decay, beta)
+    lemma, form = ("F.3", "[floor(99 beta)]") if decay == "exp" else ("F.6", "[floor(0.99 beta) - 1]")
+    if n not in allowed:
+        span = "{} (empty)" if len(allowed) == 0 else f"{{1, ..., {allowed[-1]}}}"
+        raise ValueError(f"rate index n={n} is not admissible for Lemma {lemma} with beta={beta}: "
+                         f"n must be in {form} = {span}")
+    return n
+
+
+def _f(x: sympy.Rational) -> float:
+    return float(x)
+
+
+@dataclass(frozen=True, repr=False)
+class EssentialKernel:
+    """The Lemma F.3 (lin) / F.6 (log) approximation ``P`` of a memory kernel ``rho`` with ``H`` terms.
+
+    Attributes
+    ----------
+    rpe : str
+        ``"lin"`` (Lemma F.3, lags ``t >= 0``) or ``"log"`` (Lemma F.6, lags ``t >= 1``).
+    kernel : MemoryKernel
+        The target ``rho``.
+    num_terms : int
+        ``H``.
+    alpha, gamma : sympy.Rational
+        The lemma's parameters.
+    first_bump, last_bump : int
+        The bumps ``T = first_bump .. last_bump`` (``first_bump = 0`` with the lag-0 fix).
+    exponents : tuple of sympy.Rational
+        ``gamma + alpha k`` (lin) or ``1 + gamma + alpha k`` (log), ``k = 0..H-1``.
+    chebyshev_coefficients : numpy.ndarray
+        ``Q(u) = sum_j c_j T_j(2u - 1)`` (float64; exact binary numbers).
+    truncation_tail : float
+        Upper bound of ``sum_{t > last_bump} |rho(t)|`` (declared decay).
+    node_residual : float
+        ``max_k |varphi(u_k) - Q(u_k)|`` at the interpolation nodes, with a float64
+        allowance (the stored ``Q`` vs the exact interpolant).
+    bump_heights : numpy.ndarray
+        ``V_T`` for ``T = first_bump .. last_bump``.
+    """
+
+    rpe: str
+    kernel: MemoryKernel
+    num_terms: int
+    alpha: sympy.Rational
+    gamma: sympy.Rational
+    first_bump: int
+    last_bump: int
+    exponents: tuple[sympy.Rational, ...]
+    chebyshev_coefficients: np.ndarray
+    truncation_tail: float
+    node_residual: float
+    bump_heights: np.ndarray
+
+    def __repr__(self) -> str:
+        return (f"EssentialKernel(lemma={self.lemma!r}, H={self.num_terms}, alpha={self.alpha}, "
+                f"gamma={self.gamma}, bumps={self.first_bump}..{self.last_bump})")
+
+    @property
+    def lemma(self) -> str:
+        """``"F.3"`` or ``"F.6"``."""
+        return "F.3" if self.rpe == "lin" else "F.6"
+
+    @property
+    def decay(self) -> str:
+        return "exp" if self.rpe == "lin" else "poly"
+
+    def evaluate(self, s: Any) -> np.ndarray:
+        """``P(s)`` in float64 (stable basis, Clenshaw) at integer lags; ``P(0) = 0`` for log."""
+        t = np.atleast_1d(np.asarray(s, dtype=np.int64)).astype(float)
+        a, g = _f(self.alpha), _f(self.gamma)
+        c = self.chebyshev_coefficients
+        if self.rpe == "lin":
+            x = 1 + 2 * np.expm1(-a * t)
+            w = np.exp(-g * t)
+            return w * _clenshaw(c, x)
+        pos = t > 0
+        lt = np.log(np.where(pos, t, 1.0))
+        out = np.exp(-(1 + g) * lt) * _clenshaw(c, 1 + 2 * np.expm1(-a * lt))
+        return np.where(pos, out, 0.0)
+
+    def carrier(self) -> DeltaKernel:
+        """The kernel in :class:`DeltaKernel` form (lag 1, no monomial coefficients) so that the
+        rigorous tail machinery of :mod:`tfapprox.verify.kernel_error` applies to ``Q``."""
+        with mpmath.workprec(60):
+            cheb = tuple(mpmath.mpf(float(v)) for v in self.chebyshev_coefficients)
+        return DeltaKernel(self.rpe, 1, self.num_terms, self.alpha, self.gamma, self.exponents, (), 17, cheb,
+                           "chebyshev2", 15, mpmath.mpf(0), 53)
+
+    def monomial_coefficients(self) -> tuple[sympy.Rational, ...]:
+        """The realised head weights ``a_k`` (exact rationals): ``sum_k a_k u^k = Q(u)`` exactly."""
+        c = self.chebyshev_coefficients
+        exps = [math.frexp(float(v))[1] - 53 for v in c if v != 0]
+        if not exps:
+            return tuple(sympy.Integer(0) for _ in c)
+        p = -min(exps)
+        ints = [int(sympy.Rational(float(v)) * sympy.Integer(2) ** p) if p >= 0 else int(float(v)) for v in c]
+        mono = _chebyshev_to_monomial(ints)
+        return tuple(sympy.Rational(m, 2 ** p) if p >= 0 else sympy.Integer(m) for m in mono)
+
+
+def _clenshaw(c: np.ndarray, x: np.ndarray) -> np.ndarray:
+    b1 = np.zeros_like(x)
+    b2 = np.zeros_like(x)
+    for cj in c[:0:-1]:
+        b1, b2 = cj + 2 * x * b1 - b2, b1
+    return c[0] + x * b1 - b2
+
+
+def _last_bump(kernel: MemoryKernel, tol: float, cap: int) -> tuple[int, float]:
+    """Smallest ``T`` with ``sum_{t > T} |rho(t)| <= tol`` (declared decay), capped; and that tail."""
+    lo, hi = 1, 1
+    while hi < cap and float(kernel.abs_tail_bound(hi + 1)) > tol:
+        lo, hi = hi, min(2 * hi, cap)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if float(kernel.abs_tail_bound(mid + 1)) > tol:
+            lo = mid + 1
+        else:
+            hi = mid
+    return hi, float(kernel.abs_tail_bound(hi + 1)) * (1 + 1e-12)
+
+
+def essential_kernel(rpe: str, kernel: MemoryKernel, num_terms: Any, *, alpha: Any = None, gamma: Any = None,
+                     include_zero: bool = True, tail_tolerance: float = 1e-10, max_bumps: int = 20000
+                     ) -> EssentialKernel:
+    """Build the Lemma F.3 (``rpe="lin"``) or F.6 (``rpe="log"``) approximation of ``kernel``.
+
+    Parameters
+    ----------
+    rpe : str
+        ``"lin"`` (needs ``kernel.decay == "exp"``) or ``"log"`` (needs ``"poly"``, ``beta > 1``).
+    kernel : MemoryKernel
+        ``rho``; its values must be known at every lag (an ``ArrayKernel`` needs ``tail="zero"``).
+    num_terms : int
+        ``H >= 1``.
+    alpha, gamma : rational, optional
+        Default: the paper's (F.3: ``5e-3``, ``1e-2 beta``; F.6: ``1e-2``, ``1e-4 beta``).
+    include_zero : bool
+        lin only: add the bump at ``T = 0`` (the fix of erratum 6(d); default).
+    tail_tolerance : float
+        Cut the bump sum once the declared l1 tail of ``rho`` is below this.
+    max_bumps : int
+        Cap on the last bump.
+
+    Raises
+    ------
+    ValueError
+        Wrong decay class for the RPE, a non-summable kernel, unknown kernel values, ``H < 1``.
+    """
+    rpe = require_choice("rpe", rpe, ("lin", "log"))
+    if not isinstance(kernel, MemoryKernel):
+        raise TypeError(f"kernel must be a MemoryKernel, got {short_repr(kernel)}")
+    need = "exp" if rpe == "lin" else "poly"
+    if kernel.decay != need:
+        raise ValueError(f"Lemma {'F.3' if rpe == 'lin' else 'F.6'} ({rpe}-RPE) needs a kernel with decay={need!r} "
+                         f"(Thm 5.1 ({'A' if rpe == 'lin' else 'B'})), got decay={kernel.decay!r}")
+    if not kernel.summable:
+        raise ValueError(f"kernel must be summable (poly decay needs beta > 1), got beta={kernel.beta}")
+    if kernel.known_length is not None:
+        raise ValueError("kernel values beyond the given array are unknown (ArrayKernel tail='unknown'); "
+                         "Lemmas F.3/F.6 need rho at every lag: use tail='zero'")
+    H = require_int("num_terms", num_terms, minimum=1)
+    if not isinstance(include_zero, bool):
+        raise TypeError(f"include_zero must be True or False, got {short_repr(include_zero)}")
+    a = to_exact("alpha", F3_ALPHA if rpe == "lin" else F6_ALPHA) if alpha is None else to_exact("alpha", alpha)
+    g = paper_gamma(need, kernel.beta) if gamma is None else to_exact("gamma", gamma)
+    if not (a > 0 and g > 0):
+        raise ValueError(f"alpha and gamma must be > 0, got alpha={a}, gamma={g}")
+    cap = require_int("max_bumps", max_bumps, minimum=1)
+    T_max, trunc = _last_bump(kernel, float(tail_tolerance), cap)
+    T0 = 0 if (rpe == "lin" and include_zero) else 1
+    Ts = np.arange(T0, T_max + 1)
+    af, gf = _f(a), _f(g)
+    rho = np.asarray(kernel.values(Ts), dtype=float)
+    if rpe == "lin":
+        mu = np.exp(-af * Ts)
+        sigma = -0.5 * mu * math.expm1(-af)
+        V = math.e * np.exp(gf * Ts) * rho
+    else:
+        mu = np.power(Ts.astype(float), -af)
+        sigma = 0.5 * (mu - np.power(Ts + 1.0, -af))
+        V = math.e * np.power(Ts.astype(float), 1 + gf) * rho
+    N = H - 1
+    x = np.cos(np.pi * np.arange(H) / N) if H > 1 else np.zeros(1)
+    u = (1 + x) / 2
+    phi = _bump_sum(u, rpe, af, Ts, mu, sigma, V)
+    if H == 1:
+        c = phi.copy()
+    else:
+        c = scipy.fft.dct(phi, type=1) / N
+        c[0] /= 2
+        c[-1] /= 2
+    resid = np.max(np.abs(_clenshaw(c, x) - phi))
+    allowance = 1e-12 * (float(np.max(np.abs(V))) + float(np.sum(np.abs(c))))
+    base = g if rpe == "lin" else 1 + g
+    exps = tuple(base + a * k for k in range(H))
+    c.setflags(write=False)
+    V.setflags(write=False)
+    return EssentialKernel(rpe, kernel, H, a, g, T0, T_max, exps, c, trunc, float(resid) * 2 + allowance, V)
+
+
+def _bump_sum(u: np.ndarray, rpe: str, af: float, Ts: np.ndarray, mu: np.ndarray, sigma: np.ndarray,
+              V: np.ndarray) -> np.ndarray:
+    """``varphi(u) = sum_T Psi_T(u)`` (disjoint supports: at most one bump is nonzero at ``u``)."""
+    out = np.zeros_like(u)
+    with np.errstate(divide="ignore"):
+        tstar = -np.log(u) / af if rpe == "lin" else np.power(u, -1.0 / af)
+    T0 = int(Ts[0])
+    for shift in (-1, 0, 1):
+        idx = np.floor(np.nan_to_num(tstar, posinf=1e18)).astype(np.int64) + shift - T0
+        ok = (idx >= 0) & (idx < len(Ts)) & (u > 0)
+        j = idx[ok]
+        y = (u[ok] - mu[j]) / sigma[j]
+        out[ok] += V[j] * bump_function(y)
+    return out
+
+
+def lemma_f3_kernel(kernel: MemoryKernel, num_terms: Any, **options: Any) -> EssentialKernel:
+    """Lemma F.3 (lin-RPE, exponentially decaying ``rho``); see :func:`essential_kernel`."""
+    return essential_kernel("lin", kernel, num_terms, **options)
+
+
+def lemma_f6_kernel(kernel: MemoryKernel, num_terms: Any, **options: Any) -> EssentialKernel:
+    """Lemma F.6 (log-RPE, polynomially decaying ``rho``, ``beta > 1``); see :func:`essential_kernel`."""
+    return essential_kernel("log", kernel, num_terms, **options)

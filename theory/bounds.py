@@ -742,3 +742,94 @@ def thm3_1_bound_expr(rpe: str, num_memories: Any, rate: Any, *, alpha: Any = _D
         total = sympy.Add(*[t ** c for t in Ts])
     return C * total ** (rate + 1) / H ** rate
 
+
+
+# ---------------------------------------------------------------------------------------
+# Lemmas F.3 / F.6 and Theorem 5.1 (essentially sparse memories)
+# ---------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=256)
+def _bump_sum_scaled(rpe: str, kernel: Any, rate: int, a_rat: sympy.Rational, g_rat: sympy.Rational,
+                     first: int, last: int) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """``(sum_T V_T sigma_T^{-rate}, max_T V_T / e)`` over the bumps ``T = first..last`` (upper bounds)."""
+    with mpmath.workdps(30):
+        a = mpmath.mpf(a_rat.p) / a_rat.q
+        g = mpmath.mpf(g_rat.p) / g_rat.q
+        rho = kernel.values_mp(list(range(first, last + 1)), 30)
+        total = mpmath.mpf(0)
+        peak = mpmath.mpf(0)
+        for T, r in zip(range(first, last + 1), rho):
+            r = abs(mpmath.mpf(r))
+            if r == 0:
+                continue
+            if rpe == "lin":
+                V = mpmath.e * mpmath.exp(g * T) * r
+                sigma = -mpmath.exp(-a * T) * mpmath.expm1(-a) / 2
+            else:
+                V = mpmath.e * mpmath.power(T, 1 + g) * r
+                sigma = (mpmath.power(T, -a) - mpmath.power(T + 1, -a)) / 2
+            total += V * sigma ** (-rate)
+            peak = max(peak, V / mpmath.e)
+        return _up(total), _up(peak)
+
+
+def essential_kernel_bound(rpe: str, kernel: Any, num_terms: Any, rate: Any, *, alpha: Any, gamma: Any,
+                           first_bump: int, last_bump: int, truncation_tail: Any = 0, node_residual: Any = 0,
+                           missing_lag0: Any = 0) -> mpmath.mpf:
+    """Explicit upper bound of ``||rho - P||_{l1}`` for the Lemma F.3 (lin, ``t >= 0``) / F.6 (log,
+    ``t >= 1``) kernel built by :mod:`tfapprox.constructions.lemma_f3_f6`.
+
+    ``sup_{[0,1]} |varphi - Q_interp|`` is bounded as for Lemma F.1 (module docstring): the
+    minimum of ATAP Thm 7.1 summed, ``4 V / (pi n N (N-1) ... (N-n+1))`` for ``N = H - 1 >= n``,
+    with ``V = 2^{-n} W_n sum_T V_T sigma_T^{-n}`` (the bumps have disjoint supports, so the
+    variations add), and the Lebesgue route ``(1 + Lambda_N) max_T V_T / e``.  The stored
+    coefficients add ``(1 + Lambda_N) node_residual``.  Then
+    ``l1 <= sup * sum_t w(t) + truncation_tail + missing_lag0`` (the cut bump sum costs exactly
+    ``sum_{t > T_max} |rho(t)|``; ``missing_lag0 = |rho(0)|`` when Lemma F.3 is used without the
+    ``T = 0`` bump, erratum 6(d)).
+
+    The rate index is *not* checked against the lemma's admissible range here (see
+    :func:`tfapprox.constructions.lemma_f3_f6.check_rate`); the bound is valid for every
+    ``1 <= n <= MAX_RATE_INDEX`` for the truncated bump sum.
+
+    Examples
+    --------
+    >>> from tfapprox.theory.memory_kernels import ExponentialKernel
+    >>> b = essential_kernel_bound("lin", ExponentialKernel(1, 5), 64, 1, alpha="1/200", gamma="1/20",
+    ...                            first_bump=0, last_bump=8)
+    >>> float(b) > 0
+    True
+    """
+    rpe = require_choice("rpe", rpe, RPE_TYPES)
+    H_ = require_int("num_terms", num_terms, minimum=1)
+    n_ = _check_rate(rate)
+    a = require_positive_rational("alpha", alpha)
+    g = require_positive_rational("gamma", gamma)
+    first = require_int("first_bump", first_bump, minimum=0)
+    last = require_int("last_bump", last_bump, minimum=first)
+    scaled, peak = _bump_sum_scaled(rpe, kernel, n_, a, g, first, last)
+    N = H_ - 1
+    nrm = bump_derivative_norms(n_)
+    lam = lebesgue_constant_bound(H_)
+    with mpmath.workdps(_DPS):
+        routes = [(1 + lam) * peak]
+        if N >= n_:
+            V = mpmath.mpf(2) ** (-n_) * scaled * nrm.variation_upper
+            routes.append(4 * V / (mpmath.pi * n_ * _falling(N, n_)))
+        sup = min(routes) + (1 + lam) * mpmath.mpf(node_residual)
+        return _up(sup * weight_sum(rpe, gamma=g) + mpmath.mpf(truncation_tail) + mpmath.mpf(missing_lag0))
+
+
+def thm5_1_attention_bound(per_memory_bounds: Sequence[Any]) -> mpmath.mpf:
+    """Theorem 5.1's ``E_Attn`` (explicit): ``sum_k`` of the Lemma F.3/F.6 bounds of the ``M`` head groups.
+
+    With equal allocation ``H_k = H/M`` and a common ``C(n)`` this is the paper's
+    ``C(n) M^{n+1} / H^n`` (App. E.1); the sum of the explicit per-group bounds is never larger.
+    It bounds ``sup ||x^{(1/2)}_t - ((X*rho_k)(t))_k||_inf`` and, for ``d = 1``, the l1 norm of the
+    stacked kernel errors.
+    """
+    with mpmath.workdps(_DPS):
+        return _up(mpmath.fsum(mpmath.mpf(b) for b in per_memory_bounds))
+
+
+__all__ += ["essential_kernel_bound", "thm5_1_attention_bound"]

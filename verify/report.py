@@ -95,12 +95,12 @@ def run_all(folder: Path, progress: Callable[[int, int, str], None], quiet: bool
     all_ok = True
     start = time.perf_counter()
     for i, (check, opts) in enumerate(jobs):
-        progress(i, len(jobs), check.name)
         parser = argparse.ArgumentParser(prog=check.name)
         check.add_arguments(parser)
         options = parser.parse_args(list(opts))
         t0 = time.perf_counter()
-        result = check.run(options, lambda *a: None)
+        label = f"[{i + 1}/{len(jobs)}] {check.name}"
+        result = check.run(options, lambda done, total, what: progress(done, total, f"{label} {what}"))
         elapsed = time.perf_counter() - t0
         all_ok &= result.passed
         slug = (check.name + ("-" + "-".join(o.strip("-").replace(",", "_") for o in opts) if opts else "")).replace(
@@ -122,7 +122,6 @@ def run_all(folder: Path, progress: Callable[[int, int, str], None], quiet: bool
         sections += ["", f"JSON: [{slug}.json]({slug}.json)", ""]
         if plot_name:
             sections += [f"![{check.name}]({plot_name})", ""]
-    progress(len(jobs), len(jobs), "done")
     total = time.perf_counter() - start
     sections.insert(2, f"Overall: **{'PASSED' if all_ok else 'FAILED'}** ({len(jobs)} checks, {total:.0f} s).\n")
     write_text_atomic(folder / "index.md", "\n".join(sections) + "\n")

@@ -256,7 +256,7 @@ def _last_bump(kernel: MemoryKernel, tol: float, cap: int) -> tuple[int, float]:
 
 
 def essential_kernel(rpe: str, kernel: MemoryKernel, num_terms: Any, *, alpha: Any = None, gamma: Any = None,
-                     include_zero: bool = True, tail_tolerance: float = 1e-10, max_bumps: int = 20000
+                     include_zero: bool = True, tail_tolerance: float = 1e-8, max_bumps: int = 8192
                      ) -> EssentialKernel:
     """Build the Lemma F.3 (``rpe="lin"``) or F.6 (``rpe="log"``) approximation of ``kernel``.
 
@@ -338,11 +338,11 @@ def _bump_sum(u: np.ndarray, rpe: str, af: float, Ts: np.ndarray, mu: np.ndarray
               V: np.ndarray) -> np.ndarray:
     """``varphi(u) = sum_T Psi_T(u)`` (disjoint supports: at most one bump is nonzero at ``u``)."""
     out = np.zeros_like(u)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         tstar = -np.log(u) / af if rpe == "lin" else np.power(u, -1.0 / af)
     T0 = int(Ts[0])
     for shift in (-1, 0, 1):
-        idx = np.floor(np.nan_to_num(tstar, posinf=1e18)).astype(np.int64) + shift - T0
+        idx = np.floor(np.minimum(np.nan_to_num(tstar, posinf=1e18), 1e18)).astype(np.int64) + shift - T0
         ok = (idx >= 0) & (idx < len(Ts)) & (u > 0)
         j = idx[ok]
         y = (u[ok] - mu[j]) / sigma[j]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from strategies import delta_kernel_specs, rate_indices
 
 from tfapprox.constructions.delta_kernels import bump_function, chebyshev_nodes, delta_kernel
-from tfapprox.constructions.delta_kernels import _clenshaw
+from tfapprox.constructions.delta_kernels import clenshaw as _clenshaw
 from tfapprox.theory import bounds as B
 
 R = sympy.Rational

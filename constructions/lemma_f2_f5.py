@@ -29,9 +29,9 @@ Examples
 >>> from tfapprox.constructions.lemma_f2_f5 import shifted_delta_kernel
 >>> k = shifted_delta_kernel("lin", 3, 32)
 >>> print(f"{k.evaluate([0, 1, 2, 3], 2).round(3).tolist()}")
-[0.037, 0.084, 0.936, 0.064]
+[-0.009, 0.371, 0.325, 0.032]
 >>> print(f"{float(k.evaluate(2, 2)):.6f} {float(k.evaluate_realised(2, 2, 80)):.6f}")
-0.936108 0.936108
+0.325491 0.325491
 """
 
 from __future__ import annotations
@@ -46,11 +46,7 @@ import sympy
 
 from tfapprox.theory.validation import require_int
 
-from . import delta_kernels as _dk
-from .delta_kernels import DEFAULT_ALPHA, DEFAULT_GAMMA, DeltaKernel, _as_lags, delta_kernel
-
-# the float64 Clenshaw evaluator of delta_kernels (public name ``clenshaw`` since issue 6)
-_clenshaw = getattr(_dk, "clenshaw", None) or getattr(_dk, "_clenshaw")
+from .delta_kernels import DEFAULT_ALPHA, DEFAULT_GAMMA, DeltaKernel, _as_lags, clenshaw, delta_kernel
 
 __all__ = ["ShiftedDeltaKernel", "shifted_delta_kernel", "lemma_f2_kernel", "lemma_f5_kernel"]
 
@@ -126,7 +122,7 @@ class ShiftedDeltaKernel:
         pos = t > 0
         lv = np.log(np.where(pos, t, 1.0)) + math.log(T / B)
         x = 1 + 2 * np.expm1(-a * lv)
-        out = np.where(pos, np.exp(-(1 + g) * lv) * _clenshaw(c, x), 0.0)
+        out = np.where(pos, np.exp(-(1 + g) * lv) * clenshaw(c, x), 0.0)
         return float(out) if scalar else out
 
     def evaluate_realised(self, s: Any, B: Any, dps: Any) -> Any:

@@ -78,7 +78,7 @@ from tfapprox.theory.memory_kernels import MemoryKernel
 from tfapprox.theory.rpe import to_exact
 from tfapprox.theory.validation import require_choice, require_int, short_repr
 
-from .delta_kernels import DeltaKernel, _chebyshev_to_monomial, bump_function
+from .delta_kernels import DeltaKernel, _chebyshev_to_monomial, bump_function, clenshaw
 
 __all__ = [
     "F3_ALPHA",
@@ -207,10 +207,10 @@ class EssentialKernel:
         if self.rpe == "lin":
             x = 1 + 2 * np.expm1(-a * t)
             w = np.exp(-g * t)
-            return w * _clenshaw(c, x)
+            return w * clenshaw(c, x)
         pos = t > 0
         lt = np.log(np.where(pos, t, 1.0))
-        out = np.exp(-(1 + g) * lt) * _clenshaw(c, 1 + 2 * np.expm1(-a * lt))
+        out = np.exp(-(1 + g) * lt) * clenshaw(c, 1 + 2 * np.expm1(-a * lt))
         return np.where(pos, out, 0.0)
 
     def carrier(self) -> DeltaKernel:
@@ -231,14 +231,6 @@ class EssentialKernel:
         ints = [int(sympy.Rational(float(v)) * sympy.Integer(2) ** p) if p >= 0 else int(float(v)) for v in c]
         mono = _chebyshev_to_monomial(ints)
         return tuple(sympy.Rational(m, 2 ** p) if p >= 0 else sympy.Integer(m) for m in mono)
-
-
-def _clenshaw(c: np.ndarray, x: np.ndarray) -> np.ndarray:
-    b1 = np.zeros_like(x)
-    b2 = np.zeros_like(x)
-    for cj in c[:0:-1]:
-        b1, b2 = cj + 2 * x * b1 - b2, b1
-    return c[0] + x * b1 - b2
 
 
 def _last_bump(kernel: MemoryKernel, tol: float, cap: int) -> tuple[int, float]:
@@ -325,7 +317,7 @@ def essential_kernel(rpe: str, kernel: MemoryKernel, num_terms: Any, *, alpha: A
         c = scipy.fft.dct(phi, type=1) / N
         c[0] /= 2
         c[-1] /= 2
-    resid = np.max(np.abs(_clenshaw(c, x) - phi))
+    resid = np.max(np.abs(clenshaw(c, x) - phi))
     allowance = 1e-12 * (float(np.max(np.abs(V))) + float(np.sum(np.abs(c))))
     base = g if rpe == "lin" else 1 + g
     exps = tuple(base + a * k for k in range(H))

@@ -60,8 +60,7 @@ class DiagonalLinearRNN:
         s = np.asarray(s, dtype=float)
         lam = np.asarray(self.decays, dtype=float)
         w = np.asarray(self.input_weights, dtype=float) * np.asarray(self.output_weights, dtype=float)
-        return np.power.outer(s, 1.0)[..., None].squeeze(-1) * 0 + (np.power(lam[None, :], s.reshape(-1, 1)) @ w
-                                                                      ).reshape(s.shape)
+        return (np.power(lam[None, :], s.reshape(-1, 1)) @ w).reshape(s.shape)
 
     def run(self, x: Any) -> np.ndarray:
         """The recurrence on a finite sequence (zero initial state)."""

@@ -67,10 +67,48 @@ def _args_thm3_1(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the gaussian readout and FFN sampling")
 
 
+def _build_thm4_1(*, heads: int = 64, width: int | None = None, rpe: str = "lin", tmx: bool = False,
+                  **_: Any) -> Model:
+    from tfapprox.constructions.thm4_1 import build_thm4_1
+    from tfapprox.verify.checks_adaptive import two_memory_target
+
+    return Model(build_thm4_1(two_memory_target(), heads, width, rpe=rpe, tmx=bool(tmx)).spec)
+
+
+def _args_thm4_1(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rpe", choices=["lin", "log"], default="lin", help="RPE type (Lemma F.2 or F.5 kernels)")
+    p.add_argument("--heads", type=int, default=64, help="total number of heads H (>= 2)")
+    p.add_argument("--width", type=int, default=None, help="FFN 1 width m (default: exact interpolation)")
+    p.add_argument("--tmx", action="store_true", help="TMX heads (Prop. 4.3, Def. C.5) instead of dot products")
+
+
+def _build_thm5_1(*, kernel: str = "exp:0.5", heads: int = 16, rpe: str | None = None, lag0: str | None = None,
+                  **_: Any) -> Model:
+    from tfapprox.constructions.thm5_1 import build_thm5_1
+    from tfapprox.theory.readouts import LinearReadout
+    from tfapprox.theory.targets import EssentiallySparseTarget
+    from tfapprox.verify.checks_essential import parse_kernel
+
+    kernels = [parse_kernel(t) for t in str(kernel).split(",") if t.strip()]
+    target = EssentiallySparseTarget(kernels, LinearReadout([1] * len(kernels)))
+    return Model(build_thm5_1(target, heads, rpe=rpe, lag0=lag0, with_spec=True).spec)
+
+
+def _args_thm5_1(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kernel", default="exp:0.5", help="exp:BETA or poly:BETA, comma-separated for M > 1")
+    p.add_argument("--heads", type=int, default=16, help="total number of heads H (>= M)")
+    p.add_argument("--rpe", choices=["lin", "log"], default=None, help="RPE type (default from the decay)")
+    p.add_argument("--lag0", choices=["residual", "none"], default=None, help="lag-0 handling for log-RPE")
+
+
 #: construction name -> (summary, builder, argument declarer)
 BUILDERS: dict[str, tuple[str, Callable[..., Model], Callable[[argparse.ArgumentParser], None]]] = {
     "thm3.1": ("Theorem 3.1: one-layer DP-free Transformer for fixed sparse memories (App. B.1)",
                _build_thm3_1, _args_thm3_1),
+    "thm4.1": ("Theorem 4.1 / Prop. 4.3: two-layer normalization-free Transformer for the default 2-memory "
+               "adaptive target (App. C.1; --tmx for TMX heads)", _build_thm4_1, _args_thm4_1),
+    "thm5.1": ("Theorem 5.1: one-layer DP-free Transformer for essentially sparse memories (App. E.1), "
+               "y = sum_k (X * rho_k)", _build_thm5_1, _args_thm5_1),
 }
 
 

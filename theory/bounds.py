@@ -817,7 +817,9 @@ def essential_kernel_bound(rpe: str, kernel: Any, num_terms: Any, rate: Any, *, 
             V = mpmath.mpf(2) ** (-n_) * scaled * nrm.variation_upper
             routes.append(4 * V / (mpmath.pi * n_ * _falling(N, n_)))
         sup = min(routes) + (1 + lam) * mpmath.mpf(node_residual)
-        return _up(sup * weight_sum(rpe, gamma=g) + mpmath.mpf(truncation_tail) + mpmath.mpf(missing_lag0))
+        # + 1e-300: room for the outward rounding of a measured enclosure of an exact 0
+        return _up(sup * weight_sum(rpe, gamma=g) + mpmath.mpf(truncation_tail) + mpmath.mpf(missing_lag0)
+                   + mpmath.mpf("1e-300"))
 
 
 def thm5_1_attention_bound(per_memory_bounds: Sequence[Any]) -> mpmath.mpf:
@@ -833,3 +835,49 @@ def thm5_1_attention_bound(per_memory_bounds: Sequence[Any]) -> mpmath.mpf:
 
 
 __all__ += ["essential_kernel_bound", "thm5_1_attention_bound"]
+
+
+# ---------------------------------------------------------------------------------------
+# Lemmas F.2 / F.5 and Theorem 4.1 (adaptive memories)
+# ---------------------------------------------------------------------------------------
+
+def lemma_f2_f5_bound(rpe: str, max_shift: Any, num_terms: Any, rate: Any, *, alpha: Any = _DEFAULT,
+                      gamma: Any = _DEFAULT) -> mpmath.mpf:
+    """Explicit bound of ``max_{1 <= B <= T} ||1{. = B} - phi(.; B)||_{l1}`` (Lemma F.2 lin, F.5 log).
+
+    The shifted kernel is the Lemma F.1/F.4 kernel for ``T`` evaluated at ``t - B + T`` (lin) or
+    ``t T / B`` (log), and ``Phi_T`` there is exactly ``1{t = B}``; so the error for shift ``B`` is at
+    most ``sup_u |Psi_T - Q| * sum_t w(.)`` over the shifted points, and that weight sum is at most
+    ``sum_t w(t)`` (lin: a tail of it; log: ``(B/T)^{1+gamma} sum_t t^{-1-gamma}``).  Hence the
+    Lemma F.1/F.4 bound :func:`delta_kernel_bound` for the lag ``T`` holds for every shift.
+
+    >>> print(f"{float(lemma_f2_f5_bound('lin', 3, 256, 2)):.3e}")
+    2.645e+02
+    """
+    return delta_kernel_bound(rpe, max_shift, num_terms, rate, alpha=alpha, gamma=gamma)
+
+
+def thm4_1_attention_bound(rpe: str, max_lags: Sequence[int], heads_per_memory: Sequence[int], rate: Any, *,
+                           alpha: Any = _DEFAULT, gamma: Any = _DEFAULT) -> mpmath.mpf:
+    """Explicit bound of ``E_Attn`` in Theorem 4.1 for the allocation used: ``sum_k bound_F2/F5(T_k, H_k, n)``.
+
+    Unlike Theorem 3.1 the ``T_k`` need not be distinct (they are maxima of ``g_k``).  A memory
+    with ``H_k = 0`` contributes ``1``.  The total error bound is ``Lip(f)`` times this plus
+    ``E_FFN`` (0 for an exact readout FFN), provided FFN 1 meets the rounding threshold.
+
+    >>> print(f"{float(thm4_1_attention_bound('lin', (3, 2), (128, 128), 1)):.3e}")
+    9.242e+02
+    """
+    rpe = require_choice("rpe", rpe, RPE_TYPES)
+    lags = tuple(require_int(f"max_lags[{i}]", T, minimum=1) for i, T in enumerate(max_lags))
+    heads = tuple(require_int(f"heads_per_memory[{i}]", h, minimum=0) for i, h in enumerate(heads_per_memory))
+    if len(heads) != len(lags):
+        raise ValueError(f"heads_per_memory must have one entry per memory ({len(lags)}), got {len(heads)}")
+    rate = _check_rate(rate)
+    total = mpmath.mpf(0)
+    with mpmath.workdps(_DPS):
+        for lag, h in zip(lags, heads):
+            total += 1 if h == 0 else lemma_f2_f5_bound(rpe, lag, h, rate, alpha=alpha, gamma=gamma)
+        return _up(total)
+
+__all__ += ["lemma_f2_f5_bound", "thm4_1_attention_bound"]

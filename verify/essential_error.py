@@ -226,10 +226,12 @@ def best_found(rpe: str, rho: np.ndarray, lags: np.ndarray, num_terms: int, *, w
 
     for p in given:
         consider(np.asarray(p, dtype=float))
-    inits = [np.array([math.log(max(min_exponent, 1e-3) + 0.5), math.log(2.0)])]
-    for _ in range(max(starts - 1, 0)):
+    base = max(min_exponent, 0.0)
+    inits = [np.array([math.log(base + 1e-3), math.log(math.log((base + 10.0) / (base + 1e-3)))]),
+             np.array([math.log(base + 0.5), math.log(2.0)])]
+    for _ in range(max(starts - 2, 0)):
         inits.append(np.array([rng.uniform(-3, 2), rng.uniform(-1, 2.5)]))
-    for x0 in inits[:max(starts, 1)]:
+    for x0 in inits[:max(starts, 2)]:
         scipy.optimize.minimize(lambda q: consider(_geometric(q, H)), x0, method="Nelder-Mead",
                                 options={"maxfev": max_evals, "xatol": 1e-3, "fatol": 1e-14})
     assert best is not None

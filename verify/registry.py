@@ -136,6 +136,8 @@ def all_checks() -> list[Check]:
 #: Modules whose import registers built-in checks (one line per result family).
 BUILTIN_CHECK_MODULES: tuple[str, ...] = (
     "tfapprox.verify.checks",
+    "tfapprox.verify.checks_essential",
+    "tfapprox.verify.checks_adaptive",
 )
 
 

@@ -1,0 +1,166 @@
+"""Theorem 5.1 (App. E.1): a one-layer DP-free Transformer for essentially sparse memories.
+
+Target ``y_t = f((X * rho_1)(t), ..., (X * rho_M)(t))`` (eq. (13)).  The construction:
+
+1. ``D = M d``, ``W_E = (I_d, 0)^T``, **no residual**: ``x^{(1/2)}_t = W_O sum_h Attn^{(1,h)}_t``.
+2. **Equal allocation** ``H_k = H/M`` (largest remainder when ``M`` does not divide ``H``, at
+   least one head each; ``H < M`` is refused), recorded in the metadata.
+3. Group ``k`` realises the Lemma F.3 kernel (case (A), exponential decay, lin-RPE) or the
+   Lemma F.6 kernel (case (B), polynomial decay, log-RPE) of ``rho_k`` and writes block ``k``:
+   head ``h`` has ``p = beta_h`` and ``W_V = a_h Z(beta_h) delta_{(k,1)}``, where ``Z`` is the
+   exact softmax normaliser (``1/(1 - e^{-beta})`` or ``zeta(beta)`` over an infinite past;
+   over a finite sequence of ``L`` tokens, ``sum_{s=0}^{L-1} e^{-beta s}`` or
+   ``sum_{s=1}^{L-1} s^{-beta}``).
+4. The FFN is the readout ``f`` (as in Thm 3.1, :func:`~tfapprox.constructions.thm3_1.readout_ffn`).
+
+**Erratum 6(c), the lag-0 term with log-RPE.**  ``phi_log(0) = -inf``: no log-RPE head sees
+``x_t``, and the construction has no residual, so ``rho_k(0) x_t`` is lost (worst-case error
+``sum_k |rho_k(0)|``).  The fix implemented (``lag0="residual"``, default for log): the model
+width becomes ``D = (M + 1) d``, the residual connection around attention is kept so block 0
+carries ``x_t``, and the FFN's first layer reads ``z_k + rho_k(0) z_0`` (the linear map is
+folded exactly into the FFN's inner weights).  ``lag0="none"`` is the paper's construction.
+lin-RPE sees lag 0 and needs no fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
+from tfapprox.theory.readouts import LinearReadout
+from tfapprox.theory.rpe import LinRPE, LogRPE, to_exact
+from tfapprox.theory.targets import EssentiallySparseTarget
+from tfapprox.theory.validation import require_choice, require_int
+
+from .lemma_f3_f6 import EssentialKernel, essential_kernel
+from .thm3_1 import allocate_heads, readout_ffn
+
+__all__ = ["Thm51Construction", "equal_allocation", "build_thm5_1", "finite_normaliser", "kernel_attention_layer"]
+
+
+@dataclass(frozen=True)
+class Thm51Construction:
+    """The per-memory kernels, the allocation, the lag-0 handling and (optionally) the spec."""
+
+    target: EssentiallySparseTarget
+    rpe: str
+    kernels: tuple[EssentialKernel, ...]
+    heads_per_memory: tuple[int, ...]
+    lag0: str
+    spec: TransformerSpec | None
+
+    @property
+    def lag0_error(self) -> float:
+        """``sum_k |rho_k(0)|`` when log-RPE runs without the fix (else 0)."""
+        if self.rpe == "lin" or self.lag0 == "residual":
+            return 0.0
+        return float(sum(abs(float(k.kernel.values(0))) for k in self.kernels))
+
+
+def equal_allocation(num_heads: Any, num_memories: int) -> tuple[int, ...]:
+    """``H_k = H/M`` (largest remainder, at least one head each); ``H < M`` raises ``ValueError``.
+
+    >>> equal_allocation(7, 3)
+    (3, 2, 2)
+    """
+    H = require_int("H (number of heads)", num_heads, minimum=1)
+    if H < num_memories:
+        raise ValueError(f"H (number of heads) must be >= M = {num_memories} (one head group per memory), got {H}")
+    return allocate_heads([1] * num_memories, H)[0]
+
+
+def finite_normaliser(rpe: str, beta: Any, length: int | None) -> sympy.Expr:
+    """``Z(beta)``: the DP-free softmax denominator (exact), infinite past (``length=None``) or
+    ``length`` tokens (``past="none"``, read at the last one)."""
+    b = to_exact("beta", beta)
+    if length is None:
+        return 1 / (1 - sympy.exp(-b)) if rpe == "lin" else sympy.zeta(b)
+    if rpe == "lin":
+        return sympy.Add(*[sympy.exp(-b * s) for s in range(length)])
+    return sympy.Add(*[sympy.Integer(s) ** (-b) for s in range(1, length)])
+
+
+def kernel_attention_layer(rpe: str, groups: list[tuple[list[Any], list[Any]]], width: int, *,
+                           length: int | None = None, residual: bool = False, offset: int = 0) -> AttentionLayer:
+    """DP-free heads realising ``sum_h a_h e^{-beta_h s}`` (or ``s^{-beta_h}``) into block ``k + offset``.
+
+    ``groups[k] = (exponents, coefficients)``; ``W_V = a_h Z(beta_h) delta_{(k+offset, 1)}`` (d = 1).
+    """
+    heads = []
+    for k, (exps, coefs) in enumerate(groups):
+        for beta, a in zip(exps, coefs):
+            W_V = sympy.zeros(width, width)
+            W_V[k + offset, 0] = to_exact("a", a) * finite_normaliser(rpe, beta, length)
+            heads.append(AttentionHead(sympy.ImmutableDenseMatrix(W_V), to_exact("beta", beta)))
+    return AttentionLayer(tuple(heads), sympy.eye(width), LinRPE() if rpe == "lin" else LogRPE(),
+                          residual=residual)
+
+
+def build_thm5_1(target: EssentiallySparseTarget, num_heads: Any, *, rpe: str | None = None,
+                 lag0: str | None = None, with_spec: bool = False, **kernel_options: Any) -> Thm51Construction:
+    """Build the Theorem 5.1 construction for ``target`` with ``num_heads`` heads.
+
+    Parameters
+    ----------
+    target
+        An :class:`~tfapprox.theory.targets.EssentiallySparseTarget`; every kernel must have the
+        decay of the RPE (``"exp"`` for lin, ``"poly"`` with ``beta > 1`` for log).
+    num_heads
+        ``H >= M``.
+    rpe
+        ``"lin"`` or ``"log"``; default from the kernels' decay.
+    lag0
+        ``"residual"`` (the fix of erratum 6(c); default for log) or ``"none"`` (the paper).
+    with_spec
+        Also build the exact :class:`TransformerSpec` (exact rational head weights; feasible for
+        moderate ``H``; needs ``d = 1`` and a linear readout).
+    kernel_options
+        Passed to :func:`~tfapprox.constructions.lemma_f3_f6.essential_kernel`.
+    """
+    if not isinstance(target, EssentiallySparseTarget):
+        raise TypeError(f"target must be an EssentiallySparseTarget, got {type(target).__name__}")
+    decays = {k.decay for k in target.kernels}
+    if rpe is None:
+        if len(decays) != 1:
+            raise ValueError(f"kernels mix decays {sorted(decays)}; pass rpe='lin' or 'log'")
+        rpe = "lin" if decays == {"exp"} else "log"
+    rpe = require_choice("rpe", rpe, ("lin", "log"))
+    lag0 = require_choice("lag0", lag0 if lag0 is not None else ("residual" if rpe == "log" else "none"),
+                          ("residual", "none"))
+    alloc = equal_allocation(num_heads, len(target.kernels))
+    kernels = tuple(essential_kernel(rpe, k, Hk, **kernel_options) for k, Hk in zip(target.kernels, alloc))
+    spec = None
+    if with_spec:
+        spec = _spec(target, rpe, kernels, alloc, lag0)
+    return Thm51Construction(target, rpe, kernels, alloc, lag0, spec)
+
+
+def _spec(target: EssentiallySparseTarget, rpe: str, kernels: tuple[EssentialKernel, ...], alloc: tuple[int, ...],
+          lag0: str) -> TransformerSpec:
+    if target.d != 1 or not isinstance(target.readout, LinearReadout):
+        raise ValueError("with_spec=True supports d = 1 and a LinearReadout target")
+    M = len(kernels)
+    fix = rpe == "log" and lag0 == "residual"
+    D = M + 1 if fix else M
+    off = 1 if fix else 0
+    groups = [(list(k.exponents), list(k.monomial_coefficients())) for k in kernels]
+    # the realised kernel is w(s) sum_j a_j u(s)^j = sum_j a_j e^{-(gamma + alpha j) s}: exponents match
+    layer = kernel_attention_layer(rpe, groups, D, residual=fix, offset=off)
+    # linear readout f(z) = w . z + b, with the lag-0 premap z_k + rho_k(0) z_0 folded in
+    w = list(target.readout.weights)
+    row = [0] * D
+    for k in range(M):
+        row[k + off] = w[k]
+        if fix:
+            row[0] += w[k] * sympy.Rational(str(float(kernels[k].kernel.values(0))))
+    ffn, _exact, _ = readout_ffn(LinearReadout(row, target.readout.bias), 2 * D + 1, D)
+    W_E = sympy.zeros(D, 1)
+    W_E[0, 0] = 1
+    meta = {"construction": "thm5.1", "paper": "Wang & E 2024, Theorem 5.1 / App. E.1", "rpe": rpe,
+            "heads": sum(alloc), "head_allocation": list(alloc),
+            "head_allocation_rule": "equal H/M, largest remainder, at least one head per memory",
+            "lag0": lag0, "residual": fix, "alpha": str(kernels[0].alpha), "gamma": str(kernels[0].gamma)}
+    return TransformerSpec(W_E, sympy.zeros(D, 1), (Block(layer, ffn),), "padded", meta)

@@ -681,16 +681,23 @@ def thm3_1_attention_bound(rpe: str, lags: Sequence[int], heads_per_memory: Sequ
     >>> print(f"{float(b):.3e}")
     1.317e+02
     """
-    rpe = require_choice("rpe", rpe, RPE_TYPES)
     lags = require_sorted_distinct_lags("lags", lags)
+    return _summed_group_bounds(delta_kernel_bound, rpe, lags, heads_per_memory, rate, alpha, gamma)
+
+
+def _summed_group_bounds(lemma_bound: Any, rpe: str, lags: Sequence[int], heads_per_memory: Sequence[int],
+                         rate: Any, alpha: Any, gamma: Any) -> mpmath.mpf:
+    """``sum_k lemma_bound(T_k, H_k)`` over head groups, rounded up; a group with no head
+    contributes exactly 1 (its kernel is zero, the error is ``||delta||_1``)."""
+    rpe = require_choice("rpe", rpe, RPE_TYPES)
     heads = tuple(require_int(f"heads_per_memory[{i}]", h, minimum=0) for i, h in enumerate(heads_per_memory))
     if len(heads) != len(lags):
-        raise ValueError(f"heads_per_memory must have one entry per lag ({len(lags)}), got {len(heads)}")
+        raise ValueError(f"heads_per_memory must have one entry per memory ({len(lags)}), got {len(heads)}")
     rate = _check_rate(rate)
     total = mpmath.mpf(0)
     with mpmath.workdps(_DPS):
         for lag, h in zip(lags, heads):
-            total += 1 if h == 0 else delta_kernel_bound(rpe, lag, h, rate, alpha=alpha, gamma=gamma)
+            total += 1 if h == 0 else lemma_bound(rpe, lag, h, rate, alpha=alpha, gamma=gamma)
         return _up(total)
 
 
@@ -868,16 +875,7 @@ def thm4_1_attention_bound(rpe: str, max_lags: Sequence[int], heads_per_memory: 
     >>> print(f"{float(thm4_1_attention_bound('lin', (3, 2), (128, 128), 1)):.3e}")
     9.242e+02
     """
-    rpe = require_choice("rpe", rpe, RPE_TYPES)
     lags = tuple(require_int(f"max_lags[{i}]", T, minimum=1) for i, T in enumerate(max_lags))
-    heads = tuple(require_int(f"heads_per_memory[{i}]", h, minimum=0) for i, h in enumerate(heads_per_memory))
-    if len(heads) != len(lags):
-        raise ValueError(f"heads_per_memory must have one entry per memory ({len(lags)}), got {len(heads)}")
-    rate = _check_rate(rate)
-    total = mpmath.mpf(0)
-    with mpmath.workdps(_DPS):
-        for lag, h in zip(lags, heads):
-            total += 1 if h == 0 else lemma_f2_f5_bound(rpe, lag, h, rate, alpha=alpha, gamma=gamma)
-        return _up(total)
+    return _summed_group_bounds(lemma_f2_f5_bound, rpe, lags, heads_per_memory, rate, alpha, gamma)
 
 __all__ += ["lemma_f2_f5_bound", "thm4_1_attention_bound"]

@@ -7,6 +7,7 @@ against size with the bound.  Every file is written atomically.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -103,8 +104,8 @@ def run_all(folder: Path, progress: Callable[[int, int, str], None], quiet: bool
         result = check.run(options, lambda done, total, what: progress(done, total, f"{label} {what}"))
         elapsed = time.perf_counter() - t0
         all_ok &= result.passed
-        slug = (check.name + ("-" + "-".join(o.strip("-").replace(",", "_") for o in opts) if opts else "")).replace(
-            "/", "_").replace(" ", "")
+        raw = check.name + ("-" + "-".join(o.strip("-") for o in opts) if opts else "")
+        slug = re.sub(r"[^A-Za-z0-9._-]+", "_", raw)  # portable file names (no ':', ',', '/', ' ')
         write_json_atomic(folder / f"{slug}.json", result.to_json())
         plot_name = None
         if result.plot is not None:

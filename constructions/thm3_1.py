@@ -19,7 +19,6 @@ Target ``y_t = f(x_t, x_{t-T_1}, ..., x_{t-T_M})`` (eq. (5)).  The construction:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +30,7 @@ from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, F
 from tfapprox.theory.readouts import LinearReadout, ReluSumReadout
 from tfapprox.theory.rpe import LinRPE, LogRPE, to_exact
 from tfapprox.theory.targets import FixedMemoryTarget
-from tfapprox.theory.validation import require_choice, require_int, short_repr
+from tfapprox.theory.validation import require_choice, require_int
 
 from .delta_kernels import DeltaKernel, delta_kernel
 

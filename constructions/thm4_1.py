@@ -40,7 +40,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import mpmath
-import numpy as np
 import sympy
 
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec

@@ -13,7 +13,7 @@ import sympy
 
 from tfapprox.cli import main
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
-from tfapprox.theory.rpe import LinRPE, LogRPE
+from tfapprox.theory.rpe import LinRPE
 from tfapprox.verify.model import Model
 
 R = sympy.Rational

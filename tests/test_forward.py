@@ -3,7 +3,6 @@ padded tails against brute force, the symbolic pass, and time-shift equivariance
 
 from __future__ import annotations
 
-import math
 
 import mpmath
 import numpy as np

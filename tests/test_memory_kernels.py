@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import sympy
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from strategies import memory_kernels
 from tfapprox.theory.memory_kernels import (

@@ -15,14 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from strategies import readouts, small_weights
+from tfapprox.theory.numbers import exact_rational, rational_from_str, rational_to_str
 from tfapprox.theory.readouts import (
     CallableReadout,
     LinearReadout,
     ProductReadout,
     ReluSumReadout,
-    exact_rational,
-    rational_from_str,
-    rational_to_str,
     readout_from_dict,
 )
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import mpmath
 import numpy as np
 import pytest
 import sympy
@@ -15,7 +14,7 @@ from tfapprox.api import fixed_memory_target
 from tfapprox.cli import main
 from tfapprox.constructions.thm3_1 import allocate_heads, build_thm3_1
 from tfapprox.theory.bounds import thm3_1_attention_bound
-from tfapprox.theory.readouts import LinearReadout, ReluSumReadout
+from tfapprox.theory.readouts import ReluSumReadout
 from tfapprox.theory.targets import FixedMemoryTarget
 from tfapprox.verify.fixed_memory_error import measure_thm3_1
 from tfapprox.verify.kernel_error import delta_kernel_l1_error, delta_kernel_sign_pattern

@@ -8,12 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
-import json
-import math
-import os
 import sys
-import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -94,7 +89,6 @@ def _cmd_build(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------------ eval
 def _cmd_eval(args: argparse.Namespace) -> int:
     import mpmath
-    import numpy as np
 
     from tfapprox.verify.model import Model
 

@@ -19,10 +19,9 @@ mpmath at a chosen precision only by ``tfapprox.verify``.  Specs validate on cre
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import numpy as np
 import sympy

@@ -60,14 +60,15 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import mpmath
 import numpy as np
 import scipy.special
 import sympy
 
-from .readouts import exact_rational, rational_from_str, rational_to_str, to_mpf, _to_float
+from .numbers import exact_rational, rational_from_str, rational_to_str, to_mpf
+from .readouts import _to_float
 from .validation import require_choice, require_int, short_repr
 
 __all__ = [

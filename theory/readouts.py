@@ -51,7 +51,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -61,8 +60,8 @@ import mpmath
 import numpy as np
 import sympy
 
-from .numbers import exact_rational, rational_from_str, rational_to_str, to_exact, to_mpf
-from .validation import require_int, require_real, short_repr
+from .numbers import exact_rational, rational_from_str, rational_to_str, to_mpf
+from .validation import require_int, short_repr
 
 __all__ = [
     "Readout",
@@ -71,10 +70,6 @@ __all__ = [
     "ProductReadout",
     "CallableReadout",
     "readout_from_dict",
-    "exact_rational",
-    "rational_to_str",
-    "rational_from_str",
-    "to_mpf",
 ]
 
 

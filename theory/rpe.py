@@ -20,7 +20,6 @@ maximal distance) and tables.  Numeric evaluation of these sums lives in
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any, Union
 

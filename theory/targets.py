@@ -65,8 +65,8 @@ import scipy.linalg
 import sympy
 
 from .memory_kernels import MemoryKernel, ExponentialKernel, PolynomialKernel, kernel_from_dict
-from .readouts import (LinearReadout, ProductReadout, Readout, ReluSumReadout, exact_rational,
-                       rational_from_str, rational_to_str, readout_from_dict, _to_float)
+from .numbers import exact_rational, rational_from_str, rational_to_str
+from .readouts import LinearReadout, ProductReadout, Readout, ReluSumReadout, _to_float, readout_from_dict
 from .sequences import as_window_batch, check_pad, check_past
 from .validation import require_int, require_sorted_distinct_lags, short_repr
 

@@ -10,7 +10,6 @@ and the fitted order over the last sweep points is at least ``--min-order``.
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from typing import Any, Callable
 
@@ -115,9 +114,9 @@ def _lemma_check(rpe: str) -> Check:
                      ("bound", "explicit bound", ".3e"), ("bound_n", "n", "d"),
                      ("max_coefficient", "max |a_k|", ".2e"), ("digits", "digits", "d"),
                      ("within_bound", "ok", ""), ("seconds", "s", ".2f")],
-            notes=[f"'exact l1 error' is the upper end of a rigorous enclosure of sum_s |1{{s=T}} - P(s)| "
-                   f"(relative width below 1e-9); it is the exact worst-case attention error for inputs with "
-                   f"||x_t|| <= 1.",
+            notes=["'exact l1 error' is the upper end of a rigorous enclosure of sum_s |1{s=T} - P(s)| "
+                   "(relative width below 1e-9); it is the exact worst-case attention error for inputs with "
+                   "||x_t|| <= 1.",
                    "'explicit bound' is the analytic upper bound of theory.bounds at the best n in 1..n_max "
                    "(every n is checked).",
                    "'digits' is the number of decimal digits the realised weights need for 1e-12 accuracy."],

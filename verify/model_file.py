@@ -44,13 +44,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import secrets
 import stat
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-import mpmath
 import sympy
 from tfapprox.theory.architecture import (
     FFN_PRECISIONS,

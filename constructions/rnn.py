@@ -55,6 +55,12 @@ class DiagonalLinearRNN:
         return cls(tuple(math.exp(-float(p)) for p in exponents), tuple(1.0 for _ in exponents),
                    tuple(float(a) for a in coefficients))
 
+    @classmethod
+    def from_kernel(cls, decays: Sequence[float], coefficients: Sequence[float]) -> "DiagonalLinearRNN":
+        """The RNN with kernel ``sum_k c_k lambda_k^s`` for given decays: ``b_k = 1``, ``c_k`` as given
+        (the float64 ``lambda_k`` are kept exactly, so the kernel is the one whose error was enclosed)."""
+        return cls(tuple(float(v) for v in decays), tuple(1.0 for _ in decays), tuple(float(a) for a in coefficients))
+
     def kernel(self, s: Any) -> np.ndarray:
         """``k(s) = sum_k c_k b_k lambda_k^s``."""
         s = np.asarray(s, dtype=float)

@@ -656,3 +656,32 @@ def malformed_delta_kernel_calls(draw: st.DrawFn) -> tuple[str, object]:
     if case == "rate":
         return f"n={v!r}", lambda: delta_kernel_bound("lin", 2, 8, v)
     return f"paper_constant n={v!r}", lambda: paper_constant("log", v)
+
+
+# =====================================================================================
+# Section: nested memories, Theorem 4.4 / Prop. 4.5 (owner: constructions/thm4_4.py,
+# verify/nested_error.py, tests/test_thm4_4.py).  nested_chains.
+# =====================================================================================
+
+@st.composite
+def nested_chains(draw: st.DrawFn, *, max_K: int = 2, max_lag: int = 2) -> object:
+    """Random nested chains in H^Adap_(K,M) on ``{-1, 1}`` (``M in {K, K+1}``), each ``g_l`` reading a
+    random non-empty subset of the tokens eq. (8) allows, random tables with values in ``1..T_l``,
+    readout the mean of the memories."""
+    import itertools
+
+    from tfapprox.theory.readouts import LinearReadout
+    from tfapprox.theory.targets import AdaptiveMemoryTarget, TableMemoryFunction
+
+    K = draw(st.integers(1, max_K))
+    M = draw(st.integers(K, K + 1))
+    lags, gs = [], []
+    for l in range(1, M + 1):
+        T = draw(st.integers(1, max_lag))
+        allowed = list(range(min(l - 1, K) + 1))
+        reads = tuple(sorted(draw(st.sets(st.sampled_from(allowed), min_size=1, max_size=min(2, len(allowed))))))
+        keys = list(itertools.product((-1, 1), repeat=len(reads)))
+        vals = draw(st.lists(st.integers(1, T), min_size=len(keys), max_size=len(keys)))
+        gs.append(TableMemoryFunction((-1, 1), dict(zip(keys, vals)), reads=reads))
+        lags.append(T)
+    return AdaptiveMemoryTarget(gs, tuple(lags), K, LinearReadout([0] + [R(1, M)] * M))

@@ -46,3 +46,129 @@ def test_bad_input_exit_2():
     assert r.returncode == 2 and "F.6" in r.stderr
     r = _cli("verify", "thm5.1", "--kernel", "exp:0.5", "--rpe", "log")
     assert r.returncode == 2
+
+
+# --------------------------------------------------------------------------- curse of memory
+import math  # noqa: E402
+
+import mpmath  # noqa: E402
+import pytest  # noqa: E402
+
+from tfapprox.constructions.rnn import DiagonalLinearRNN  # noqa: E402
+from tfapprox.verify.essential_error import expsum_l1_error, hurwitz_tail, rnn_best_found  # noqa: E402
+
+
+def _brute_force_l1(decays, coefficients, beta, S):
+    """Independent: float64 sum over s < S (lambda^s by chunked products lambda^{s0} * lambda^j,
+    not exp(s log lambda)) plus the tail s >= S enclosed by mpmath Hurwitz zeta and geometric sums."""
+    lam = np.array(decays)
+    c = np.array(coefficients)
+    L = 1 << 16
+    Pj = np.power(lam[None, :], np.arange(L)[:, None].astype(float))  # (L, N)
+    total, allow = [], 0.0
+    for block in range(0, S, 64 * L):
+        s0 = np.arange(block, min(block + 64 * L, S), L).astype(float)
+        V = np.power(lam[None, :], s0[:, None]) * c  # (chunks, N)
+        K = V @ Pj.T  # (chunks, L)
+        s = s0[:, None] + np.arange(L)[None, :]
+        with np.errstate(divide="ignore"):
+            rho = np.where(s > 0, np.power(np.maximum(s, 1.0), -beta), 0.0)
+        e = np.abs(rho - K)
+        total.append(math.fsum(e.sum(axis=1).tolist()))
+        allow += 1e-13 * float(np.sum(np.abs(V) @ np.abs(Pj).T) + rho.sum())
+    direct = math.fsum(total)
+    z = float(mpmath.zeta(beta, S))
+    tk = sum(float(ci) * float(mpmath.mpf(li) ** S / (1 - mpmath.mpf(li))) for li, ci in zip(decays, coefficients))
+    tabs = sum(abs(float(ci)) * float(mpmath.mpf(li) ** S / (1 - mpmath.mpf(li))) for li, ci in zip(decays, coefficients))
+    return direct - allow + abs(z - tk), direct + allow + z + tabs
+
+
+def test_hurwitz_tail_matches_mpmath():
+    A = np.array([64, 100, 4096, 10 ** 6 + 7, 2 ** 40, 2 ** 62])
+    for beta in (1.5, 1.01, 3.0):
+        v, b = hurwitz_tail(beta, A)
+        for a, vi, bi in zip(A.tolist(), v, b):
+            exact = mpmath.zeta(beta, a)
+            assert abs(mpmath.mpf(vi) - exact) <= bi
+            assert bi <= (1e-13 if a >= 4096 else 1e-10) * float(exact)
+
+
+def test_expsum_enclosure_simple_cases():
+    e = expsum_l1_error([0.5], [0.0], 1.5)  # K = 0
+    z = float(mpmath.zeta(1.5))
+    assert e.lower <= z <= e.upper and e.upper - e.lower < 1e-9
+    # |0 - 1| + sum_{s>=1} |s^-2 - 2^-s|: the sign is negative only at s = 3 (zero at s = 2, 4), so the
+    # sum is 1 + (zeta(2) - 1) + 2 (1/8 - 1/9)
+    e = expsum_l1_error([0.5], [1.0], 2.0)
+    exact = mpmath.pi ** 2 / 6 + mpmath.mpf(1) / 36
+    assert e.lower <= float(exact) <= e.upper and e.upper - e.lower < 1e-12
+
+
+@pytest.mark.parametrize("units,warm,S", [(6, [-2.73, 0.8, 1.09, -0.17], 1 << 20),
+                                          (12, [-5.19, 0.84, 2.23, -2.33], 1 << 23)])
+def test_exhibited_kernels_recomputed_independently(units, warm, S):
+    fit = rnn_best_found(1.5, units, warm=[warm], starts=1, max_evals=4)
+    enc = fit.enclosure
+    assert enc.lower <= enc.upper and enc.upper - enc.lower < 1e-9 and enc.unresolved_intervals == 0
+    lo, hi = _brute_force_l1(fit.decays, fit.coefficients, 1.5, S)
+    assert hi - lo < 1e-8  # the independent recomputation is sharp too ...
+    assert lo <= enc.upper and enc.lower <= hi  # ... and the two enclosures intersect
+    # pointwise: the RNN's kernel in float64 against mpmath at 40 digits on a subset of lags
+    rnn = DiagonalLinearRNN.from_kernel(fit.decays, fit.coefficients)
+    lags = np.unique(np.concatenate([np.arange(0, 20), np.geomspace(20, 1e9, 40).astype(np.int64)]))
+    with mpmath.workdps(40):
+        for s, k in zip(lags.tolist(), rnn.kernel(lags)):
+            exact = sum(mpmath.mpf(c) * mpmath.mpf(lam) ** s for lam, c in zip(fit.decays, fit.coefficients))
+            assert abs(float(exact) - k) <= 1e-12 * (1 + sum(abs(c) for c in fit.coefficients))
+    # the recurrence realises the kernel
+    x = np.zeros(30)
+    x[0] = 1.0
+    assert np.allclose(rnn.run(x), rnn.kernel(np.arange(30)), rtol=1e-12, atol=1e-15)
+
+
+def test_curse_cli_json(tmp_path):
+    out = tmp_path / "c.json"
+    r = _cli("verify", "curse-of-memory", "--epsilons", "1e-1,5e-2", "--max-evals", "25", "--json", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    data = json.loads(out.read_text())
+    rows = data["rows"]
+    for row in rows:
+        assert isinstance(row["rnn_units"], int) and row["consistent"]
+        assert row["best_found_lower"] <= row["best_found"] <= row["epsilon"]
+        assert row["rnn_units_minus_one_error"] > row["epsilon"]
+        assert row["log_rpe_heads"] == 1 and row["construction"] == 0.0 and row["bound"] is None
+        assert len(row["decays"]) == row["rnn_units"] == len(row["coefficients"])
+        enc = expsum_l1_error(row["decays"], row["coefficients"], 1.5)  # recomputed from the JSON weights
+        assert enc.upper == row["best_found"]
+    assert rows[0]["rnn_units"] <= rows[1]["rnn_units"]
+
+
+def test_curse_bad_input():
+    with pytest.raises(ValueError, match="beta"):
+        expsum_l1_error([0.5], [1.0], 1.0)
+    with pytest.raises(ValueError, match="beta"):
+        rnn_best_found(0.5, 3)
+    with pytest.raises(ValueError, match="units"):
+        rnn_best_found(1.5, 0)
+    with pytest.raises(ValueError, match="decays"):
+        expsum_l1_error([1.0], [1.0], 1.5)
+    with pytest.raises(ValueError, match="decays and coefficients"):
+        expsum_l1_error([0.5, 0.2], [1.0], 1.5)
+    with pytest.raises(ValueError, match="A must be"):
+        hurwitz_tail(1.5, [10])
+    import argparse
+
+    from tfapprox.verify.checks_essential import _curse_args, _curse_run
+
+    def opts(*args):
+        p = argparse.ArgumentParser()
+        _curse_args(p)
+        return p.parse_args(list(args))
+
+    for args, word in ((("--epsilons", "0"), "epsilon"), (("--epsilons=-1e-2",), "epsilon"),
+                       (("--epsilons", "nan"), "epsilon"), (("--beta", "1"), "beta"), (("--beta", "abc"), "beta"),
+                       (("--max-units", "0"), "max-units"), (("--max-evals", "0"), "max-evals")):
+        with pytest.raises(ValueError, match=word):
+            _curse_run(opts(*args), lambda *a: None)
+    r = _cli("verify", "curse-of-memory", "--beta", "0.9")
+    assert r.returncode == 2 and "beta" in r.stderr, r.stderr

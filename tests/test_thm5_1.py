@@ -55,3 +55,35 @@ def test_rnn_is_lin_family():
     assert np.allclose(m.run(x), m.kernel(s))
     with pytest.raises(ValueError, match="decays"):
         DiagonalLinearRNN((1.5,), (1.0,), (1.0,))
+
+
+def _run_thm51(*argv):
+    import argparse
+
+    from tfapprox.verify.checks_essential import THM51
+
+    p = argparse.ArgumentParser()
+    THM51.add_arguments(p)
+    return THM51.run(p.parse_args(list(argv)), lambda *a: None)
+
+
+def test_thm51_log_check_is_tight_and_honest():
+    """poly:3 with log-RPE: 'error' is the certified upper end, the enclosure is tight (the former
+    tail enclosure had an upper end of ~183 at every H), the error is within the bound, and the
+    rate fit is informational by default but reported in the notes."""
+    res = _run_thm51("--kernel", "poly:3", "--rpe", "log", "--heads", "64,128")
+    assert res.passed
+    for row in res.rows:
+        assert row["error_lower"] <= row["error"] <= row["bound"]
+        assert row["relative_width"] < 1e-6
+    assert abs(res.rows[0]["error"] - 0.7551135189) < 1e-9
+    assert res.fit["H"]["enforced"] is False
+    assert any("fitted order" in n for n in res.notes)
+
+
+def test_thm51_min_order_is_enforced_when_given():
+    """An explicit --min-order that the data do not reach fails the check (and says so)."""
+    res = _run_thm51("--kernel", "poly:3", "--rpe", "log", "--heads", "64,128", "--min-order", "5")
+    assert not res.passed
+    assert "< 5 required" in res.fit["H"]["verdict"]
+    assert any("--min-order 5 is enforced" in n for n in res.notes)

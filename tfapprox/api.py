@@ -101,12 +101,33 @@ def _args_thm5_1(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lag0", choices=["residual", "none"], default=None, help="lag-0 handling for log-RPE")
 
 
+def _build_thm4_4(*, heads: int = 64, K: int = 2, M: int = 3, rpe: str = "lin", seed: int = 0,
+                  prop45: bool = False, **_: Any) -> Model:
+    from tfapprox.constructions.thm4_4 import build_prop4_5, build_thm4_4
+    from tfapprox.verify.checks_nested import nested_chain, prop45_target
+
+    if prop45:
+        return Model(build_prop4_5(prop45_target(), heads, rpe=rpe).spec)
+    return Model(build_thm4_4(nested_chain(K, M, seed=seed), heads, rpe=rpe).spec)
+
+
+def _args_thm4_4(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rpe", choices=["lin", "log"], default="lin", help="RPE type (Lemma F.2 or F.5 kernels)")
+    p.add_argument("--heads", type=int, default=64, help="heads per attention layer H")
+    p.add_argument("--K", type=int, default=2, help="nesting K of the default chain target")
+    p.add_argument("--M", type=int, default=3, help="memories M of the default chain target")
+    p.add_argument("--seed", type=int, default=0, help="seed of the chain's tables")
+    p.add_argument("--prop45", action="store_true", help="Prop. 4.5: (M+1) layers for the 3-memory warm-up target")
+
+
 #: construction name -> (summary, builder, argument declarer)
 BUILDERS: dict[str, tuple[str, Callable[..., Model], Callable[[argparse.ArgumentParser], None]]] = {
     "thm3.1": ("Theorem 3.1: one-layer DP-free Transformer for fixed sparse memories (App. B.1)",
                _build_thm3_1, _args_thm3_1),
     "thm4.1": ("Theorem 4.1 / Prop. 4.3: two-layer normalization-free Transformer for the default 2-memory "
                "adaptive target (App. C.1; --tmx for TMX heads)", _build_thm4_1, _args_thm4_1),
+    "thm4.4": ("Theorem 4.4 / Prop. 4.5: (K+1+1{M>=K+1})-layer Transformer for nested memories (App. D.1); "
+               "default chain target, --prop45 for the (M+1)-layer warm-up construction", _build_thm4_4, _args_thm4_4),
     "thm5.1": ("Theorem 5.1: one-layer DP-free Transformer for essentially sparse memories (App. E.1), "
                "y = sum_k (X * rho_k)", _build_thm5_1, _args_thm5_1),
 }

@@ -1,4 +1,4 @@
-"""The ``tfapprox`` command line: ``build``, ``eval`` and ``verify``.
+"""The ``tfapprox`` command line: ``build``, ``eval``, ``verify`` and ``export``.
 
 Exit status: 0 when everything asked for succeeded (for ``verify``: every check passed),
 1 when a check ran and failed, 2 for bad input (one line on stderr, no traceback).
@@ -119,6 +119,29 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------- export
+def _cmd_export(args: argparse.Namespace) -> int:
+    from tfapprox.verify.model import Model
+
+    model = Model.load(args.model)
+    try:
+        from tfapprox import export
+    except ImportError as exc:  # pragma: no cover
+        raise UsageError(str(exc)) from exc
+    try:
+        if args.to == "torch":
+            path = export.save_torch(model, args.out)
+            snippet = f'import torch\nmodel = torch.export.load("{path}").module()'
+        else:
+            path = export.save_lens(model, args.out)
+            snippet = (f'import torch; ck = torch.load("{path}", weights_only=True); ns = {{}}; '
+                       f'exec(ck["loader"], ns)\nmodel, embed = ns["load"](ck)')
+    except ImportError as exc:
+        raise UsageError(f"{exc} (export --to {args.to})") from exc
+    print(f"wrote {path}: {model!r} as {args.to}; load it with:\n{snippet}")
+    return 0
+
+
 # ---------------------------------------------------------------------------- verify
 def _cmd_verify(args: argparse.Namespace, extra: list[str]) -> int:
     from tfapprox.verify.registry import all_checks, get_check
@@ -188,6 +211,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p_eval.add_argument("--pad", default=None, help="padding token for --past padded, comma-separated (default 0)")
     p_eval.add_argument("--out", default=None, help="write the outputs to this file instead of stdout")
 
+    p_export = sub.add_parser(
+        "export", help="export a saved model to PyTorch or TransformerLens",
+        description="Write a model file as a torch.export program (--to torch, loads with torch alone) or a "
+                    "TransformerLens checkpoint (--to lens); see docs/interop.md. Needs the extra "
+                    "tfapprox[torch] or tfapprox[lens]. Features TransformerLens cannot express are refused.")
+    p_export.add_argument("model", help="model file (tfapprox.transformer/1)")
+    p_export.add_argument("--to", required=True, choices=["torch", "lens"], help="export target")
+    p_export.add_argument("--out", required=True, help="file to write")
+
     p_verify = sub.add_parser(
         "verify", help="run a verification check, or all of them",
         description="Run a check of the registry (`--list` shows them; `tfapprox verify CHECK --help` shows a "
@@ -232,6 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_build(args)
         if args.command == "eval":
             return _cmd_eval(args)
+        if args.command == "export":
+            return _cmd_export(args)
         parser.print_help()
         return 2
     except SystemExit as exc:

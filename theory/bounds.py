@@ -956,8 +956,8 @@ def thm4_4_head_condition(rpe: str, max_lags: Sequence[int], heads_per_memory: S
     ``lipschitz``, ``product``, ``threshold`` and ``met`` (memories reading ``x_t`` only: always met).
 
     >>> c = thm4_4_head_condition("lin", (2, 2), (512, 512), 2, [(0,), (1,)], [2, 2], 2)
-    >>> [r["met"] for r in c]
-    [True, False]
+    >>> tuple(r.get("met") for r in c)
+    (True, False)
     """
     lags, K = _nested_split(max_lags, layers_K)
     heads = tuple(require_int(f"heads_per_memory[{i}]", h, minimum=0) for i, h in enumerate(heads_per_memory))

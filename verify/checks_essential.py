@@ -50,7 +50,8 @@ def _thm51_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--heads", default="64,128,256,512,1024", help="comma-separated H (increasing)")
     p.add_argument("--n", type=int, default=None, help="rate index n (default: every admissible n up to 4)")
     p.add_argument("--lag0", choices=["residual", "none"], default=None, help="lag-0 handling for log-RPE")
-    p.add_argument("--min-order", type=float, default=0.0, help="smallest acceptable fitted order")
+    p.add_argument("--min-order", type=float, default=None,
+                   help="smallest acceptable fitted order (default: none, the fit is reported but not enforced)")
     p.add_argument("--window", type=int, default=3, help="points in the fit window")
 
 
@@ -105,25 +106,54 @@ def _thm51_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         errors.append(err_hi)
         rows.append({"H": H, "heads_per_memory": "/".join(map(str, cons.heads_per_memory)), "error": total,
                      "error_lower": err_lo + cons.lag0_error, "error_without_lag0_fix": err_hi + lag0_err,
+                     "relative_width": (err_hi - err_lo) / err_hi if err_hi > 0 else 0.0,
                      "bound": bounds[best_n], "bound_n": best_n, "bounds_by_n": {str(n): b for n, b in bounds.items()},
                      "last_bump": max(k.last_bump for k in cons.kernels), "within_bound": ok,
                      "seconds": time.perf_counter() - t0})
     progress(len(heads), len(heads), "done")
+    enforce = o.min_order is not None
     fit = fit_rate(heads, errors, parameter="H", predicted="O(C(n) M^{n+1} H^-n), n admissible",
-                   min_order=o.min_order, window=o.window)
-    passed &= fit["passed"]
+                   min_order=float(o.min_order) if enforce else 0.0, window=o.window)
+    order = fit.get("fitted_order")
+    n_lo = min(rates)
+    if enforce:
+        passed &= fit["passed"]
+    else:
+        fit["enforced"] = False
+        fit["passed"] = True
+        fit["verdict"] = (f"fitted order {order:.2f} over H in [{fit['window'][0]:g}, {fit['window'][1]:g}] "
+                          f"(informational, not enforced; pass --min-order to enforce)"
+                          if order is not None else fit["verdict"] + " (informational)")
+    if order is None:
+        rate_note = "No rate could be fitted."
+    elif order >= n_lo:
+        rate_note = (f"The rate is visible: fitted order {order:.2f} >= n = {n_lo} (smallest admissible rate index) "
+                     f"over H in [{fit['window'][0]:g}, {fit['window'][1]:g}]; local orders "
+                     f"{', '.join(f'{v:.2f}' for v in fit['local_orders'])}.")
+    else:
+        rate_note = (f"The predicted rate is NOT visible at these H: fitted order {order:.2f} < n = {n_lo} over "
+                     f"H in [{fit['window'][0]:g}, {fit['window'][1]:g}] (the theorem is asymptotic; the paper's "
+                     f"small alpha postpones the rate to large H). The bound still holds at every H.")
+    width = max((r["relative_width"] for r in rows), default=0.0)
     return CheckResult(
         check="thm5.1", passed=passed, rows=rows, fit={"H": fit},
-        columns=[("H", "H", "d"), ("heads_per_memory", "H_k", ""), ("error_lower", "error low", ".3e"),
-                 ("error", "error up", ".3e"), ("error_without_lag0_fix", "no lag0 fix", ".3e"),
+        columns=[("H", "H", "d"), ("heads_per_memory", "H_k", ""), ("error_lower", "error low", ".9e"),
+                 ("error", "error up", ".9e"), ("relative_width", "rel width", ".1e"),
+                 ("error_without_lag0_fix", "no lag0 fix", ".3e"),
                  ("bound", "bound", ".3e"), ("bound_n", "n", "d"), ("within_bound", "ok", ""),
                  ("seconds", "s", ".2f")],
-        notes=["'error low/up' enclose the exact worst-case attention error sum_k ||rho_k - P_k||_l1 (rigorous; "
-               "for log-RPE the t >= 8192 tail with gamma = 1e-4 beta is only loosely enclosed).",
+        notes=["'error low/up' enclose the exact worst-case attention error sum_k ||rho_k - P_k||_l1 (rigorous); "
+               f"'error' = the certified upper end; relative width <= {width:.1e}. "
+               + ("log-RPE: t < 8192 summed directly, the tail t >= 8192 by the exact integral "
+                  "(1/alpha) int_0^U u^{c-1} |Q(u)| du (c = gamma/alpha = beta/100, not an integer) piecewise "
+                  "between the roots of Q, plus Euler-Maclaurin (verify/essential_error.py)." if rpe == "log" else
+                  "lin-RPE: direct sum until the geometric tail bound is negligible."),
+               rate_note,
                "'no lag0 fix': log-RPE without the residual path adds sum_k |rho_k(0)| (erratum 6(c)).",
                "'bound' = explicit Lemma F.3/F.6 bounds summed over memories, best admissible n (all checked).",
-               "The paper's alpha = 5e-3 / 1e-2 make the rate visible only for H in the thousands; the default "
-               "--min-order 0 makes the fit informational."],
+               "The paper's alpha = 5e-3 / 1e-2 make the rate show late (H in the hundreds to thousands); "
+               + ("the fit is informational unless --min-order is given." if not enforce
+                  else f"--min-order {o.min_order:g} is enforced.")],
         parameters={"kernel": o.kernel, "rpe": rpe, "rates": rates},
         plot=lambda path: _plot_sweep([dict(r, group=o.kernel) for r in rows], "group", path,
                                       f"Theorem 5.1, {rpe}-RPE"))
@@ -341,67 +371,128 @@ TAILS = register(Check("tails", "Insights 4a/4b: best-found H-head errors of lin
 
 
 def _curse_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--beta", default="1.5", help="rho(t) = t^-beta (rho(0) = 0)")
-    p.add_argument("--epsilons", default="1e-1,1e-2,1e-3", help="target l1 errors")
-    p.add_argument("--max-units", type=int, default=16, help="largest RNN size tried")
-    p.add_argument("--starts", type=int, default=2)
-    p.add_argument("--max-evals", type=int, default=8)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--beta", default="1.5", help="rho(s) = s^-beta for s >= 1, rho(0) = 0 (beta > 1)")
+    p.add_argument("--epsilons", default="1e-1,1e-2,1e-3", help="target l1 errors (comma-separated, > 0)")
+    p.add_argument("--max-units", type=int, default=64, help="largest RNN size tried")
+    p.add_argument("--max-evals", type=int, default=40, help="LP evaluations of the exponent search per N")
+    p.add_argument("--seed", type=int, default=0, help="seed of the exponent search")
+
+
+def _plot_curse(sweep: list[dict[str, Any]], rows: list[dict[str, Any]], path: str, title: str) -> None:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .registry import write_bytes_atomic
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.semilogy([r["units"] for r in sweep], [r["error_upper"] for r in sweep], "o-",
+                label="diagonal linear RNN, best found (exact l1 enclosure)")
+    for r in rows:
+        ax.axhline(r["epsilon"], color="grey", lw=0.6, ls=":")
+    ax.plot([1], [max(min(r["error_upper"] for r in sweep) / 10, 1e-300)], "s", color="C3",
+            label="log-RPE, 1 head: exact (error 0)")
+    ax.set_xlabel("hidden units N / heads H")
+    ax.set_ylabel("l1 error over all lags")
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    write_bytes_atomic(path, buf.getvalue())
 
 
 def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
-    k = parse_kernel(f"poly:{o.beta}")
-    eps = [float(require_real("epsilon", float(e), minimum=0.0, strict_minimum=True))
+    from tfapprox.constructions.rnn import DiagonalLinearRNN
+
+    from .essential_error import _check_beta, rnn_best_found
+
+    def number(name: str, text: Any) -> float:
+        try:
+            return float(text)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a real number, got {text!r}") from None
+
+    beta = _check_beta(number("beta", o.beta))
+    eps = [float(require_real("epsilon", number("epsilon", e), minimum=0.0, strict_minimum=True))
            for e in str(o.epsilons).split(",") if e.strip()]
+    if any(not math.isfinite(e) for e in eps):
+        raise ValueError(f"epsilon must be finite, got {o.epsilons!r}")
+    if not eps:
+        raise ValueError(f"epsilons must list at least one target error > 0, got {o.epsilons!r}")
     cap = require_int("max-units", o.max_units, minimum=1)
-    errs: dict[str, dict[int, float]] = {"lin": {}, "log": {}}
-
-    def need(rpe: str, e: float) -> int | None:
-        # errors are nonincreasing in N only up to search quality: scan N upward, doubling then bisecting
-        def f(N: int) -> float:
-            if N not in errs[rpe]:
-                errs[rpe][N] = _infinite_best(rpe, k, N, o.seed, o.starts, o.max_evals).error
-            return errs[rpe][N]
-        N = 1
-        while f(N) > e:
-            if N >= cap:
-                return None
-            N = min(2 * N, cap)
-        lo = N // 2 + 1 if N > 1 else 1
-        while lo < N:
-            mid = (lo + N) // 2
-            if f(mid) <= e:
-                N = mid
-            else:
-                lo = mid + 1
-        return N
-
-    rows = []
-    for i, e in enumerate(eps):
-        progress(i, len(eps), f"eps={e:g}")
-        t0 = time.perf_counter()
-        u = need("lin", e)
-        h = 1  # one log-RPE head, p = beta, W_V = Z(beta): the kernel is s^-beta exactly (error 0)
-        errs["log"][1] = 0.0
-        rows.append({"epsilon": e, "rnn_units": u if u is not None else f">{cap}", "log_rpe_heads": h,
-                     "rnn_error": errs["lin"].get(u if u is not None else cap),
-                     "log_error": errs["log"].get(h), "seconds": time.perf_counter() - t0})
-    progress(len(eps), len(eps), "done")
-    passed = all(r["log_rpe_heads"] is not None for r in rows)
+    max_evals = require_int("max-evals", o.max_evals, minimum=1)
+    seed = require_int("seed", o.seed, minimum=0)
+    t_start = time.perf_counter()
+    # step N = 1, 2, ... with warm starts (continuation in N): every N up to the answer is
+    # searched, so "N - 1 units: best found error > eps" is reported, not assumed
+    fits: dict[int, Any] = {}
+    prev = None
+    N = 0
+    while N < cap and (not fits or fits[N].error > min(eps)):
+        N += 1
+        progress(N - 1, cap, f"N={N}")
+        warm = [] if prev is None else [np.asarray(prev) + np.array([-0.28, 0.0, 0.0, 0.0])]
+        fits[N] = rnn_best_found(beta, N, seed=seed, starts=1, max_evals=max_evals, warm=warm)
+        prev = fits[N].params
+    progress(cap, cap, "done")
+    rows, passed = [], True
+    for e in eps:
+        ok_n = [n for n in sorted(fits) if fits[n].error <= e]
+        u = ok_n[0] if ok_n else None
+        f = fits[u] if u is not None else fits[max(fits)]
+        below = fits.get(u - 1) if u is not None else None
+        row = {"epsilon": e, "rnn_units": u if u is not None else f">{cap}",
+               "best_found": f.enclosure.upper, "best_found_lower": f.enclosure.lower,
+               "rnn_units_minus_one_error": None if below is None else below.enclosure.upper,
+               "rnn_units_minus_one_error_lower": None if below is None else below.enclosure.lower,
+               "log_rpe_heads": 1, "construction": 0.0, "bound": None,
+               "decays": list(f.decays), "coefficients": list(f.coefficients)}
+        if u is not None:
+            rnn = DiagonalLinearRNN.from_kernel(f.decays, f.coefficients)
+            consistent = (f.enclosure.lower <= f.enclosure.upper <= e and rnn.hidden_units == u
+                          and (below is None or below.enclosure.upper > e))
+            row["consistent"] = consistent
+            passed &= consistent
+        else:
+            row["consistent"] = True  # reported as '>max-units', not claimed
+        rows.append(row)
+    sweep = [{"units": n, "error_lower": fits[n].enclosure.lower, "error_upper": fits[n].enclosure.upper,
+              "lp_objective": fits[n].lp_objective, "evaluations": fits[n].evaluations} for n in sorted(fits)]
+    sweep_text = ", ".join(f"{r['units']}: {r['error_upper']:.3g}" for r in sweep)
+    seconds = time.perf_counter() - t_start
+    for r in rows:
+        r["seconds"] = seconds
     return CheckResult(
         check="curse-of-memory", passed=passed, rows=rows,
-        columns=[("epsilon", "epsilon", ".0e"), ("rnn_units", "RNN units", ""), ("log_rpe_heads", "log-RPE heads", ""),
-                 ("rnn_error", "RNN l1 error", ".3e"), ("log_error", "log l1 error", ".3e"), ("seconds", "s", ".2f")],
-        notes=[f"rho(t) = t^-{o.beta} (rho(0) = 0). Errors are exact l1 errors over all lags of the best approximation "
-               "found (direct sum below 2^16 plus closed-form tails); the counts are therefore upper bounds on the "
-               "units/heads needed.",
-               "RNN = diagonal linear RNN, kernel sum_k c_k lambda_k^s (the lin-RPE family); log-RPE realises "
-               "s^-beta exactly with one head (p = beta): the construction's exact error is 0.",
-               "The RNN search fits lags below 2^16 and the tail sum_{s >= 2^16} s^-beta (7.8e-3 for beta = 1.5) "
-               "counts in full unless a unit has lambda within ~1e-5 of 1: epsilon = 1e-3 is out of reach of "
-               "this search (reported as '>max'), which is the curse of memory in action but not a proof of it."],
-        parameters={"beta": o.beta, "max_units": cap},
-        plot=None)
+        columns=[("epsilon", "epsilon", ".0e"), ("rnn_units", "RNN units (best found, suffice)", ""),
+                 ("best_found_lower", "its l1 err low", ".4e"), ("best_found", "its l1 err up", ".4e"),
+                 ("rnn_units_minus_one_error", "N-1: best found err", ".4e"),
+                 ("log_rpe_heads", "log-RPE heads", ""), ("construction", "log-RPE err (exact)", ".1e")],
+        notes=[f"rho(s) = s^-{o.beta} for s >= 1, rho(0) = 0; error = sum over ALL lags s >= 0 of |rho(s) - K(s)| "
+               "(the worst case over |x_t| <= 1).",
+               "RNN = diagonal linear RNN (h_s = lambda h_{s-1} + x_s, y = c.h), kernel K(s) = sum_k c_k lambda_k^s. "
+               "'its l1 err low/up' is a RIGOROUS enclosure of the exact l1 error of the exhibited kernel (float64 "
+               "lambda_k, c_k as exact numbers; JSON 'decays', 'coefficients'): direct sums with rounding bounds, "
+               "closed-form sums on intervals of certified sign, Euler-Maclaurin Hurwitz zeta with remainder bound, "
+               "enclosed tail beyond 2^62.",
+               "'RNN units' is a SEARCH RESULT: N units suffice (an upper bound on the minimal N). Exponents searched "
+               "(4-parameter log-rate family, Nelder-Mead, warm starts N -> N+1), coefficients l1-optimal by LP "
+               "(HiGHS) on a log-spaced lag grid to 1e9. 'N-1: best found err' is the best error found with one unit "
+               "less (rigorous upper end for that kernel), not a proof that N-1 units cannot reach epsilon.",
+               "log-RPE: one head with p = beta and W_V = Z(beta) = zeta(beta) realises s^-beta exactly (an exact "
+               "construction, error 0; rho(0) = 0 needs no residual).",
+               "Passes when every number is computed and consistent: each exhibited kernel's enclosure upper end "
+               "<= its epsilon, the N-1 kernel found misses it.",
+               f"Best found l1 error (enclosure upper end) by N units: {sweep_text}."],
+        parameters={"beta": o.beta, "max_units": cap, "max_evals": max_evals, "seed": seed,
+                    "units_searched": len(sweep), "seconds": round(seconds, 2)},
+        plot=lambda path: _plot_curse(sweep, rows, path, f"Curse of memory: s^-{o.beta}"))
 
 
 CURSE = register(Check("curse-of-memory", "Curse of memory: diagonal linear RNN units vs log-RPE heads needed for "

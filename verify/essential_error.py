@@ -7,10 +7,12 @@ computes it:
 * :func:`essential_l1_error` -- a rigorous enclosure of ``||rho - P||_{l1}`` for the Lemma
   F.3/F.6 kernels: a double-double direct sum over ``t < S`` (per-lag rounding bounds from
   :mod:`tfapprox.verify.kernel_error`), and for ``t >= S`` the enclosure of ``sum |P(t)|``
-  of that module (geometric bound for lin; integral plus Euler-Maclaurin for log, where
-  ``t^{-1-gamma}`` with tiny ``gamma`` decays far too slowly to sum) combined with the
-  closed-form tail of ``|rho|`` (geometric series / Hurwitz zeta from the declared decay):
-  ``sum_{t>=S} |rho - P|`` lies in ``[sum|P| - sum|rho|, sum|P| + sum|rho|]``.
+  of that module.  lin: geometric bound, and ``sum_{t>=S} |rho - P|`` lies within
+  ``sum_{t>=S} |rho|`` of it.  log (Lemma F.6, ``gamma/alpha = beta/100`` not an integer): the
+  exact weighted integral ``(1/alpha) int_0^U u^{gamma/alpha - 1} |Q(u)| du`` piecewise between
+  the roots of ``Q`` plus Euler-Maclaurin (``t^{-1-gamma}`` with tiny ``gamma`` decays far too
+  slowly to sum; ``Q`` oscillates down to ``t ~ 10^{200}``), and ``rho``'s effect on the tail
+  enclosed lag by lag up to ``2^16``; relative widths about ``1e-9 .. 5e-8`` for ``t^-3``.
 * :func:`lp_l1_fit` -- for fixed exponents the l1-optimal coefficients are a linear
   programme (``scipy.optimize.linprog``, HiGHS).
 * :func:`best_found` -- exponents optimised on top (Nelder-Mead in a two-parameter geometric
@@ -40,12 +42,13 @@ import numpy as np
 import scipy.optimize
 
 from tfapprox.theory.memory_kernels import MemoryKernel
-from tfapprox.theory.validation import require_choice, require_int
+from tfapprox.theory.validation import require_choice, require_int, require_real, short_repr
 
 from .kernel_error import _EPS, _dd_add, _kernel_dd, _outward, _prepare, delta_kernel_l1_error
 
 __all__ = ["EssentialEnclosure", "essential_l1_error", "LPFit", "lp_l1_fit", "basis_matrix", "kernel_l1_error",
-           "BestFound", "best_found", "finite_errors"]
+           "BestFound", "best_found", "finite_errors", "hurwitz_tail", "ExpSumEnclosure", "expsum_l1_error",
+           "RNNFit", "rnn_rates", "rnn_best_found"]
 
 
 @dataclass(frozen=True)
@@ -63,38 +66,130 @@ class EssentialEnclosure:
     def value(self) -> float:
         return 0.5 * (self.lower + self.upper)
 
+    @property
+    def relative_width(self) -> float:
+        """``(upper - lower) / upper`` (0 when both are 0)."""
+        return 0.0 if self.upper == 0 else (self.upper - self.lower) / self.upper
+
 
 def essential_l1_error(approx: Any, *, direct_terms: int | None = None) -> EssentialEnclosure:
     """Rigorous enclosure of the l1 error of an :class:`~tfapprox.constructions.lemma_f3_f6.EssentialKernel`.
 
     ``rho(t)`` is taken from ``kernel.values`` in float64 (relative error ``<= 4 eps`` allowed per
     lag); everything else is certified as in :func:`tfapprox.verify.kernel_error.delta_kernel_l1_error`.
+
+    log-RPE (Lemma F.6): see :func:`_log_essential_l1_error` (direct sum up to
+    ``S = max(2^15, last_bump + 2)``, exact weighted integral of the tail).
     """
+    if approx.rpe == "log":
+        return _log_essential_l1_error(approx, direct_terms)
     kernel: MemoryKernel = approx.kernel
     carrier = approx.carrier()
-    S0 = direct_terms
-    if approx.rpe == "log" and S0 is None:
-        S0 = max(1 << 13, approx.last_bump + 2)
-    enc = delta_kernel_l1_error(carrier, direct_terms=S0)
+    enc = delta_kernel_l1_error(carrier, direct_terms=direct_terms)
     S = max(enc.direct_terms, approx.last_bump + 2)
     if S > enc.direct_terms:
         enc = delta_kernel_l1_error(carrier, direct_terms=S)
         S = enc.direct_terms
-    start = 0 if approx.rpe == "lin" else 1
+    direct, rounding = _direct_part(approx, carrier, 0, S)
+    rho_tail = float(kernel.abs_tail_bound(S)) * (1 + 1e-12)
+    t_lo = max(enc.tail_lower - rho_tail, 0.0)
+    t_hi = enc.tail_upper + rho_tail
+    lo, hi = _outward(direct - rounding + t_lo, direct + rounding + t_hi)
+    return EssentialEnclosure(max(lo, 0.0), hi, S, direct, t_lo, t_hi)
+
+
+def _direct_part(approx: Any, carrier: Any, start: int, S: int) -> tuple[float, float]:
+    """``sum_{start <= t < S} |rho(t) - P(t)|`` (double-double terms, fsum) and its rounding bound."""
     lags = np.arange(start, S, dtype=np.int64)
     cdd, _c1, d2c = _prepare(carrier)
     ph, pl, pb = _kernel_dd(carrier, lags, cdd, d2c)
     one = (lags == 1).astype(float)  # the carrier subtracts 1{s = 1}: add it back
     ph, pl = _dd_add(ph, pl, one, np.zeros_like(one))
     pb = pb + 2.0 ** -100 * (np.abs(ph) + 1.0) * one
-    rho = np.asarray(kernel.values(lags), dtype=float)
+    rho = np.asarray(approx.kernel.values(lags), dtype=float)
     eh, el = _dd_add(ph, pl, -rho, np.zeros_like(rho))
     err = np.abs(eh + el)
     rounding = float(np.sum(pb)) + float(np.sum(np.abs(rho))) * 4 * _EPS + float(np.sum(err)) * 4 * _EPS
-    direct = math.fsum(err.tolist())
-    rho_tail = float(kernel.abs_tail_bound(S)) * (1 + 1e-12)
-    t_lo = max(enc.tail_lower - rho_tail, 0.0)
-    t_hi = enc.tail_upper + rho_tail
+    return math.fsum(err.tolist()), rounding
+
+
+#: log-RPE: lags ``1..S-1`` are summed in double-double, ``S = max(2^13, last_bump + 2)``; on
+#: ``S <= t < S2 = max(2^16, 8 S)`` the effect of ``rho`` on the tail is enclosed lag by lag
+#: (:func:`_rho_correction`), beyond ``S2`` by ``sum_{t >= S2} |rho(t)|`` (``1/(2 S2^2)`` for ``t^-3``).
+LOG_DIRECT_TERMS = 1 << 13
+LOG_RHO_TERMS = 1 << 16
+
+
+def _rho_correction(approx: Any, S: int, S2: int) -> tuple[float, float]:
+    """Enclosure of ``sum_{S <= t < S2} (|P(t) - rho(t)| - |P(t)|)`` (log-RPE).
+
+    ``h(p) = |p - r| - |p|`` is nonincreasing in ``p`` for ``r >= 0`` (and nondecreasing for
+    ``r < 0``), so an enclosure ``p_lo <= P(t) <= p_hi`` gives ``h(t)`` between ``h(p_hi)`` and
+    ``h(p_lo)``, and ``h`` is 1-Lipschitz in ``r``.  ``P(t)`` is evaluated in float64
+    (``u = exp(-alpha log t)``, Clenshaw) with the a-priori bound ``w (clenshaw_bound + |dx| sum_j j^2 |c_j|) + 64 eps |P|``, where
+    ``|dx| <= 64 eps`` covers the libm ``log``/``exp`` (accurate to a few ulps) and the
+    arithmetic; ``rho(t)`` from ``kernel.values`` is given ``8 eps`` relative slack.
+    """
+    from .kernel_error import _f64_clenshaw_bound
+
+    c = np.asarray(approx.chebyshev_coefficients, dtype=float)
+    d2c = float(np.sum(np.arange(len(c)) ** 2 * np.abs(c)))
+    a, g = float(approx.alpha), float(approx.gamma)
+    lo_sum, hi_sum = [], []
+    for a0 in range(S, S2, 1 << 14):
+        t = np.arange(a0, min(a0 + (1 << 14), S2), dtype=np.int64)
+        lt = np.log(t.astype(float))
+        x = 1 + 2 * np.expm1(-a * lt)
+        w = np.exp(-(1 + g) * lt)
+        q, qb = _f64_clenshaw_bound(c, x)
+        p = w * q
+        pb = w * (qb + 64 * _EPS * d2c) * (1 + 64 * _EPS) + 64 * _EPS * np.abs(p)
+        r = np.asarray(approx.kernel.values(t), dtype=float)
+        rb = 8 * _EPS * np.abs(r)
+        # h(p, r) = |p - r| - |p| is monotone in p (for fixed r) and 1-Lipschitz in r: over the box
+        # [p - pb, p + pb] x [r - rb, r + rb] it lies within rb of the range of h(., r) at p +- pb
+        h1 = np.abs(p - pb - r) - np.abs(p - pb)
+        h2 = np.abs(p + pb - r) - np.abs(p + pb)
+        lo_sum.append(math.fsum((np.minimum(h1, h2) - rb).tolist()))
+        hi_sum.append(math.fsum((np.maximum(h1, h2) + rb).tolist()))
+    lo, hi = math.fsum(lo_sum), math.fsum(hi_sum)
+    slack = 4 * _EPS * (abs(lo) + abs(hi)) + (S2 - S) * 1e-300
+    return lo - slack, hi + slack
+
+
+def _log_essential_l1_error(approx: Any, direct_terms: int | None) -> EssentialEnclosure:
+    """Lemma F.6 kernels: ``sum_{t >= 1} |rho(t) - P(t)|``, ``P(t) = t^{-(1+gamma)} Q(t^{-alpha})``.
+
+    * ``1 <= t < S``: double-double terms (per-lag rounding bounds), ``S = max(2^13, last_bump + 2)``.
+    * ``t >= S``: ``sum |P(t)|`` is enclosed by
+      :func:`tfapprox.verify.kernel_error._log_enclosure` with ``exact_weight=True``: the integral
+      ``(1/alpha) int_0^U u^{c-1} |Q(u)| du`` (``c = gamma/alpha = 0.01 beta``, *not* an integer:
+      an integrable singularity at ``u = 0``) is computed exactly piecewise between the roots of
+      ``Q`` through ``int_0^b u^{c-1} Q = b^c G(b)``, ``c G + u G' = Q`` (a polynomial solved in the
+      Chebyshev basis with an exact residual bound), plus the third-order Euler-Maclaurin
+      correction of that module (kinks at the roots, remainder bounded by total variations).
+    * ``rho`` on ``t >= S``: ``sum (|P - rho| - |P|)`` is enclosed lag by lag up to ``S2``
+      (:func:`_rho_correction`), and by ``+-sum_{t >= S2} |rho(t)|`` beyond (declared decay).
+
+    The enclosure is rigorous given that the root search of ``Q`` in ``(0, U)`` sees every sign
+    change (the assumption of :mod:`tfapprox.verify.kernel_error`); the integral's lower end
+    needs no such assumption (``sum_i |int_{piece_i} w Q| <= int w |Q|`` for any partition), the
+    Euler-Maclaurin kink terms do.
+    """
+    from .kernel_error import _log_enclosure
+
+    carrier = approx.carrier()
+    S = direct_terms if direct_terms is not None else max(LOG_DIRECT_TERMS, approx.last_bump + 2)
+    S = require_int("direct_terms", S, minimum=2)
+    S2 = max(LOG_RHO_TERMS, 8 * S)
+    direct, rounding = _direct_part(approx, carrier, 1, S)
+    enc = _log_enclosure(carrier, S, exact_weight=True, tail_only=True)
+    if enc.direct_terms != S:
+        raise AssertionError(f"tail split {enc.direct_terms} != {S}")
+    h_lo, h_hi = _rho_correction(approx, S, S2)
+    rho_tail = float(approx.kernel.abs_tail_bound(S2)) * (1 + 1e-12)
+    t_lo = max(enc.tail_lower + h_lo - rho_tail, 0.0)
+    t_hi = enc.tail_upper + h_hi + rho_tail
     lo, hi = _outward(direct - rounding + t_lo, direct + rounding + t_hi)
     return EssentialEnclosure(max(lo, 0.0), hi, S, direct, t_lo, t_hi)
 
@@ -245,3 +340,301 @@ def finite_errors(rho: np.ndarray, kernel_values: np.ndarray) -> tuple[float, fl
     uniform independent signs is ``sum_s (rho_s - k_s)^2`` (exact; no sampling)."""
     e = np.asarray(rho, dtype=float) - np.asarray(kernel_values, dtype=float)
     return math.fsum(np.abs(e).tolist()), math.fsum((e * e).tolist())
+
+
+# ---------------------------------------------------------------------------------------
+# Curse of memory: exponential sums (diagonal linear RNNs) against s^-beta on all lags
+# ---------------------------------------------------------------------------------------
+
+def _check_beta(beta: Any) -> float:
+    b = float(require_real("beta", beta, minimum=1.0, strict_minimum=True))
+    if not math.isfinite(b):
+        raise ValueError(f"beta must be finite and > 1 (s^-beta summable), got {beta!r}")
+    return b
+
+
+def hurwitz_tail(beta: float, A: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(value, bound)``: ``zeta(beta, A) = sum_{s >= A} s^-beta`` for integers ``A >= 64`` by
+    Euler-Maclaurin with two Bernoulli corrections; ``|value - zeta(beta, A)| <= bound`` (the
+    first omitted term, ``f`` being completely monotone, doubled, plus float64 rounding).
+
+    >>> v, b = hurwitz_tail(1.5, [4096])
+    >>> import mpmath; bool(abs(float(mpmath.zeta(1.5, 4096)) - v[0]) <= b[0])
+    True
+    """
+    beta = _check_beta(beta)
+    A = np.asarray(A, dtype=float)
+    if np.any(A < 64):
+        raise ValueError(f"A must be >= 64 for the Euler-Maclaurin tail, got min {A.min()}")
+    with np.errstate(under="ignore"):
+        fa = np.power(A, -beta)
+        v = A * fa / (beta - 1) + fa / 2 + beta * fa / A / 12 \
+            - beta * (beta + 1) * (beta + 2) * fa / A ** 3 / 720
+        omitted = beta * (beta + 1) * (beta + 2) * (beta + 3) * (beta + 4) * fa / A ** 5 / 30240
+    return v, 2 * omitted + 16 * _EPS * v
+
+
+@dataclass(frozen=True)
+class ExpSumEnclosure:
+    """``lower <= sum_{s >= 0} |rho(s) - K(s)| <= upper`` for ``rho(s) = s^-beta`` (``rho(0) = 0``) and
+    ``K(s) = sum_k c_k lambda_k^s``: direct sum on ``s < direct_terms`` and on ``leaf_lags`` lags near
+    sign changes, closed-form sums on ``signed_intervals`` intervals of certified sign, and the
+    enclosed tail ``s >= end`` (``tail_lower``, ``tail_upper``)."""
+
+    lower: float
+    upper: float
+    direct_terms: int
+    leaf_lags: int
+    signed_intervals: int
+    unresolved_intervals: int
+    end: int
+    tail_lower: float
+    tail_upper: float
+
+
+def _expsum_terms(logs: np.ndarray, c: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(K(s), sum_k |c_k| lambda_k^s, rounding bound)`` for float lags ``s`` (vectorised).
+
+    ``lambda^s = exp(s log lambda)``: the product ``s log lambda`` carries relative error
+    ``<= 2 eps`` (log to 1 ulp, product to 1/2 ulp), so each term has relative error
+    ``<= eps (4 + 2 |s log lambda|)``; the sum adds ``N eps sum |terms|``.
+    """
+    with np.errstate(under="ignore"):
+        x = np.outer(s, logs)
+        P = np.exp(x)
+        T = P * c
+        absT = np.abs(T)
+        K = T.sum(axis=1)
+        A = absT.sum(axis=1)
+        rb = _EPS * ((4 + len(c)) * A + 2 * (absT * np.abs(x)).sum(axis=1))
+    return K, A, rb
+
+
+def expsum_l1_error(decays: Sequence[float], coefficients: Sequence[float], beta: Any, *,
+                    direct_terms: int = 4096, leaf: int = 256, end: int = 1 << 62,
+                    max_intervals: int = 200_000) -> ExpSumEnclosure:
+    """Rigorous enclosure of the exact l1 error of the kernel ``K(s) = sum_k c_k lambda_k^s`` (the
+    float64 ``lambda_k``, ``c_k`` taken as exact numbers) against ``rho(s) = s^-beta``, ``rho(0) = 0``,
+    over **all** lags ``s >= 0`` (digest section 5, curse of memory).
+
+    * ``s < direct_terms`` and leaves of ``<= leaf`` lags: direct float64 sum with a per-lag
+      rounding bound (:func:`_expsum_terms`, ``4 eps rho(s)`` for ``s^-beta``).
+    * ``direct_terms <= s < end``: intervals ``[A, B)``, halved until the sign of ``e = rho - K`` is
+      certified on them.  Each ``c_k lambda_k^s`` is monotone, so on ``[A, B)``
+      ``rho(B-1) - sum_k max(c_k lambda_k^A, c_k lambda_k^{B-1}) <= e(s) <= rho(A) - sum_k min(...)``;
+      with a fixed sign, ``sum |e| = |sum e|`` in closed form: Hurwitz zeta differences
+      (:func:`hurwitz_tail`) minus geometric sums ``c_k lambda^A (1 - lambda^{B-A}) / (1 - lambda)``.
+      Intervals still unresolved after ``max_intervals`` get ``[|sum e|, (B-A) max|e|]``.
+    * ``s >= end``: ``[|zeta(beta, end) - sum_k c_k lambda_k^end/(1-lambda_k)|,
+      zeta(beta, end) + sum_k |c_k| lambda_k^end/(1-lambda_k)]``.
+
+    Examples
+    --------
+    >>> e = expsum_l1_error([0.5], [0.0], 1.5)    # K = 0: the error is zeta(1.5)
+    >>> e.lower <= 2.6123753486854883 <= e.upper and e.upper - e.lower < 1e-9
+    True
+    """
+    beta = _check_beta(beta)
+    lam = np.asarray(decays, dtype=float).ravel()
+    c = np.asarray(coefficients, dtype=float).ravel()
+    if lam.size < 1 or lam.size != c.size:
+        raise ValueError(f"decays and coefficients need the same length >= 1, got {lam.size} and {c.size}")
+    if not np.all((lam > 0) & (lam < 1)):
+        raise ValueError(f"decays must lie in (0, 1), got {short_repr(lam.tolist())}")
+    if not np.all(np.isfinite(c)):
+        raise ValueError(f"coefficients must be finite, got {short_repr(c.tolist())}")
+    S0 = require_int("direct_terms", direct_terms, minimum=64)
+    leaf = require_int("leaf", leaf, minimum=1)
+    end = require_int("end", end, minimum=4 * S0)
+    logs = np.log(lam)  # < 0, to 1 ulp
+    om = -np.expm1(logs)  # 1 - lambda, relative error <= 2 eps
+    lo_parts: list[float] = []
+    hi_parts: list[float] = []
+    slack = 0.0
+
+    def direct(s: np.ndarray) -> None:
+        nonlocal slack
+        for i in range(0, len(s), 1 << 16):
+            ss = s[i:i + (1 << 16)].astype(float)
+            K, _A, rb = _expsum_terms(logs, c, ss)
+            with np.errstate(divide="ignore"):
+                rho = np.where(ss > 0, np.power(np.maximum(ss, 1.0), -beta), 0.0)
+            e = np.abs(rho - K)
+            val = math.fsum(e.tolist())
+            lo_parts.append(val)
+            hi_parts.append(val)
+            slack += float(np.sum(rb + 4 * _EPS * rho + _EPS * e)) + len(ss) * 1e-300
+
+    direct(np.arange(0, S0, dtype=np.int64))
+    leaf_lags = S0
+    # initial partition: 8 intervals per octave
+    edges = np.unique(np.round(np.exp2(np.arange(math.log2(S0) * 8, math.log2(end) * 8 + 1) / 8)).astype(np.int64))
+    edges[0], edges[-1] = S0, end
+    edges = np.unique(edges)
+    A, B = edges[:-1], edges[1:]
+    signed = unresolved = 0
+    zeta_cache: dict[int, tuple[float, float]] = {}
+    while len(A):
+        a, bm1 = A.astype(float), (B - 1).astype(float)
+        with np.errstate(under="ignore"):
+            PA = np.exp(np.outer(a, logs)) * c
+            PB = np.exp(np.outer(bm1, logs)) * c
+        rA, rB = np.power(a, -beta), np.power(bm1, -beta)
+        low = rB - np.maximum(PA, PB).sum(axis=1)
+        high = rA - np.minimum(PA, PB).sum(axis=1)
+        tol = 8 * _EPS * (rA + (np.abs(PA) * (len(c) + 4 + 2 * np.abs(np.outer(a, logs)))).sum(axis=1)
+                          + (np.abs(PB) * (len(c) + 4 + 2 * np.abs(np.outer(bm1, logs)))).sum(axis=1))
+        sign = np.where(low > tol, 1, np.where(high < -tol, -1, 0))
+        done = sign != 0
+        if np.any(done):
+            Ad, Bd = A[done], B[done]
+            keys = np.unique(np.concatenate([Ad, Bd]))
+            new = [k for k in keys.tolist() if k not in zeta_cache]
+            if new:
+                zv, zb = hurwitz_tail(beta, np.array(new, dtype=float))
+                zeta_cache.update({k: (float(v), float(b)) for k, v, b in zip(new, zv, zb)})
+            zA = np.array([zeta_cache[k] for k in Ad.tolist()])
+            zB = np.array([zeta_cache[k] for k in Bd.tolist()])
+            rho_sum = zA[:, 0] - zB[:, 0]
+            rho_err = zA[:, 1] + zB[:, 1] + 2 * _EPS * (zA[:, 0] + zB[:, 0])
+            L = (Bd - Ad).astype(float)
+            with np.errstate(under="ignore"):
+                xa = np.outer(Ad.astype(float), logs)
+                xl = np.outer(L, logs)
+                T = c * np.exp(xa) * (-np.expm1(xl)) / om
+                k_err = _EPS * (np.abs(T) * (len(c) + 8 + 2 * np.abs(xa) + 2 * np.abs(xl))).sum(axis=1)
+            e_sum = np.abs(rho_sum - T.sum(axis=1))
+            val = math.fsum(e_sum.tolist())
+            lo_parts.append(val)
+            hi_parts.append(val)
+            slack += float(np.sum(rho_err + k_err + 2 * _EPS * e_sum))
+            signed += int(done.sum())
+        A, B, low, high = A[~done], B[~done], low[~done], high[~done]
+        small = (B - A) <= leaf
+        if np.any(small):
+            s = np.concatenate([np.arange(x, y, dtype=np.int64) for x, y in zip(A[small], B[small])])
+            direct(s)
+            leaf_lags += len(s)
+        A, B, low, high = A[~small], B[~small], low[~small], high[~small]
+        if len(A) == 0:
+            break
+        if signed + 2 * len(A) > max_intervals:  # give up refining: crude rigorous bound
+            unresolved = len(A)
+            hi_parts.append(float(np.sum((B - A) * np.maximum(np.abs(low), np.abs(high)))) * (1 + 1e-12))
+            break
+        M = (A + B) // 2
+        A, B = np.concatenate([A, M]), np.concatenate([M, B])
+    # tail s >= end
+    zE, zEb = hurwitz_tail(beta, [end])
+    with np.errstate(under="ignore"):
+        geo = np.exp(end * logs) / om
+    tk = float(np.sum(c * geo))
+    tabs = float(np.sum(np.abs(c) * geo)) * (1 + 1e-12) + 1e-300
+    t_lo = max(abs(float(zE[0]) - tk) - float(zEb[0]) - 8 * _EPS * tabs * (len(c) + 4 + 2 * float(np.max(np.abs(end * logs)))), 0.0)
+    t_hi = float(zE[0]) + float(zEb[0]) + tabs * (1 + 8 * _EPS * (len(c) + 4 + 2 * float(np.max(np.abs(end * logs)))))
+    slack *= 1 + 1e-10
+    lo = math.fsum(lo_parts) - slack + t_lo
+    hi = math.fsum(hi_parts) + slack + t_hi
+    lo, hi = _outward(max(lo, 0.0), hi)
+    return ExpSumEnclosure(max(lo, 0.0), hi, S0, leaf_lags - S0, signed, unresolved, end, t_lo, t_hi)
+
+
+def rnn_rates(params: Sequence[float], units: int) -> np.ndarray:
+    """Log-rates of the searched family: ``log10 p_k = lo + (hi - lo) u + w1 u(1-u) + w2 u(1-u)(u - 1/2)``,
+    ``u = k/(N-1)`` (geometric in log-rate when ``w1 = w2 = 0``), capped at ``p <= 10^1.5``;
+    returns ``p_k`` (``lambda_k = e^{-p_k}``)."""
+    lo, hi, w1, w2 = (float(v) for v in params)
+    u = np.linspace(0.0, 1.0, units) if units > 1 else np.zeros(1)
+    x = lo + (hi - lo) * u + w1 * u * (1 - u) + w2 * u * (1 - u) * (u - 0.5)
+    return np.power(10.0, np.clip(x, -15.0, 1.5))
+
+
+@dataclass(frozen=True)
+class RNNFit:
+    """Best-found ``N``-unit diagonal linear RNN kernel for ``s^-beta``: decays, LP coefficients, the
+    family parameters, the LP objective on the fitting grid, and the rigorous enclosure of its exact
+    l1 error over all lags (:func:`expsum_l1_error`).  Best found: an upper bound on the optimum."""
+
+    beta: float
+    units: int
+    decays: tuple[float, ...]
+    coefficients: tuple[float, ...]
+    params: tuple[float, ...]
+    lp_objective: float
+    enclosure: ExpSumEnclosure
+    evaluations: int
+
+    @property
+    def error(self) -> float:
+        return self.enclosure.upper
+
+
+def _rnn_grid(beta: float, fit_end: float, per_efold: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    small = np.arange(0, 32, dtype=float)
+    n = max(int(per_efold * math.log(fit_end / 32)), 2)
+    edges = np.unique(np.round(np.geomspace(32, fit_end, n)))
+    left, right = edges[:-1], edges[1:]
+    pts = np.concatenate([small, np.sqrt(left * (right - 1))])
+    w = np.concatenate([np.ones(32), right - left])  # each sample stands for the lags of its cell
+    with np.errstate(divide="ignore"):
+        rho = np.where(pts > 0, np.power(np.maximum(pts, 1.0), -beta), 0.0)
+    return pts, w, rho
+
+
+def rnn_best_found(beta: Any, units: int, *, seed: int = 0, starts: int = 2, max_evals: int = 60,
+                   warm: Sequence[Sequence[float]] = (), fit_end: float = 1e9, per_efold: int = 8) -> RNNFit:
+    """Search ``units``-term exponential sums ``K(s) = sum_k c_k lambda_k^s`` for ``rho(s) = s^-beta``.
+
+    Exponents from the 4-parameter family :func:`rnn_rates` (Nelder-Mead from ``warm`` starts,
+    a default start and seeded random starts, ``starts`` in all); for each candidate the
+    coefficients are l1-optimal by LP (HiGHS, :func:`lp_l1_fit`) on lags ``0..31`` plus a
+    log-spaced grid up to ``fit_end`` weighted by the lags each sample stands for.  The best
+    candidate's exact l1 error over all lags is then enclosed rigorously (:func:`expsum_l1_error`).
+    """
+    beta = _check_beta(beta)
+    N = require_int("units", units, minimum=1)
+    starts = require_int("starts", starts, minimum=1)
+    max_evals = require_int("max_evals", max_evals, minimum=1)
+    rng = np.random.default_rng(require_int("seed", seed, minimum=0))
+    fit_end = float(require_real("fit_end", fit_end, minimum=1e3))
+    pts, w, rho = _rnn_grid(beta, fit_end, require_int("per_efold", per_efold, minimum=1))
+    evals = 0
+    best: tuple[float, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def objective(q: np.ndarray) -> float:
+        nonlocal evals, best
+        evals += 1
+        lam = np.exp(-rnn_rates(q, N))
+        if not np.all((lam > 0) & (lam < 1)):
+            return math.inf
+        B = np.exp(np.outer(pts, np.log(lam)))
+        fit = lp_l1_fit(rho, list(B.T), w)
+        if not fit.status.startswith("Optimization terminated successfully") and not np.all(np.isfinite(fit.coefficients)):
+            return math.inf
+        if best is None or fit.objective < best[0]:
+            best = (fit.objective, np.array(q, dtype=float), lam, fit.coefficients.copy())
+        return fit.objective
+
+    inits = [np.asarray(q, dtype=float) for q in warm]
+    if not inits:
+        inits.append(np.array([-1.0 - 0.28 * N, 0.5, 0.5, 0.0]))
+    while len(inits) < starts:
+        inits.append(np.array([rng.uniform(-1.5, -0.5) - 0.28 * N, rng.uniform(0, 1.2), rng.uniform(0, 1.5), 0.0]))
+    for x0 in inits[:max(starts, 1)]:
+        simplex = x0[None, :] + np.vstack([np.zeros(4), np.diag([0.4, 0.3, 0.5, 0.5])])
+        scipy.optimize.minimize(objective, x0, method="Nelder-Mead",
+                                options={"maxfev": max_evals, "initial_simplex": simplex, "xatol": 1e-3,
+                                         "fatol": 1e-14})
+    if best is None:
+        raise RuntimeError(f"the LP failed for every candidate with units={N}")
+    obj, q, lam, c = best
+    enc = expsum_l1_error(lam, c, beta)
+    # polish: the same exponents, coefficients refitted on a 3x finer grid reaching 100x further
+    fp, fw, frho = _rnn_grid(beta, fit_end * 100, 3 * per_efold)
+    fine = lp_l1_fit(frho, list(np.exp(np.outer(fp, np.log(lam))).T), fw)
+    if np.all(np.isfinite(fine.coefficients)):
+        enc2 = expsum_l1_error(lam, fine.coefficients, beta)
+        if enc2.upper < enc.upper:
+            enc, c = enc2, fine.coefficients
+    return RNNFit(beta, N, tuple(float(v) for v in lam), tuple(float(v) for v in c), tuple(float(v) for v in q),
+                  obj, enc, evals)

@@ -505,7 +505,108 @@ def _cheb_antiderivative_u(c_mp: list[mpmath.mpf], r: int) -> list[mpmath.mpf]:
     return [v / 2 for v in d]  # du = dx / 2
 
 
-def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None) -> L1Enclosure:
+
+def _euler_inverse_cheb(c_mp: list[Any], ratio: Any) -> tuple[np.ndarray, np.ndarray, float]:
+    """Chebyshev coefficients (in ``x = 2u - 1``) of the polynomial ``G`` with ``c G + u G' = Q``.
+
+    ``c = ratio > 0`` (a rational, e.g. ``gamma/alpha``).  Then
+    ``int_0^b u^{c-1} Q(u) du = b^c G(b)`` for every ``b >= 0`` (differentiate ``u^c G(u)``),
+    and ``G(u) = int_0^1 v^{c-1} Q(uv) dv``, so ``|G| <= max|Q| / c``: a well-scaled polynomial.
+
+    With ``G = sum g_m T_m`` and ``G' = dG/dx = sum d_m T_m`` (``d_{m-1} = d_{m+1} + 2 m g_m``),
+    the coefficient of ``T_m`` in ``c G + (1 + x) G'`` is ``(c + m) g_m + d_m + d_{m+1}`` for
+    ``m >= 1`` and ``c g_0 + d_0 + d_1/2`` for ``m = 0``: back substitution from ``m = N``
+    (in mpmath, 60 digits).  The result is rounded to double-double; the *exact* Chebyshev
+    coefficients of the residual ``Q - (c G~ + u G~')`` are then computed in rational
+    arithmetic, and since ``G - G~ = int_0^1 v^{c-1} res(uv) dv``, the returned bound
+    ``sum_m |res_m| / c`` is rigorous for ``sup_{[0,1]} |G - G~|``.
+    """
+    from fractions import Fraction
+
+    cr = Fraction(int(ratio.p), int(ratio.q))
+    if cr <= 0:
+        raise ValueError(f"gamma/alpha must be > 0, got {ratio}")
+    N = len(c_mp) - 1
+    with mpmath.workdps(60):
+        q = [mpmath.mpf(v) for v in c_mp]
+        cm = mpmath.mpf(cr.numerator) / cr.denominator
+        g = [mpmath.mpf(0)] * (N + 3)
+        d = [mpmath.mpf(0)] * (N + 3)
+        for m in range(N, 0, -1):
+            d[m] = d[m + 2] + 2 * (m + 1) * g[m + 1] if m < N else mpmath.mpf(0)
+            g[m] = (q[m] - d[m] - d[m + 1]) / (cm + m)
+        if N >= 1:
+            d[0] = d[2] / 2 + g[1]
+        g[0] = (q[0] - d[0] - d[1] / 2) / cm
+        gh, gl = _mp_to_dd(g[:N + 1])
+    return gh, gl, _euler_residual_bound(c_mp, gh, gl, ratio)
+
+
+def _euler_residual_bound(c_mp: list[Any], gh: np.ndarray, gl: np.ndarray, ratio: Any) -> float:
+    """Rigorous bound of ``sup_{[0,1]} |G - G~|`` for ``G~ = gh + gl`` (see :func:`_euler_inverse_cheb`):
+    ``sum_m |res_m| / c`` with the residual's Chebyshev coefficients computed exactly in integers."""
+    from fractions import Fraction
+
+    cr = Fraction(int(ratio.p), int(ratio.q))
+    N = len(c_mp) - 1
+    # exact residual in integers: every coefficient is a dyadic rational, scaled by 2^E
+    def _man_exp(v: Any) -> tuple[int, int]:
+        sign, man, exp, _bc = mpmath.mpf(v)._mpf_
+        return (-int(man) if sign else int(man)), int(exp)
+
+    parts = [_man_exp(v) for v in c_mp] + [_man_exp(float(v)) for v in gh] + [_man_exp(float(v)) for v in gl]
+    E = -min([e for m, e in parts if m != 0] + [0])
+
+    def _scaled(m: int, e: int) -> int:
+        return m << (e + E)
+
+    qi = [_scaled(*parts[j]) for j in range(N + 1)]
+    gi = [_scaled(*parts[N + 1 + j]) + _scaled(*parts[2 * N + 2 + j]) for j in range(N + 1)] + [0, 0]
+    di = [0] * (N + 3)  # 2 * (the derivative coefficients) times 2^E: integers
+    for m in range(N - 1, -1, -1):
+        di[m] = di[m + 2] + 4 * (m + 1) * gi[m + 1]
+    if N >= 1:
+        di[0] = di[2] // 2 + 2 * gi[1]  # di[2] is even (a multiple of 4)
+    P_, Q_ = cr.numerator, cr.denominator
+    # 2 Q_ 2^E res_m = 2 Q_ q_m - 2 (P_ + Q_ m) g_m - Q_ (di_m + di_{m+1})  (m >= 1)
+    num0 = 4 * Q_ * qi[0] - 4 * P_ * gi[0] - 2 * Q_ * di[0] - Q_ * di[1]   # 4 Q_ 2^E res_0
+    tot = Fraction(abs(num0), 4 * Q_)
+    acc = 0
+    for m in range(1, N + 1):
+        acc += abs(2 * Q_ * qi[m] - 2 * (P_ + Q_ * m) * gi[m] - Q_ * (di[m] + di[m + 1]))
+    tot += Fraction(acc, 2 * Q_)
+    res = tot / (Fraction(2) ** E)
+    return float(res / cr) * (1 + 1e-12) + 1e-300
+
+
+def _weighted_piece_integrals(cdd: tuple[np.ndarray, np.ndarray], c_mp: list[Any], ratio: Any,
+                              bx_h: np.ndarray, bx_l: np.ndarray) -> tuple[list[Any], float]:
+    """``int_{b_i}^{b_{i+1}} u^{c-1} Q(u) du`` between consecutive breakpoints ``b = (1 + x)/2``
+    (``x = bx_h + bx_l``, increasing, ``b_0 >= 0``), exactly up to a returned absolute bound.
+
+    ``F(b) = b^c G(b)`` with ``G`` from :func:`_euler_inverse_cheb`, evaluated by the
+    double-double Clenshaw recurrence (rigorous rounding bound) and ``b^c`` in mpmath at 40
+    digits.  Returns the pieces (mpf, 40 digits) and a bound on the sum of their errors.
+    """
+    gh, gl, gbound = _euler_inverse_cheb(c_mp, ratio)
+    vh, vl, vb = _dd_clenshaw(gh, gl, bx_h, bx_l)
+    F, errs = [], []
+    with mpmath.workdps(40):
+        cm = mpmath.mpf(int(ratio.p)) / int(ratio.q)
+        for xh_, xl_, yh, yl, yb in zip(bx_h.tolist(), bx_l.tolist(), vh.tolist(), vl.tolist(), vb.tolist()):
+            b = (1 + mpmath.mpf(xh_) + mpmath.mpf(xl_)) / 2
+            bc = mpmath.power(b, cm) if b > 0 else mpmath.mpf(0)
+            F.append(bc * (mpmath.mpf(yh) + mpmath.mpf(yl)))
+            errs.append(float(bc) * (yb + gbound) * (1 + 1e-10) + abs(float(F[-1])) * 1e-38)
+        pieces = [F[i + 1] - F[i] for i in range(len(F) - 1)]
+    err = 2 * sum(errs) + sum(abs(float(p)) for p in pieces) * 1e-38
+    return pieces, err
+
+
+def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None, *,
+                   exact_weight: bool = False, tail_only: bool = False) -> L1Enclosure:
+    # exact_weight: the exact piecewise integral for non-integer gamma/alpha (Lemma F.6 kernels);
+    # tail_only: skip the direct sum (direct_sum = 0), the caller sums t < S itself
     cdd, c1, d2c = _prepare(kernel)
     a_f, g_f = float(kernel.alpha), float(kernel.gamma)
     N = kernel.num_terms - 1
@@ -521,10 +622,13 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None) -> L1Enclosure
         wS = mpmath.power(S, -(1 + gm))
         w2S = mpmath.power(S, -(2 + gm))
     # ---- direct part t = 1..S-1
-    lags = np.arange(1, S, dtype=np.int64)
-    ph, pl, pb = _kernel_dd(kernel, lags, cdd, d2c)
-    direct = _dd_sum_abs(ph, pl)
-    rounding = float(np.sum(pb)) * (1 + 1e-10) + abs(direct) * 2 * _EPS
+    if tail_only:
+        direct, rounding = 0.0, 0.0
+    else:
+        lags = np.arange(1, S, dtype=np.int64)
+        ph, pl, pb = _kernel_dd(kernel, lags, cdd, d2c)
+        direct = _dd_sum_abs(ph, pl)
+        rounding = float(np.sum(pb)) * (1 + 1e-10) + abs(direct) * 2 * _EPS
     # ---- roots of Q in u in (0, U): theta in (theta_U, pi)
     c64 = cdd[0]
     U = float(U_mp)
@@ -557,7 +661,29 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None) -> L1Enclosure
         qr = np.abs(qr_h + qr_l) + qr_b
         dqr = np.abs(clenshaw(dq, roots_x))
         root_err = float(np.sum(np.where(dqr > 0, 4 * qr ** 2 / np.maximum(dqr, 1e-300), qr * 1e-3)))
-    if ratio.is_integer:
+    if exact_weight and not ratio.is_integer:
+        # int_0^U u^{c-1} |Q(u)| du, c = gamma/alpha: exact piecewise between the roots of Q
+        # via F(b) = int_0^b u^{c-1} Q = b^c G(b) (see _euler_inverse_cheb)
+        bx_h = np.concatenate([[-1.0], roots_x, xU_h])
+        bx_l = np.concatenate([[0.0], np.zeros_like(roots_x), xU_l])
+        pieces, perr = _weighted_piece_integrals(cdd, list(kernel.chebyshev_coefficients), ratio, bx_h, bx_l)
+        with mpmath.workdps(40):
+            integral_u = float(mpmath.fsum(abs(p) for p in pieces))
+        cf = float(ratio)
+        # root misplacement: 2 int_{r~}^{r} w |Q| with w = u^{c-1} (unbounded as u -> 0 when c < 1)
+        w_root = 0.0
+        if len(roots_x):  # qr = |Q(r~)| + its rounding bound, dqr = |Q'(r~)|, from above
+            delta = np.where(dqr > 0, 2 * qr / np.maximum(dqr, 1e-300), 1.0)
+            near = np.maximum(roots_u - delta, roots_u / 2)
+            w = np.maximum(near, 1e-300) ** (cf - 1) if cf < 1 else np.minimum(roots_u + delta, 1.0) ** (cf - 1)
+            w_root = float(np.sum(np.where(dqr > 0, 4 * qr ** 2 / np.maximum(dqr, 1e-300), qr) * w)) * 1.01
+        # the upper limit U is used as its double-double approximation
+        dU = abs(float(xU_mp - (mpmath.mpf(float(xU_h[0])) + float(xU_l[0])))) / 2
+        lim_err = dU * (abs(Q_U) + float(Q_U_b[0]) + 1.0) * U ** (cf - 1) * 2
+        int_lo = integral_u * (1 - 4 * _EPS) - perr - lim_err
+        int_hi = integral_u * (1 + 4 * _EPS) + perr + lim_err + w_root
+        how = f"exact piecewise integral against u^(c-1), c = gamma/alpha = {ratio}"
+    elif ratio.is_integer:
         r = int(ratio)
         with mpmath.workdps(40):
             F = _cheb_antiderivative_u(list(kernel.chebyshev_coefficients), r)
@@ -698,32 +824,38 @@ def delta_kernel_l1_error(kernel: DeltaKernel, *, rel_tail: Any = 1e-13,
 
 
 def _log_signed_tail(kernel: DeltaKernel, direct_terms: int) -> tuple[float, float]:
-    """Enclosure of the *signed* tail ``sum_{t >= S} P(t)`` (log-RPE, integer ``gamma/alpha``).
+    """Enclosure of the *signed* tail ``sum_{t >= S} P(t)`` (log-RPE; any rational ``gamma/alpha > 0``).
 
     The same integral transform and Euler-Maclaurin expansion as the l1 tail, for the smooth
     ``g`` (no kinks): ``sum = int + g(S)/2 - g'(S)/12 + int P3 g'''``.  For the realised
     coefficients this equals ``sum_k a_k zeta(beta_k, S)`` (Hurwitz zeta); the tests use that
     identity to check the machinery independently.
     """
-    if kernel.rpe != "log" or not (kernel.gamma / kernel.alpha).is_integer:
-        raise ValueError("the signed tail is implemented for log-RPE with integer gamma/alpha")
+    if kernel.rpe != "log":
+        raise ValueError("the signed tail is implemented for log-RPE")
     S = require_int("direct_terms", direct_terms, minimum=2)
     cdd, _c1, _d2c = _prepare(kernel)
     c64 = cdd[0]
     N = kernel.num_terms - 1
     a_f, g_f = float(kernel.alpha), float(kernel.gamma)
-    r = int(kernel.gamma / kernel.alpha)
+    ratio = kernel.gamma / kernel.alpha
     with mpmath.workdps(40):
         am = mpmath.mpf(kernel.alpha.p) / kernel.alpha.q
         gm = mpmath.mpf(kernel.gamma.p) / kernel.gamma.q
         U_mp = mpmath.power(S, -am)
         xU = 2 * U_mp - 1
-        F = _cheb_antiderivative_u(list(kernel.chebyshev_coefficients), r)
-        Fh, Fl = _mp_to_dd(F)
         wS, w2S = float(mpmath.power(S, -(1 + gm))), float(mpmath.power(S, -(2 + gm)))
     xh, xl = _mp_to_dd([mpmath.mpf(-1), xU])
-    vh, vl, vb = _dd_clenshaw(Fh, Fl, xh, xl)
-    integral = float((vh[1] - vh[0]) + (vl[1] - vl[0])) / a_f
+    if ratio.is_integer:
+        with mpmath.workdps(40):
+            F = _cheb_antiderivative_u(list(kernel.chebyshev_coefficients), int(ratio))
+            Fh, Fl = _mp_to_dd(F)
+        vh, vl, vb = _dd_clenshaw(Fh, Fl, xh, xl)
+        integral = float((vh[1] - vh[0]) + (vl[1] - vl[0])) / a_f
+    else:  # int_0^U u^{c-1} Q = U^c G(U) (non-integer c = gamma/alpha, Lemma F.6 kernels)
+        pieces, perr = _weighted_piece_integrals(cdd, list(kernel.chebyshev_coefficients), ratio, xh, xl)
+        integral = float(pieces[0]) / a_f
+        vb = np.array([perr / 2, 0.0])  # enters below as sum(vb) * 2 / alpha
     qh, ql, qb = _dd_clenshaw(cdd[0], cdd[1], xh[1:], xl[1:])
     R1 = _cheb.chebsub(-(1 + g_f) * c64, a_f * _cheb_theta_op(c64)) if N > 0 else -(1 + g_f) * c64
     R2 = _cheb.chebsub(-(2 + g_f) * R1, a_f * _cheb_theta_op(R1)) if N > 0 else -(2 + g_f) * R1

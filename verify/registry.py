@@ -44,6 +44,10 @@ class CheckResult:
     notes: list[str] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
     plot: Callable[[str], None] | None = None
+    #: Extra report content for ``verify --all``: file name -> Markdown text (``str``, appended as a
+    #: section to that page; several checks may contribute to one page) or file bytes (``bytes``,
+    #: e.g. a PNG the page links to).  Written atomically by :func:`tfapprox.verify.report.run_all`.
+    pages: dict[str, str | bytes] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -138,6 +142,8 @@ BUILTIN_CHECK_MODULES: tuple[str, ...] = (
     "tfapprox.verify.checks",
     "tfapprox.verify.checks_essential",
     "tfapprox.verify.checks_adaptive",
+    "tfapprox.verify.checks_nested",
+    "tfapprox.verify.checks_tightness",
 )
 
 

@@ -1,8 +1,9 @@
 """Printing check results and writing the ``verify --all`` report folder.
 
 The report folder holds ``index.md`` (one table per check, with what every number is),
-one JSON file per check (the keys of design.md section 6) and PNG plots of error
-against size with the bound.  Every file is written atomically.
+one JSON file per check (the keys of design.md section 6), PNG plots of error
+against size with the bound, and any extra pages (and their files) that checks
+contribute through :attr:`CheckResult.pages` (e.g. ``experiments.md``).  Every file is written atomically.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .registry import CheckResult, all_checks, write_json_atomic, write_text_atomic
+from .registry import CheckResult, all_checks, write_bytes_atomic, write_json_atomic, write_text_atomic
 
 __all__ = ["format_table", "print_result", "run_all"]
 
@@ -94,6 +95,7 @@ def run_all(folder: Path, progress: Callable[[int, int, str], None], quiet: bool
                 "The notes under each table say which numbers are exact, which are lower bounds from a "
                 "search and which are analytic upper bounds.", ""]
     all_ok = True
+    pages: dict[str, list[str]] = {}  # extra pages contributed by checks (CheckResult.pages), in run order
     start = time.perf_counter()
     for i, (check, opts) in enumerate(jobs):
         parser = argparse.ArgumentParser(prog=check.name)
@@ -123,8 +125,20 @@ def run_all(folder: Path, progress: Callable[[int, int, str], None], quiet: bool
         sections += ["", f"JSON: [{slug}.json]({slug}.json)", ""]
         if plot_name:
             sections += [f"![{check.name}]({plot_name})", ""]
+        for name, content in result.pages.items():
+            safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+            if isinstance(content, bytes):
+                write_bytes_atomic(folder / safe, content)
+            else:
+                if safe not in pages:
+                    pages[safe] = []
+                pages[safe].append(content)
+                sections += [f"More: [{safe}]({safe})", ""]
     total = time.perf_counter() - start
     sections.insert(2, f"Overall: **{'PASSED' if all_ok else 'FAILED'}** ({len(jobs)} checks, {total:.0f} s).\n")
+    for safe, parts in pages.items():
+        write_text_atomic(folder / safe, f"# {safe[:-3] if safe.endswith('.md') else safe}\n\n"
+                          "Produced by `tfapprox verify --all`; see [index.md](index.md).\n\n" + "\n".join(parts))
     write_text_atomic(folder / "index.md", "\n".join(sections) + "\n")
     if not quiet:
         print(f"report written to {folder / 'index.md'} ({'all passed' if all_ok else 'some checks FAILED'})")

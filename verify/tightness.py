@@ -1,0 +1,375 @@
+"""How tight are the proofs?  Best-found kernels against the paper's construction and its explicit bound.
+
+For the delta kernels of Lemmas F.1 (lin) / F.4 (log) and the shifted kernels of Lemmas F.2 / F.5,
+three numbers per ``(T, H)``:
+
+* ``bound``: the explicit bound of :mod:`tfapprox.theory.bounds` (best rate index ``n``), an analytic
+  upper bound on the construction's error;
+* ``construction``: the exact l1 error of the paper's construction (upper end of the rigorous
+  enclosure of :func:`tfapprox.verify.kernel_error.delta_kernel_l1_error`);
+* ``best_found``: the smallest exact l1 error among the ``H``-term kernels found by optimisation:
+  l1-optimal coefficients by linear programming for given exponents
+  (:func:`tfapprox.verify.essential_error.lp_l1_fit`), exponents optimised by Nelder-Mead in a
+  geometric family from several seeded starts (:func:`tfapprox.verify.essential_error.best_found`),
+  one candidate being the construction's exponents with LP coefficients and one the construction
+  itself.  The LP sees truncated lags only; every candidate's error is recomputed exactly over
+  *all* lags (direct sum below ``2^14`` plus a rigorous tail: geometric for lin, Hurwitz zeta for
+  log).  So ``best_found <= construction`` by construction, and ``best_found`` is an upper bound
+  on the optimal ``H``-term error, not the optimum.
+
+Lemma F.2 (lin) needs no search of its own: with ``u = t - B + T`` its error for shift ``B`` is
+the tail ``u >= T - B`` of a Lemma F.1 error, the maximum over ``B`` is the full F.1 error at
+``B = T``, and every F.1 kernel gives an F.2 kernel with the same error (``alpha_k = a_k e^{-beta_k T}``).
+So the F.2 numbers equal the F.1 numbers exactly; the construction's are recomputed through
+:func:`tfapprox.verify.adaptive_error.shifted_kernel_errors` as a check.  Lemma F.5 (log) is a
+genuine minimax problem over the shifts ``B = 1..T`` (same coefficients for ``(t/B)^{-beta_k}``):
+its best-found search minimises, by LP, the largest l1 error over a set of shifts and then
+recomputes the exact maximum over every shift.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import mpmath
+import numpy as np
+import scipy.optimize
+
+from tfapprox.constructions.delta_kernels import delta_kernel
+from tfapprox.theory.bounds import best_delta_kernel_bound
+from tfapprox.theory.validation import require_choice, require_int
+
+from .essential_error import basis_matrix, best_found, kernel_l1_error
+from .kernel_error import _EPS, delta_kernel_l1_error
+
+__all__ = ["DIRECT_LAGS", "TightnessRow", "delta_tightness", "shifted_tightness", "coefficient_digits",
+           "alpha_gamma_sweep", "heads_for_epsilon"]
+
+#: Lags summed directly in the exact error of a best-found kernel (beyond: rigorous tails).
+DIRECT_LAGS = 1 << 14
+
+
+@dataclass(frozen=True)
+class TightnessRow:
+    """One ``(lemma, T, H)`` comparison (all errors are exact l1 errors, upper ends)."""
+
+    lemma: str
+    rpe: str
+    T: int
+    H: int
+    bound: float
+    bound_n: int
+    construction: float
+    construction_lower: float
+    best_found: float
+    best_found_source: str
+    construction_max_weight: float
+    construction_digits: int
+    best_found_max_weight: float
+    best_found_digits: int
+    best_found_exponents: tuple[float, ...]
+
+    @property
+    def slack_bound(self) -> float:
+        """``bound / best_found`` (how far the proven bound is above what is achievable as found)."""
+        return self.bound / self.best_found if self.best_found > 0 else math.inf
+
+    @property
+    def slack_construction(self) -> float:
+        """``construction / best_found``."""
+        return self.construction / self.best_found if self.best_found > 0 else math.inf
+
+    @property
+    def ordered(self) -> bool:
+        """``bound >= construction >= best_found`` (with a relative 1e-12 allowance)."""
+        return (self.bound * (1 + 1e-12) >= self.construction and
+                self.construction * (1 + 1e-12) >= self.best_found >= 0)
+
+    def as_row(self) -> dict[str, Any]:
+        return {"lemma": self.lemma, "rpe": self.rpe, "T": self.T, "H": self.H, "bound": self.bound,
+                "bound_n": self.bound_n, "construction": self.construction,
+                "construction_lower": self.construction_lower, "best_found": self.best_found,
+                "best_found_source": self.best_found_source, "error": self.construction,
+                "slack_bound": self.slack_bound, "slack_construction": self.slack_construction,
+                "construction_max_weight": self.construction_max_weight,
+                "construction_digits": self.construction_digits,
+                "best_found_max_weight": self.best_found_max_weight, "best_found_digits": self.best_found_digits,
+                "ordered": self.ordered}
+
+
+def coefficient_digits(coefficients: Sequence[float], accuracy: float = 1e-12, guard: int = 3) -> int:
+    """Decimal digits a kernel ``sum_h c_h b_h(s)`` (basis values ``<= 1``) needs to be evaluated to
+    ``accuracy``: ``log10(sum |c_h|) - log10(accuracy) + guard``, at least 15 (as
+    :meth:`~tfapprox.constructions.delta_kernels.DeltaKernel.digits_needed`).
+
+    >>> coefficient_digits([1.0, -1.0])
+    15
+    """
+    l1 = float(np.sum(np.abs(np.asarray(coefficients, dtype=float))))
+    if l1 == 0 or not math.isfinite(l1):
+        return 15 if l1 == 0 else 10 ** 6
+    return max(15, math.ceil(math.log10(l1) - math.log10(accuracy)) + guard)
+
+
+def _fit_grid(rpe: str, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lags the LP sees (dense up to ``2T + 64``, then log-spaced to ``DIRECT_LAGS``) and weights (spacing)."""
+    start = 0 if rpe == "lin" else 1
+    dense = np.arange(start, 2 * T + 64)
+    geo = np.round(np.geomspace(2 * T + 64, DIRECT_LAGS - 1, 300)).astype(int)
+    grid = np.unique(np.concatenate([dense, geo]))
+    w = np.diff(np.concatenate([grid, [DIRECT_LAGS]])).astype(float)
+    return grid, w
+
+
+def _exact_error_fn(rpe: str, T: int) -> Any:
+    start = 0 if rpe == "lin" else 1
+    full = np.arange(start, DIRECT_LAGS)
+    rho = (full == T).astype(float)
+
+    def err(p: np.ndarray, c: np.ndarray) -> tuple[float, float]:
+        if rpe == "log" and np.any(np.asarray(p) <= 1.0):
+            return math.inf, math.inf
+        return kernel_l1_error(rho, rpe, p, c, full, rho_tail=0.0, tail_start=DIRECT_LAGS)
+
+    return err
+
+
+def delta_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any = "0.01", seed: int = 0,
+                    starts: int = 2, max_evals: int = 8, max_rate: int = 8) -> TightnessRow:
+    """Bound, construction and best-found exact l1 errors for the Lemma F.1 (lin) / F.4 (log) delta at ``T``.
+
+    >>> r = delta_tightness("lin", 1, 4, starts=1, max_evals=2)
+    >>> r.ordered, r.best_found <= r.construction <= r.bound
+    (True, True)
+    """
+    rpe = require_choice("rpe", rpe, ("lin", "log"))
+    T = require_int("T", T, minimum=1)
+    H = require_int("H", H, minimum=1)
+    kern = delta_kernel(rpe, T, H, alpha=alpha, gamma=gamma)
+    enc = delta_kernel_l1_error(kern)
+    b, n = best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)
+    grid, w = _fit_grid(rpe, T)
+    rho = (grid == T).astype(float)
+    given = [np.array([float(e) for e in kern.exponents])]
+    bf = best_found(rpe, rho, grid, H, weights=w, given=given, seed=seed, starts=starts, max_evals=max_evals,
+                    min_exponent=0.0 if rpe == "lin" else 1.0, error_fn=_exact_error_fn(rpe, T))
+    cons_w = float(kern.max_abs_coefficient)
+    cons_digits = kern.digits_needed(1e-12)
+    if bf.error < enc.upper:
+        best, src = bf.error, "search"
+        bw, bd, be = float(np.max(np.abs(bf.coefficients))), coefficient_digits(bf.coefficients), bf.exponents
+    else:
+        best, src = enc.upper, "construction"
+        bw, bd, be = cons_w, cons_digits, tuple(float(e) for e in kern.exponents)
+    return TightnessRow("F.1" if rpe == "lin" else "F.4", rpe, T, H, float(b), int(n), enc.upper, enc.lower, best,
+                        src, cons_w, cons_digits, bw, bd, tuple(be))
+
+
+# ---------------------------------------------------------------------------------------
+# Lemmas F.2 / F.5
+# ---------------------------------------------------------------------------------------
+
+def _shift_set(T: int, count: int = 6) -> list[int]:
+    return sorted({1, T} | {int(round(v)) for v in np.geomspace(1, T, count)})
+
+
+def _minimax_lp(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], H: int) -> np.ndarray | None:
+    """``min_c max_B sum_s w_s |rho_B(s) - (B_B c)(s)|`` by LP (HiGHS); ``rows`` = [(basis, rho, w)]."""
+    import scipy.sparse as sp
+
+    blocks_A, blocks_b = [], []
+    sizes = [len(r[1]) for r in rows]
+    S = sum(sizes)
+    nv = H + S + 1  # c, e, z
+    scale = np.maximum(np.max(np.abs(np.vstack([r[0] for r in rows])), axis=0), 1e-300)
+    off = 0
+    cons_rows = []
+    for (Bm, rho, w) in rows:
+        k = len(rho)
+        Bs = Bm / scale
+        I = sp.identity(k, format="csr")
+        left = sp.csr_matrix((k, off))
+        right = sp.csr_matrix((k, S - off - k + 1))
+        blocks_A.append(sp.hstack([sp.csr_matrix(Bs), left, -I, right]))
+        blocks_b.append(rho)
+        blocks_A.append(sp.hstack([sp.csr_matrix(-Bs), left, -I, right]))
+        blocks_b.append(-rho)
+        row = np.zeros(nv)
+        row[H + off:H + off + k] = w
+        row[-1] = -1.0
+        cons_rows.append(row)
+        off += k
+    A = sp.vstack(blocks_A + [sp.csr_matrix(np.array(cons_rows))], format="csr")
+    b = np.concatenate(blocks_b + [np.zeros(len(rows))])
+    cost = np.zeros(nv)
+    cost[-1] = 1.0
+    res = scipy.optimize.linprog(cost, A_ub=A, b_ub=b, bounds=[(None, None)] * H + [(0, None)] * (S + 1),
+                                 method="highs")
+    if res.x is None:
+        return None
+    return res.x[:H] / scale
+
+
+def _f5_exact(p: np.ndarray, c: np.ndarray, T: int, shifts: Sequence[int] | None = None) -> float:
+    """Exact ``max_B ||1{.=B} - sum_h c_h (./B)^{-p_h}||_{l1(N+)}`` over ``shifts`` (default ``1..T``), upper ends.
+
+    Direct sum over ``t < DIRECT_LAGS`` (``math.fsum``, a-priori float64 allowance
+    ``8 eps sum_t (1{t=B} + sum_h |c_h B^{p_h}| t^{-p_h})`` as in
+    :func:`tfapprox.verify.essential_error.kernel_l1_error`) plus the tail
+    ``sum_h |c_h| B^{p_h} zeta(p_h, DIRECT_LAGS)`` (Hurwitz zeta, computed once per exponent).
+    """
+    p = np.asarray(p, dtype=float)
+    if np.any(p <= 1.0):
+        return math.inf
+    full = np.arange(1, DIRECT_LAGS)
+    Bf = np.column_stack(basis_matrix("log", p, full))
+    with mpmath.workdps(20):
+        zt = np.array([float(mpmath.zeta(v, DIRECT_LAGS)) for v in p]) * (1 + 1e-12)
+    worst = 0.0
+    for B in (range(1, T + 1) if shifts is None else shifts):
+        cb = np.asarray(c, dtype=float) * np.power(float(B), p)
+        k = Bf @ cb
+        k[B - 1] -= 1.0
+        err = math.fsum(np.abs(k).tolist())
+        allowance = 8 * _EPS * (1.0 + float(np.sum(Bf @ np.abs(cb)))) + 8 * _EPS
+        worst = max(worst, err + allowance + float(np.abs(cb) @ zt))
+    return worst
+
+
+def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any = "0.01", seed: int = 0,
+                      starts: int = 2, max_evals: int = 8, max_rate: int = 8,
+                      f1_row: TightnessRow | None = None) -> TightnessRow:
+    """Bound, construction and best-found errors for Lemma F.2 (lin) / F.5 (log), ``max`` over shifts ``B <= T``.
+
+    lin reuses ``f1_row`` (the F.1 numbers, which are exactly the F.2 numbers) after recomputing the
+    construction's F.2 error through the shifted kernel.
+    """
+    from tfapprox.constructions.lemma_f2_f5 import shifted_delta_kernel
+    from tfapprox.theory.bounds import lemma_f2_f5_bound
+
+    from .adaptive_error import shifted_kernel_errors
+
+    rpe = require_choice("rpe", rpe, ("lin", "log"))
+    T = require_int("T", T, minimum=1)
+    H = require_int("H", H, minimum=1)
+    sk = shifted_delta_kernel(rpe, T, H, alpha=alpha, gamma=gamma)
+    if rpe == "lin":
+        row = f1_row or delta_tightness("lin", T, H, alpha=alpha, gamma=gamma, seed=seed, starts=starts,
+                                        max_evals=max_evals, max_rate=max_rate)
+        errs = shifted_kernel_errors(sk, [T])  # the maximum over B is at B = T (module docstring)
+        if not math.isclose(errs.upper, row.construction, rel_tol=1e-9, abs_tol=1e-15):
+            raise ArithmeticError(f"F.2 identity violated: {errs.upper} != {row.construction}")
+        cw = float(max(abs(a) for a in sk.coefficients))
+        return TightnessRow("F.2", "lin", T, H, row.bound, row.bound_n, errs.upper, errs.lower, row.best_found,
+                            row.best_found_source, cw, row.construction_digits, row.best_found_max_weight,
+                            row.best_found_digits, row.best_found_exponents)
+    errs = shifted_kernel_errors(sk)
+    cons = errs.upper
+    cons_lo = errs.lower
+    bounds = [(float(lemma_f2_f5_bound(rpe, T, H, n, alpha=alpha, gamma=gamma)), n) for n in range(1, max_rate + 1)]
+    b, n = min(bounds)
+    cexp = np.array([float(e) for e in sk.exponents])
+    shifts = _shift_set(T)
+    grids = {B: _fit_grid("log", B) for B in shifts}
+    rng = np.random.default_rng(seed)
+
+    def candidate(p: np.ndarray) -> tuple[float, np.ndarray]:
+        rows = []
+        for B in shifts:
+            g, w = grids[B]
+            Bm = np.column_stack(basis_matrix("log", p, g)) * np.power(float(B), p)[None, :]
+            rows.append((Bm, (g == B).astype(float), w))
+        c = _minimax_lp(rows, H)
+        if c is None:
+            return math.inf, np.zeros(H)
+        return _f5_exact(p, c, T, shifts), c
+
+    best: list[Any] = [math.inf, cexp, np.zeros(H)]
+
+    def consider(p: np.ndarray) -> float:
+        e, c = candidate(p)
+        if e < best[0]:
+            best[:] = [e, p.copy(), c]
+        return e if math.isfinite(e) else 1e300
+
+    def geometric(q: np.ndarray) -> np.ndarray:
+        return 1.0 + math.exp(float(q[0])) * np.exp(math.exp(float(q[1])) * np.arange(H) / max(H - 1, 1))
+
+    consider(np.maximum(cexp, 1.0 + 1e-6))
+    inits = [np.array([math.log(0.3), math.log(1.5)])]
+    inits += [np.array([rng.uniform(-3.0, 0.5), rng.uniform(-1.0, 1.5)]) for _ in range(max(starts - 1, 0))]
+    for x0 in inits:
+        scipy.optimize.minimize(lambda q: consider(geometric(q)), x0, method="Nelder-Mead",
+                                options={"maxfev": max_evals, "xatol": 1e-3, "fatol": 1e-14})
+    if math.isfinite(best[0]):  # the selection used the shift subset: recompute over every shift
+        best = (_f5_exact(best[1], best[2], T), best[1], best[2])
+    cw = float(max(abs(a) for a in sk.coefficients))
+    cd = sk.base.digits_needed(1e-12)
+    if best[0] < cons:
+        return TightnessRow("F.5", "log", T, H, b, n, cons, cons_lo, best[0], "search", cw, cd,
+                            float(np.max(np.abs(best[2]))), coefficient_digits(best[2]), tuple(float(v) for v in best[1]))
+    return TightnessRow("F.5", "log", T, H, b, n, cons, cons_lo, cons, "construction", cw, cd, cw, cd,
+                        tuple(float(v) for v in cexp))
+
+
+# ---------------------------------------------------------------------------------------
+# Free parameters alpha, gamma
+# ---------------------------------------------------------------------------------------
+
+def heads_for_epsilon(rpe: str, T: int, epsilon: float, *, alpha: Any, gamma: Any, measured: bool,
+                      max_heads: int = 512, max_rate: int = 8) -> int | None:
+    """Smallest ``H`` with error ``<= epsilon``.
+
+    ``measured=False``: the explicit bound, bisection in ``H`` up to ``10^15`` (assumes the bound
+    decreases in ``H``).  ``measured=True``: the construction's exact error, doubling ``H = 8, 16, ...``
+    up to ``max_heads`` then bisecting (assumes the measured error decreases in ``H`` between the last
+    two points tried; ``None`` if ``max_heads`` does not reach ``epsilon``).
+    """
+    def ok(H: int) -> bool:
+        if measured:
+            return delta_kernel_l1_error(delta_kernel(rpe, T, H, alpha=alpha, gamma=gamma)).upper <= epsilon
+        return float(best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)[0]) <= epsilon
+
+    top = max_heads if measured else 10 ** 15
+    H = 8
+    while not ok(H):
+        if H >= top:
+            return None
+        H = min(H * (2 if measured else 4), top)
+    lo = H // (2 if measured else 4)
+    if lo < 1 or ok(lo):
+        return H if lo < 1 else lo
+    hi = H
+    while hi - lo > 1 and (measured or hi > lo * (1 + 1e-3)):
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def alpha_gamma_sweep(rpe: str, T: int, H: int, choices: Sequence[tuple[str, str]], *, epsilon: float = 1e-3,
+                      max_heads: int = 512, max_rate: int = 8) -> dict[str, Any]:
+    """For each ``(alpha, gamma)``: the explicit bound and the construction's exact l1 error at ``H``;
+    the choice minimising each, and the heads each of those two choices (and the paper's 0.01, 0.01)
+    needs for ``epsilon`` by the bound and by measurement."""
+    rows = []
+    for a, g in choices:
+        kern = delta_kernel(rpe, T, H, alpha=a, gamma=g)
+        err = delta_kernel_l1_error(kern).upper
+        b, n = best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=a, gamma=g)
+        rows.append({"alpha": a, "gamma": g, "error": err, "bound": float(b), "bound_n": int(n)})
+    by_bound = min(rows, key=lambda r: r["bound"])
+    by_error = min(rows, key=lambda r: r["error"])
+    need = {}
+    for label, r in (("paper", {"alpha": "0.01", "gamma": "0.01"}), ("min_bound", by_bound), ("min_error", by_error)):
+        need[label] = {"alpha": r["alpha"], "gamma": r["gamma"],
+                       "heads_by_bound": heads_for_epsilon(rpe, T, epsilon, alpha=r["alpha"], gamma=r["gamma"],
+                                                           measured=False, max_rate=max_rate),
+                       "heads_measured": heads_for_epsilon(rpe, T, epsilon, alpha=r["alpha"], gamma=r["gamma"],
+                                                           measured=True, max_heads=max_heads, max_rate=max_rate)}
+    return {"rpe": rpe, "T": T, "H": H, "epsilon": epsilon, "rows": rows, "min_bound": by_bound,
+            "min_error": by_error, "heads_needed": need}

@@ -144,7 +144,7 @@ def _thm51_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                  ("seconds", "s", ".2f")],
         notes=["'error low/up' enclose the exact worst-case attention error sum_k ||rho_k - P_k||_l1 (rigorous); "
                f"'error' = the certified upper end; relative width <= {width:.1e}. "
-               + ("log-RPE: t < 8192 summed directly, the tail t >= 8192 by the exact integral "
+               + ("log-RPE: t < S = max(8192, last bump + 2) summed directly, the tail t >= S by the exact integral "
                   "(1/alpha) int_0^U u^{c-1} |Q(u)| du (c = gamma/alpha = beta/100, not an integer) piecewise "
                   "between the roots of Q, plus Euler-Maclaurin (verify/essential_error.py)." if rpe == "log" else
                   "lin-RPE: direct sum until the geometric tail bound is negligible."),

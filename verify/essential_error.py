@@ -126,8 +126,8 @@ def _rho_correction(approx: Any, S: int, S2: int) -> tuple[float, float]:
     ``h(p) = |p - r| - |p|`` is nonincreasing in ``p`` for ``r >= 0`` (and nondecreasing for
     ``r < 0``), so an enclosure ``p_lo <= P(t) <= p_hi`` gives ``h(t)`` between ``h(p_hi)`` and
     ``h(p_lo)``, and ``h`` is 1-Lipschitz in ``r``.  ``P(t)`` is evaluated in float64
-    (``u = exp(-alpha log t)``, Clenshaw) with the a-priori bound ``w (clenshaw_bound + |dx| sum_j j^2 |c_j|) + 64 eps |P|``, where
-    ``|dx| <= 64 eps`` covers the libm ``log``/``exp`` (accurate to a few ulps) and the
+    (``u = exp(-alpha log t)``, Clenshaw) with the a-priori bound
+    ``w (clenshaw_bound + |dx| sum_j j^2 |c_j|) + 64 eps |P|``, where ``|dx| <= 64 eps`` covers the libm ``log``/``exp`` (accurate to a few ulps) and the
     arithmetic; ``rho(t)`` from ``kernel.values`` is given ``8 eps`` relative slack.
     """
     from .kernel_error import _f64_clenshaw_bound

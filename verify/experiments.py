@@ -236,10 +236,18 @@ def _ffn_arrays(readout: Any, width: int, D: int, seed: int, radius: float) -> t
         a = np.zeros(width)
         a[0], a[1] = 1.0, -1.0
         return a, B, c, True
+    return _relu_ffn_arrays(readout, width, D, seed)
+
+
+@lru_cache(maxsize=1024)
+def _relu_ffn_arrays(readout: Any, width: int, D: int, seed: int) -> tuple[np.ndarray, ...]:
+    """Float arrays of :func:`~tfapprox.constructions.thm3_1.readout_ffn` (cached: the sympy build is slow)."""
     ffn, exact, _ = readout_ffn(readout, width, D, seed)
-    B = np.array([[float(v) for v in ffn.inner.row(i)] for i in range(ffn.width)])
-    c = np.array([float(v) for v in ffn.bias])
-    a = np.array([float(v) for v in ffn.outer.row(0)])
+    B = np.array(ffn.inner.tolist(), dtype=float)
+    c = np.array(ffn.bias.tolist(), dtype=float).reshape(-1)
+    a = np.array(ffn.outer.tolist(), dtype=float).reshape(-1)
+    for arr in (a, B, c):
+        arr.setflags(write=False)
     return a, B, c, exact
 
 
@@ -408,7 +416,7 @@ def _search_worst(a: np.ndarray, B: np.ndarray, c: np.ndarray, f_true: np.ndarra
 
 def heads_needed_bound(rpe: str, lags: Sequence[int], weight: float, epsilon: float, *, alpha: Any = DEFAULT_ALPHA,
                        gamma: Any = DEFAULT_GAMMA, n_max: int = 8, max_heads: int = 10 ** 15) -> int | None:
-    """Smallest ``H`` (bisection in ``H``, assuming the explicit bound decreases in ``H``) such that
+    """Smallest ``H`` (to 1 %; bisection in ``H``, assuming the explicit bound decreases in ``H``) such that
     ``weight * sum_k bound_{F.1/F.4}(T_k, H_k, n) <= epsilon`` for some ``n <= n_max`` with the
     paper's allocation; ``None`` if not reached by ``max_heads``.
 
@@ -420,8 +428,7 @@ def heads_needed_bound(rpe: str, lags: Sequence[int], weight: float, epsilon: fl
     def ok(H: int) -> bool:
         alloc = allocation(rpe, lags, H, alpha)
         for n in range(1, n_max + 1):
-            if weight * sum(float(delta_kernel_bound(rpe, T, h, n, alpha=alpha, gamma=gamma))
-                            for T, h in zip(lags, alloc)) <= epsilon:
+            if weight * sum(_kernel_bound(rpe, T, h, n, alpha, gamma) for T, h in zip(lags, alloc)) <= epsilon:
                 return True
         return False
 
@@ -433,7 +440,7 @@ def heads_needed_bound(rpe: str, lags: Sequence[int], weight: float, epsilon: fl
     lo = max(M, hi // 4)
     if ok(lo):
         return lo
-    while hi - lo > 1 and hi > lo * (1 + 1e-3):
+    while hi - lo > 1 and hi > lo * (1 + 1e-2):
         mid = (lo + hi) // 2
         if ok(mid):
             hi = mid

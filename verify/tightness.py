@@ -96,7 +96,7 @@ class TightnessRow:
                 "construction_max_weight": self.construction_max_weight,
                 "construction_digits": self.construction_digits,
                 "best_found_max_weight": self.best_found_max_weight, "best_found_digits": self.best_found_digits,
-                "ordered": self.ordered}
+                "best_found_exponents": list(self.best_found_exponents), "ordered": self.ordered}
 
 
 def coefficient_digits(coefficients: Sequence[float], accuracy: float = 1e-12, guard: int = 3) -> int:
@@ -240,11 +240,12 @@ def _f5_exact(p: np.ndarray, c: np.ndarray, T: int, shifts: Sequence[int] | None
 
 def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any = "0.01", seed: int = 0,
                       starts: int = 2, max_evals: int = 8, max_rate: int = 8,
-                      f1_row: TightnessRow | None = None) -> TightnessRow:
+                      f1_row: TightnessRow | None = None, given: Sequence[Sequence[float]] = ()) -> TightnessRow:
     """Bound, construction and best-found errors for Lemma F.2 (lin) / F.5 (log), ``max`` over shifts ``B <= T``.
 
     lin reuses ``f1_row`` (the F.1 numbers, which are exactly the F.2 numbers) after recomputing the
-    construction's F.2 error through the shifted kernel.
+    construction's F.2 error through the shifted kernel.  log: ``given`` exponent sets (e.g. the best
+    found for Lemma F.4 at the same ``T, H``) are tried besides the construction's and the search's.
     """
     from tfapprox.constructions.lemma_f2_f5 import shifted_delta_kernel
     from tfapprox.theory.bounds import lemma_f2_f5_bound
@@ -298,6 +299,9 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
         return 1.0 + math.exp(float(q[0])) * np.exp(math.exp(float(q[1])) * np.arange(H) / max(H - 1, 1))
 
     consider(np.maximum(cexp, 1.0 + 1e-6))
+    for gp in given:
+        if len(gp) == H:
+            consider(np.maximum(np.asarray(gp, dtype=float), 1.0 + 1e-6))
     inits = [np.array([math.log(0.3), math.log(1.5)])]
     inits += [np.array([rng.uniform(-3.0, 0.5), rng.uniform(-1.0, 1.5)]) for _ in range(max(starts - 1, 0))]
     for x0 in inits:
@@ -353,15 +357,18 @@ def heads_for_epsilon(rpe: str, T: int, epsilon: float, *, alpha: Any, gamma: An
 
 def alpha_gamma_sweep(rpe: str, T: int, H: int, choices: Sequence[tuple[str, str]], *, epsilon: float = 1e-3,
                       max_heads: int = 512, max_rate: int = 8) -> dict[str, Any]:
-    """For each ``(alpha, gamma)``: the explicit bound and the construction's exact l1 error at ``H``;
-    the choice minimising each, and the heads each of those two choices (and the paper's 0.01, 0.01)
+    """For each ``(alpha, gamma)``: the explicit bound and the construction's exact l1 error at ``H``
+    (``error`` the upper end of its enclosure, ``error_lower`` the lower end: for log-RPE with a
+    non-integer ``gamma/alpha`` the tail enclosure can be loose, ``enclosure_tight`` says so); the
+    choice minimising each (the error by its certified upper end), and the heads each of those two choices (and the paper's 0.01, 0.01)
     needs for ``epsilon`` by the bound and by measurement."""
     rows = []
     for a, g in choices:
         kern = delta_kernel(rpe, T, H, alpha=a, gamma=g)
-        err = delta_kernel_l1_error(kern).upper
+        enc = delta_kernel_l1_error(kern)
         b, n = best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=a, gamma=g)
-        rows.append({"alpha": a, "gamma": g, "error": err, "bound": float(b), "bound_n": int(n)})
+        rows.append({"alpha": a, "gamma": g, "error": enc.upper, "error_lower": enc.lower, "bound": float(b),
+                     "bound_n": int(n), "enclosure_tight": bool(enc.upper - enc.lower <= 1e-6 * max(enc.upper, 1e-300))})
     by_bound = min(rows, key=lambda r: r["bound"])
     by_error = min(rows, key=lambda r: r["error"])
     need = {}

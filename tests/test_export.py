@@ -393,7 +393,7 @@ def test_cli_export_lens_loads_in_fresh_python_without_tfapprox(tmp_path):
     res = _fresh_python("""
         import numpy as np
         import torch; ck = torch.load("m.lens.pt", weights_only=True); ns = {}; exec(ck["loader"], ns)
-        model, embed = ns["load"](ck)
+        load = ns["load"]; model, embed = load(ck)
         logits = model(embed(torch.tensor(np.load("x.npy"))), start_at_layer=0)
         np.save("y.npy", logits[:, 1:].detach().numpy())
         """, tmp_path)

@@ -135,7 +135,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         else:
             path = export.save_lens(model, args.out)
             snippet = (f'import torch; ck = torch.load("{path}", weights_only=True); ns = {{}}; '
-                       f'exec(ck["loader"], ns)\nmodel, embed = ns["load"](ck)')
+                       f'exec(ck["loader"], ns)\nload = ns["load"]; model, embed = load(ck)')
     except ImportError as exc:
         raise UsageError(f"{exc} (export --to {args.to})") from exc
     print(f"wrote {path}: {model!r} as {args.to}; load it with:\n{snippet}")

@@ -37,7 +37,7 @@ Files (``tfapprox export MODEL.json --to torch|lens --out FILE``):
   RPE tables and the loader's Python source (needs only torch and transformer_lens)::
 
       import torch; ck = torch.load("model.lens.pt", weights_only=True); ns = {}; exec(ck["loader"], ns)
-      model, embed = ns["load"](ck)   # logits = model(embed(x), start_at_layer=0)
+      load = ns["load"]; model, embed = load(ck)   # logits = model(embed(x), start_at_layer=0)
 
   ``exec`` runs the file's ``loader`` text: read it first (``print(ck["loader"])``) if
   the file is not your own, as with any pickle.

@@ -254,6 +254,7 @@ def _experiments_page(rpes: list[str], names: list[str], heads: list[int], width
         for t in trends[rpe]:
             lines.append(f"| {rpe} | {t['experiment']} | {t['paper']} | {'yes' if t['reproduced'] else 'no'} | "
                          f"{t['numbers']} |")
+    lines += [""] + [f"- {rpe} {t['experiment']}: {t['why']}" for rpe in rpes for t in trends[rpe] if t["why"]]
     lines += ["", "### Why: the attention error at lag 901 for each H (all heads on that memory)", "",
               "| RPE | H | kernel identically 0 | exact l1 error on the window | P(901) | best found on the window "
               "(p >= 0) | best found weighting the start (p <= 0) |", "|---|---|---|---|---|---|---|"]

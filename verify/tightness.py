@@ -84,8 +84,8 @@ class TightnessRow:
     @property
     def ordered(self) -> bool:
         """``bound >= construction >= best_found`` (with a relative 1e-12 allowance)."""
-        return (self.bound * (1 + 1e-12) >= self.construction and
-                self.construction * (1 + 1e-12) >= self.best_found >= 0)
+        return bool(self.bound * (1 + 1e-12) >= self.construction and
+                    self.construction * (1 + 1e-12) >= self.best_found >= 0)
 
     def as_row(self) -> dict[str, Any]:
         return {"lemma": self.lemma, "rpe": self.rpe, "T": self.T, "H": self.H, "bound": self.bound,
@@ -104,8 +104,8 @@ def coefficient_digits(coefficients: Sequence[float], accuracy: float = 1e-12, g
     ``accuracy``: ``log10(sum |c_h|) - log10(accuracy) + guard``, at least 15 (as
     :meth:`~tfapprox.constructions.delta_kernels.DeltaKernel.digits_needed`).
 
-    >>> coefficient_digits([1.0, -1.0])
-    15
+    >>> coefficient_digits([1.0, -0.5]), coefficient_digits([1e6])
+    (16, 21)
     """
     l1 = float(np.sum(np.abs(np.asarray(coefficients, dtype=float))))
     if l1 == 0 or not math.isfinite(l1):

@@ -19,7 +19,14 @@ __version__ = "0.1.0"
 
 from tfapprox.api import build_model, fixed_memory_target
 from tfapprox.constructions.delta_kernels import DeltaKernel, delta_kernel, lemma_f1_kernel, lemma_f4_kernel
+from tfapprox.constructions.lemma_f2_f5 import shifted_delta_kernel
+from tfapprox.constructions.lemma_f3_f6 import essential_kernel
+from tfapprox.constructions.prop4_2 import build_prop4_2_dp
+from tfapprox.constructions.rnn import DiagonalLinearRNN
 from tfapprox.constructions.thm3_1 import Thm31Construction, build_thm3_1
+from tfapprox.constructions.thm4_1 import build_thm4_1
+from tfapprox.constructions.thm4_4 import build_prop4_5, build_thm4_4
+from tfapprox.constructions.thm5_1 import build_thm5_1
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
 from tfapprox.theory.readouts import CallableReadout, LinearReadout, ProductReadout, ReluSumReadout
 from tfapprox.theory.rpe import LinRPE, LogRPE, T5RPE, TableRPE
@@ -49,8 +56,16 @@ __all__ = [
     "TableRPE",
     "Thm31Construction",
     "TransformerSpec",
+    "DiagonalLinearRNN",
     "build_model",
+    "build_prop4_2_dp",
+    "build_prop4_5",
     "build_thm3_1",
+    "build_thm4_1",
+    "build_thm4_4",
+    "build_thm5_1",
+    "essential_kernel",
+    "shifted_delta_kernel",
     "delta_kernel",
     "delta_kernel_l1_error",
     "fixed_memory_target",

@@ -98,7 +98,8 @@ def test_help_and_list(capsys):
     assert "--lags" in capsys.readouterr().out
 
 
-def test_console_script_runs_as_a_subprocess():
+def test_console_script_runs_as_a_subprocess(tmp_path):
+    # cwd outside the repository, where `-m tfapprox` would find the source folder first
     proc = subprocess.run([sys.executable, "-m", "tfapprox", "build", "thm3.1", "--lags", "0", "--out", "x"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2 and "lags[0] must be >= 1" in proc.stderr and "Traceback" not in proc.stderr

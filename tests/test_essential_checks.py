@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 
@@ -10,7 +11,10 @@ from tfapprox.verify.essential_error import best_found, lp_l1_fit
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "tfapprox", *args], capture_output=True, text=True)
+    # run outside the repository: from its root, `python -m tfapprox` would import the
+    # source folder tfapprox/ (which lacks the mapped subpackages) instead of the install
+    return subprocess.run([sys.executable, "-m", "tfapprox", *args], capture_output=True, text=True,
+                          cwd=tempfile.gettempdir())
 
 
 def test_lp_exact_and_best_found_not_worse_than_given():

@@ -141,6 +141,18 @@ def attention_parameter_count(spec: TransformerSpec, layer: int = -1) -> int:
     return total
 
 
+def padded_ffn(rows: list, bias: list, outer_cols: list, width: int, D: int, precision: Any) -> FeedForward:
+    """The FFN with neurons ``(rows[k], bias[k], outer_cols[k])``, padded with zero neurons to
+    ``width`` (the budget ``m``); ``outer_cols[k]`` is neuron k's output vector in ``R^D``."""
+    rows, bias, outer_cols = list(rows), list(bias), list(outer_cols)
+    while len(rows) < width:
+        rows.append([0] * D)
+        bias.append(0)
+        outer_cols.append([0] * D)
+    outer = [[outer_cols[j][i] for j in range(width)] for i in range(D)]
+    return FeedForward(rows, [[v] for v in bias], outer, precision)
+
+
 def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None, *, rpe: str = "lin",
                  tmx: bool = False, alpha: Any = sympy.Rational(1, 100), gamma: Any = sympy.Rational(1, 100),
                  readout_width: Any = None, alphabet: Any = None, seed: int = 0) -> Thm41Construction:
@@ -279,12 +291,7 @@ def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
                 f"need < {thr:.4g} ({'1/(4 T_k)' if store_log else '1/2'}); exact interpolation needs "
                 f"m >= {need}")
         infos.append(info)
-    while len(rows) < m:
-        rows.append([0] * D)
-        bias.append(0)
-        outer_cols.append([0] * D)
-    outer = [[outer_cols[j][i] for j in range(m)] for i in range(D)]
-    ffn1 = FeedForward(rows, [[v] for v in bias], outer, precision)
+    ffn1 = padded_ffn(rows, bias, outer_cols, m, D, precision)
 
     # ---------------- layer 2: adaptive delta kernels
     if rpe == "lin":

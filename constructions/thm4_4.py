@@ -63,7 +63,7 @@ from tfapprox.theory.validation import require_choice, require_int
 
 from .lemma_f2_f5 import ShiftedDeltaKernel, shifted_delta_kernel
 from .thm3_1 import allocate_heads, readout_ffn
-from .thm4_1 import memory_ffn_pieces
+from .thm4_1 import memory_ffn_pieces, padded_ffn
 
 __all__ = ["PositionFFN", "Thm44Construction", "build_thm4_4", "build_prop4_5", "layer_count",
            "memory_reads", "position_encoding"]
@@ -242,12 +242,7 @@ def _position_ffn(target: AdaptiveMemoryTarget, memories: list[int], width: int 
                 f"block {block}: g_{l} gets {info.neurons} neurons with accuracy {acc:.4g} on the alphabet, need "
                 f"< {thr:.4g}; exact interpolation needs m >= {need}")
         infos.append(info)
-    while len(rows) < m:
-        rows.append([0] * D)
-        bias.append(0)
-        outer_cols.append([0] * D)
-    outer = [[outer_cols[j][i] for j in range(m)] for i in range(D)]
-    return FeedForward(rows, [[v] for v in bias], outer, "log_round" if store_log else "round"), infos, m
+    return padded_ffn(rows, bias, outer_cols, m, D, "log_round" if store_log else "round"), infos, m
 
 
 def build_thm4_4(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None, *, rpe: str = "lin",

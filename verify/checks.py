@@ -132,7 +132,7 @@ def _plot_sweep(rows: list[dict[str, Any]], group: str, path: str, title: str) -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .registry import write_bytes_atomic
+    from .registry import save_figure_atomic
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for key in sorted({r[group] for r in rows}, key=str):
@@ -145,13 +145,7 @@ def _plot_sweep(rows: list[dict[str, Any]], group: str, path: str, title: str) -
     ax.set_title(title)
     ax.legend(fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
-    import io
-
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    write_bytes_atomic(path, buf.getvalue())
+    save_figure_atomic(fig, path)
 
 
 # ----------------------------------------------------------------------- Theorem 3.1

@@ -379,14 +379,13 @@ def _curse_args(p: argparse.ArgumentParser) -> None:
 
 
 def _plot_curse(sweep: list[dict[str, Any]], rows: list[dict[str, Any]], path: str, title: str) -> None:
-    import io
 
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .registry import write_bytes_atomic
+    from .registry import save_figure_atomic
 
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.semilogy([r["units"] for r in sweep], [r["error_upper"] for r in sweep], "o-",
@@ -400,11 +399,7 @@ def _plot_curse(sweep: list[dict[str, Any]], rows: list[dict[str, Any]], path: s
     ax.set_title(title)
     ax.legend(fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=110)
-    plt.close(fig)
-    write_bytes_atomic(path, buf.getvalue())
+    save_figure_atomic(fig, path)
 
 
 def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:

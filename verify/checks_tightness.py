@@ -19,7 +19,6 @@ of the paper is assumed.
 from __future__ import annotations
 
 import argparse
-import io
 import math
 import time
 from typing import Any, Callable
@@ -29,7 +28,7 @@ import numpy as np
 from tfapprox.theory.validation import require_int, require_real
 
 from .checks import _int_list
-from .registry import Check, CheckResult, register
+from .registry import Check, CheckResult, figure_png, register
 
 __all__ = ["EXPERIMENTS_CHECK", "TIGHTNESS_CHECK", "PAGE"]
 
@@ -38,13 +37,7 @@ PAGE = "experiments.md"
 
 
 def _png(fig: Any) -> bytes:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    return buf.getvalue()
+    return figure_png(fig, dpi=100)
 
 
 def _fmt(v: Any) -> str:
@@ -243,7 +236,7 @@ def _experiments_page(rpes: list[str], names: list[str], heads: list[int], width
             rows = cells[rpe].get(name, [])
             lines += [f"### {name}, {rpe}-RPE: mean-square error (paper: {paper[name]})", ""]
             lines += _grid_table(rows, heads, widths, "mse_upper")
-            lines += ["", f"Worst case over {{+1,-1}}^1000:", ""]
+            lines += ["", "Worst case over {+1,-1}^1000:", ""]
             lines += _grid_table(rows, heads, widths, "worst_case_upper")
             fname = f"experiments-{name.replace('.', '')}-{rpe}.png"
             files[fname] = _heatmap(rows, heads, widths, f"{name} {rpe}-RPE: MSE / E f^2")

@@ -23,7 +23,8 @@ from typing import Any, Callable
 import mpmath
 
 __all__ = ["Check", "CheckResult", "CHECKS", "register", "get_check", "all_checks", "json_number",
-           "write_json_atomic", "write_text_atomic", "write_bytes_atomic"]
+           "write_json_atomic", "write_text_atomic", "write_bytes_atomic", "figure_png",
+           "save_figure_atomic"]
 
 
 @dataclass
@@ -175,3 +176,21 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def figure_png(fig: Any, dpi: int = 110) -> bytes:
+    """A matplotlib figure as PNG bytes (tight layout); the figure is closed."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def save_figure_atomic(fig: Any, path: str | Path, dpi: int = 110) -> None:
+    """Write a matplotlib figure as a PNG file atomically (see :func:`write_bytes_atomic`)."""
+    write_bytes_atomic(path, figure_png(fig, dpi))

@@ -141,6 +141,19 @@ def attention_parameter_count(spec: TransformerSpec, layer: int = -1) -> int:
     return total
 
 
+def readout_block_ffn(target: AdaptiveMemoryTarget, readout_width: Any, D: int, seed: int) -> tuple[FeedForward, bool]:
+    """The readout FFN of Thms 4.1/4.4: ``f`` on the first ``(M+1) d`` coordinates of the width-``D``
+    hidden state (:func:`~tfapprox.constructions.thm3_1.readout_ffn`, zero weights on the rest).
+    ``readout_width`` defaults to the readout's own size (exact).  Returns (FFN, exact?)."""
+    n_in = (len(target.max_lags) + 1) * target.d
+    rw = readout_width
+    if rw is None:
+        rw = target.readout.num_neurons if isinstance(target.readout, ReluSumReadout) else 2 * n_in + 1
+    ffn_r, exact, _ = readout_ffn(target.readout, rw, n_in, seed)
+    inner = sympy.Matrix(ffn_r.inner).row_join(sympy.zeros(ffn_r.width, D - n_in))
+    return FeedForward(inner, ffn_r.bias, ffn_r.outer), exact
+
+
 def padded_ffn(rows: list, bias: list, outer_cols: list, width: int, D: int, precision: Any) -> FeedForward:
     """The FFN with neurons ``(rows[k], bias[k], outer_cols[k])``, padded with zero neurons to
     ``width`` (the budget ``m``); ``outer_cols[k]`` is neuron k's output vector in ``R^D``."""
@@ -319,13 +332,7 @@ def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
     layer2 = AttentionLayer(tuple(heads), sympy.eye(D), LinRPE() if rpe == "lin" else LogRPE(), normalized=False)
 
     # ---------------- FFN 2: readout on the first (M+1) d coordinates
-    n_in = (M + 1) * d
-    rw = readout_width
-    if rw is None:
-        rw = target.readout.num_neurons if isinstance(target.readout, ReluSumReadout) else 2 * n_in + 1
-    ffn_r, r_exact, _ = readout_ffn(target.readout, rw, n_in, seed)
-    inner = sympy.Matrix(ffn_r.inner).row_join(sympy.zeros(ffn_r.width, D - n_in))
-    ffn2 = FeedForward(inner, ffn_r.bias, ffn_r.outer)
+    ffn2, r_exact = readout_block_ffn(target, readout_width, D, seed)
 
     W_E = sympy.zeros(D, d)
     W_E[0, 0] = 1

@@ -56,14 +56,13 @@ import mpmath
 import sympy
 
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
-from tfapprox.theory.readouts import ReluSumReadout
 from tfapprox.theory.rpe import LinRPE, LogRPE, to_exact
 from tfapprox.theory.targets import AdaptiveMemoryTarget, TableMemoryFunction
 from tfapprox.theory.validation import require_choice, require_int
 
 from .lemma_f2_f5 import ShiftedDeltaKernel, shifted_delta_kernel
-from .thm3_1 import allocate_heads, readout_ffn
-from .thm4_1 import memory_ffn_pieces, padded_ffn
+from .thm3_1 import allocate_heads
+from .thm4_1 import memory_ffn_pieces, padded_ffn, readout_block_ffn
 
 __all__ = ["PositionFFN", "Thm44Construction", "build_thm4_4", "build_prop4_5", "layer_count",
            "memory_reads", "position_encoding"]
@@ -363,13 +362,7 @@ def build_thm4_4(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
             infos += inf
             widths.append(mb)
         else:
-            n_in = (M + 1) * d
-            rw = readout_width
-            if rw is None:
-                rw = target.readout.num_neurons if isinstance(target.readout, ReluSumReadout) else 2 * n_in + 1
-            ffn_r, r_exact, _ = readout_ffn(target.readout, rw, n_in, seed)
-            inner = sympy.Matrix(ffn_r.inner).row_join(sympy.zeros(ffn_r.width, D - n_in))
-            ffn = FeedForward(inner, ffn_r.bias, ffn_r.outer)
+            ffn, r_exact = readout_block_ffn(target, readout_width, D, seed)
         blocks.append(Block(att, ffn))
 
     W_E = sympy.zeros(D, d)

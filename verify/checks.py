@@ -97,6 +97,7 @@ def _lemma_check(rpe: str) -> Check:
                 passed &= ok
                 errors.append(encl.upper)
                 rows.append({"T": T, "H": H, "error": encl.upper, "error_lower": encl.lower,
+                             "relative_width": (encl.upper - encl.lower) / encl.upper if encl.upper > 0 else 0.0,
                              "bound": bounds[best_n], "bound_n": best_n,
                              "bounds_by_n": {str(n): b for n, b in bounds.items()},
                              "delta_at_T": float(kern.evaluate([T])[0]),
@@ -111,12 +112,13 @@ def _lemma_check(rpe: str) -> Check:
         return CheckResult(
             check=name, passed=passed, rows=rows, fit=fits,
             columns=[("T", "T", "d"), ("H", "H", "d"), ("error", "exact l1 error", ".3e"),
-                     ("bound", "explicit bound", ".3e"), ("bound_n", "n", "d"),
+                     ("relative_width", "rel. width", ".1e"), ("bound", "explicit bound", ".3e"), ("bound_n", "n", "d"),
                      ("max_coefficient", "max |a_k|", ".2e"), ("digits", "digits", "d"),
                      ("within_bound", "ok", ""), ("seconds", "s", ".2f")],
-            notes=["'exact l1 error' is the upper end of a rigorous enclosure of sum_s |1{s=T} - P(s)| "
-                   "(relative width below 1e-9); it is the exact worst-case attention error for inputs with "
-                   "||x_t|| <= 1.",
+            notes=["'exact l1 error' is the upper end of a rigorous enclosure of sum_s |1{s=T} - P(s)|, the exact "
+                   "worst-case attention error for inputs with ||x_t|| <= 1; 'rel. width' is the enclosure's "
+                   "relative width (tiny for the paper's alpha = gamma; for log-RPE with gamma/alpha not an "
+                   "integer it can be wide, and the upper end is then only an upper bound).",
                    "'explicit bound' is the analytic upper bound of theory.bounds at the best n in 1..n_max "
                    "(every n is checked).",
                    "'digits' is the number of decimal digits the realised weights need for 1e-12 accuracy."],

@@ -65,7 +65,7 @@ import sympy
 from tfapprox.constructions.delta_kernels import DEFAULT_ALPHA, DEFAULT_GAMMA, DeltaKernel, delta_kernel
 from tfapprox.constructions.thm3_1 import allocate_heads, readout_ffn
 from tfapprox.theory.bounds import bump_placement, delta_kernel_bound
-from tfapprox.theory.readouts import LinearReadout, ReluSumReadout
+from tfapprox.theory.readouts import LinearReadout
 from tfapprox.theory.targets import FixedMemoryTarget, paper_experiment
 from tfapprox.theory.validation import require_choice, require_int
 

@@ -144,6 +144,7 @@ BUILTIN_CHECK_MODULES: tuple[str, ...] = (
     "tfapprox.verify.checks_essential",
     "tfapprox.verify.checks_adaptive",
     "tfapprox.verify.checks_nested",
+    "tfapprox.verify.checks_experiments",
     "tfapprox.verify.checks_tightness",
 )
 

@@ -8,12 +8,13 @@ import numpy as np
 import pytest
 import sympy
 from hypothesis import given, settings
-from hypothesis import strategies as st
+from strategies import delta_kernel_specs
 
 from tfapprox.theory.readouts import LinearReadout, ReluSumReadout
 from tfapprox.theory.targets import FixedMemoryTarget
-from tfapprox.verify.experiments import (EXPERIMENTS, build_finite_thm3_1, experiment_cell, finite_kernel,
-                                         first_node_heads, heads_needed_bound, trend_verdicts, width_needed)
+from tfapprox.verify.experiments import (EXPERIMENTS, REALISED_HEADS_MAX, build_finite_thm3_1, experiment_cell,
+                                         finite_kernel, first_node_heads, heads_needed_bound, heads_needed_measured,
+                                         interpolant_on_window, trend_verdicts, width_needed)
 from tfapprox.verify.model import Model
 
 
@@ -28,15 +29,93 @@ def test_zero_kernel_below_first_node() -> None:
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.integers(min_value=1, max_value=40), st.sampled_from(["lin", "log"]), st.integers(min_value=1, max_value=30))
-def test_first_node_matches_kernel(lag: int, rpe: str, H: int) -> None:
+@given(delta_kernel_specs(max_terms=30, max_lag=40, default_parameters=True))
+def test_first_node_matches_kernel(spec: dict) -> None:
     """Below first_node_heads the construction's kernel is exactly zero."""
+    rpe, lag, H = spec["rpe"], spec["lag"], spec["num_terms"]
     first = first_node_heads(rpe, lag)
     fk = finite_kernel(rpe, lag, H, 64)
     if H < first:
         assert fk.zero
     if not fk.zero:
         assert H >= first
+
+
+# ---- the closed-form interpolant (any H) ---------------------------------------------------
+
+@settings(max_examples=25, deadline=None)
+@given(delta_kernel_specs(max_terms=80, max_lag=20))
+def test_closed_form_agrees_with_realised_kernel(spec: dict) -> None:
+    """The barycentric closed form and the realised kernel (Chebyshev coefficients, double-double)
+    are two independent evaluations of the same interpolant: they agree within their enclosures."""
+    if spec["num_terms"] < 2:
+        return
+    kw = {"alpha": spec["alpha"], "gamma": spec["gamma"]}
+    a = interpolant_on_window(spec["rpe"], spec["lag"], spec["num_terms"], 48, **kw)
+    b = finite_kernel(spec["rpe"], spec["lag"], spec["num_terms"], 48, **kw)
+    assert a.zero == b.zero and a.nodes_in_bump == b.nodes_in_bump
+    assert np.all(np.abs(a.error - b.error) <= a.rounding + b.rounding)
+    assert a.l1[0] <= b.l1[1] and b.l1[0] <= a.l1[1]
+
+
+def test_closed_form_against_lagrange_at_large_H() -> None:
+    """Independent check of the barycentric weights: the Lagrange products in mpmath at H = 20000."""
+    import mpmath
+
+    from tfapprox.theory.bounds import bump_placement
+
+    rpe, T, H = "lin", 901, 20000
+    N = H - 1
+    fk = interpolant_on_window(rpe, T, H, 1000)
+    assert fk.nodes_in_bump >= 1 and fk.kernel is None
+    place = bump_placement(rpe, T)
+    with mpmath.workdps(30):
+        mu, sigma, height = place.numeric(30)
+        xs = [mpmath.cospi(mpmath.mpf(k) / N) for k in range(N + 1)]
+        inside = [k for k in range(N + 1) if abs(((1 + xs[k]) / 2 - mu) / sigma) < 1]
+        assert len(inside) == fk.nodes_in_bump
+        for s in (0, 850, 901, 950, 999):
+            x = 2 * mpmath.exp(-mpmath.mpf(1) / 100 * s) - 1
+            q = mpmath.mpf(0)
+            for k in inside:
+                y = ((1 + xs[k]) / 2 - mu) / sigma
+                ell = mpmath.fprod((x - xs[j]) / (xs[k] - xs[j]) for j in range(N + 1) if j != k)
+                q += height * mpmath.exp(-1 / (1 - y * y)) * ell
+            p = float(mpmath.exp(-mpmath.mpf(1) / 100 * s) * q) - (1.0 if s == T else 0.0)
+            assert abs(p - fk.error[s]) <= fk.rounding[s] + 1e-12 * max(1.0, abs(p))
+
+
+def test_finite_kernel_switches_to_closed_form() -> None:
+    big = finite_kernel("lin", 901, REALISED_HEADS_MAX + 1, 1000)
+    assert big.kernel is None and big.heads == REALISED_HEADS_MAX + 1
+    assert finite_kernel("lin", 901, 143, 1000).kernel is not None
+    with pytest.raises(ValueError, match="heads per memory"):
+        build_finite_thm3_1(FixedMemoryTarget((901,), LinearReadout([0, 1])), REALISED_HEADS_MAX + 1, 2, 1000)
+
+
+def test_lag_901_converges_only_at_large_H() -> None:
+    errs = [interpolant_on_window("lin", 901, H, 1000).l1 for H in (16384, 262144, 1048576)]
+    assert errs[0][0] > 1.0  # nodes in the bump, far worse than the zero kernel
+    assert 0.05 < errs[1][0] <= errs[1][1] < 0.1
+    assert errs[2][1] < 1e-3
+
+
+def test_heads_needed_measured_is_consistent() -> None:
+    r = heads_needed_measured("H.2.3", "lin", (1.0, 0.5), max_heads=1 << 20, steps_per_octave=2)
+    grid = {H: (lo, hi) for H, lo, hi in r["grid"]}
+    for n in r["needs"]:
+        H, eps = n["heads"], n["epsilon"]
+        assert H is not None and grid[H][1] <= eps == n["epsilon"]
+        # every grid point from the answer on meets eps
+        assert all(hi <= eps for h, (_lo, hi) in grid.items() if h >= H)
+        # the grid point just below fails (not certain in general, but here its lower end is above eps)
+        assert n["certain"] == (grid[n["previous_heads"]][0] > eps)
+    with pytest.raises(ValueError, match="epsilons"):
+        heads_needed_measured("H.2.3", "lin", (0.0,))
+    with pytest.raises(ValueError, match="name"):
+        heads_needed_measured("H.9.9", "lin")
+    with pytest.raises(ValueError, match="max_heads"):
+        heads_needed_measured("H.2.4", "lin", max_heads=2)
 
 
 def test_h24_exact_numbers() -> None:
@@ -116,10 +195,16 @@ def test_experiments_check_json(tmp_path) -> None:
 
     out = tmp_path / "e.json"
     rc = main(["verify", "experiments", "--experiments", "H.2.3,H.2.4", "--heads", "1,3,8", "--widths", "2,64",
-               "--rpe", "lin", "--lag-heads", "1,8", "--best-found-heads", "1", "--json", str(out)])
+               "--rpe", "lin", "--lag-heads", "1,8", "--best-found-heads", "1", "--max-heads", "65536",
+               "--json", str(out)])
     data = json.loads(out.read_text())
     assert rc == 0 and data["passed"]
     assert {r["experiment"] for r in data["rows"]} == {"H.2.3", "H.2.4"}
     assert all("mse_upper" in r or "status" in r for r in data["rows"])
     assert {t["experiment"] for t in data["fit"]["trends"]["lin"]} == {"H.2.3", "H.2.4"}
     assert data["fit"]["lag_901"][0]["attention_error_901"] == 1.0
+    needs = data["fit"]["needs"]
+    assert {(n["experiment"], n["epsilon"]) for n in needs} == {(e, x) for e in ("H.2.3", "H.2.4") for x in (0.1, 0.01)}
+    # 65536 heads do not reach 0.1 at lag 901: reported as None, with the last grid point's certified lower end
+    assert all(n["heads_measured"] is None and n["heads_measured_previous_lower"] > 0.1 for n in needs)
+    assert {s["experiment"] for s in data["fit"]["heads_scans"]} == {"H.2.3", "H.2.4"}

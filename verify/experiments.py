@@ -71,8 +71,9 @@ from tfapprox.theory.validation import require_choice, require_int
 
 from .kernel_error import _EPS, _kernel_dd, _prepare
 
-__all__ = ["EXPERIMENTS", "PAPER_TRENDS", "FiniteKernel", "finite_kernel", "first_node_heads", "allocation",
-           "experiment_cell", "heads_needed_bound", "width_needed", "finite_best_found",
+__all__ = ["EXPERIMENTS", "PAPER_TRENDS", "REALISED_HEADS_MAX", "FiniteKernel", "finite_kernel",
+           "interpolant_on_window", "first_node_heads", "allocation", "experiment_cell", "heads_needed_bound",
+           "heads_needed_measured", "width_needed", "finite_best_found",
            "build_finite_thm3_1", "trend_verdicts"]
 
 #: The experiments covered here (H.2.5 has H.2.2's target; its DP variant is not a construction).
@@ -92,27 +93,38 @@ PAPER_TRENDS: dict[str, str] = {
 # Kernels on a finite window
 # ---------------------------------------------------------------------------------------
 
+#: Largest ``H`` for which :func:`finite_kernel` builds the realised weights (a
+#: :class:`~tfapprox.constructions.delta_kernels.DeltaKernel`, about ``0.77 H`` digits); above it the
+#: kernel is the exact interpolant evaluated in closed form (:func:`interpolant_on_window`).
+REALISED_HEADS_MAX = 4096
+
+
 @dataclass(frozen=True)
 class FiniteKernel:
     """One head group's kernel on the lags ``0..L-1`` of a finite window.
 
-    ``error[s] = P(s) - 1{s = T}`` (float64 rounded from double-double), ``rounding`` a rigorous
-    per-lag bound on ``|error[s] - exact|`` (including the stored-coefficient allowance), and
-    ``zero`` whether the interpolant is the zero polynomial (no Chebyshev node in the bump:
-    then ``error = -1{s = T}`` exactly).
+    ``error[s] = P(s) - 1{s = T}`` (float64), ``rounding`` a rigorous per-lag bound on
+    ``|error[s] - exact|`` and ``zero`` whether the interpolant is the zero polynomial (no
+    Chebyshev node in the bump: then ``error = -1{s = T}`` exactly).  ``kernel`` is the realised
+    :class:`~tfapprox.constructions.delta_kernels.DeltaKernel` (``rounding`` then includes its
+    stored-coefficient allowance) or ``None`` when ``H > REALISED_HEADS_MAX`` and the numbers are
+    those of the exact interpolant (the construction with exact weights).
     """
 
-    kernel: DeltaKernel
+    kernel: DeltaKernel | None
+    lag: int
+    heads: int
     length: int
     error: np.ndarray
     rounding: np.ndarray
     zero: bool
+    nodes_in_bump: int
 
     @property
     def values(self) -> np.ndarray:
         """``P(s)`` on ``0..L-1``."""
         v = self.error.copy()
-        v[self.kernel.lag] += 1.0
+        v[self.lag] += 1.0
         return v
 
     @property
@@ -125,12 +137,19 @@ class FiniteKernel:
         return max(s - r, 0.0), s + r
 
 
-@lru_cache(maxsize=256)
+def _frozen(*arrays: np.ndarray) -> None:
+    for a in arrays:
+        a.setflags(write=False)
+
+
+@lru_cache(maxsize=512)
 def finite_kernel(rpe: str, lag: int, heads: int, length: int, *, alpha: Any = DEFAULT_ALPHA,
                   gamma: Any = DEFAULT_GAMMA) -> FiniteKernel:
     """The Lemma F.1/F.4 kernel for ``lag`` with ``heads`` terms, on the lags ``0..length-1``.
 
-    Cached (the arrays are read-only).
+    ``heads <= REALISED_HEADS_MAX``: the realised kernel (stable Chebyshev form in double-double,
+    stored-coefficient allowance included).  Above: the exact interpolant by
+    :func:`interpolant_on_window`.  Cached (the arrays are read-only).
 
     >>> fk = finite_kernel("lin", 901, 64, 1000)
     >>> fk.zero, fk.l1
@@ -138,15 +157,18 @@ def finite_kernel(rpe: str, lag: int, heads: int, length: int, *, alpha: Any = D
     """
     length = require_int("length", length, minimum=2)
     lag = require_int("lag", lag, minimum=1, maximum=length - 1)
+    heads = require_int("heads", heads, minimum=1)
+    if heads > REALISED_HEADS_MAX:
+        return interpolant_on_window(rpe, lag, heads, length, alpha=alpha, gamma=gamma)
     kern = delta_kernel(rpe, lag, heads, alpha=alpha, gamma=gamma)
     zero = all(c == 0 for c in kern.chebyshev_coefficients)
     err = np.zeros(length)
     rnd = np.zeros(length)
+    nodes = len(_nodes_in_bump_exact(rpe, lag, heads, alpha, gamma))
     if zero:
         err[lag] = -1.0
-        err.setflags(write=False)
-        rnd.setflags(write=False)
-        return FiniteKernel(kern, length, err, rnd, True)
+        _frozen(err, rnd)
+        return FiniteKernel(kern, lag, heads, length, err, rnd, True, 0)
     start = 0 if rpe == "lin" else 1
     cdd, _c1, d2c = _prepare(kern)
     lags = np.arange(start, length, dtype=np.int64)
@@ -159,9 +181,127 @@ def finite_kernel(rpe: str, lag: int, heads: int, length: int, *, alpha: Any = D
         w = lags.astype(float) ** (-(1 + float(kern.gamma)))
     err[start:] = ph + pl
     rnd[start:] = pb + np.abs(ph + pl) * _EPS + model * w * (1 + 1e-12)
-    err.setflags(write=False)
-    rnd.setflags(write=False)
-    return FiniteKernel(kern, length, err, rnd, False)
+    _frozen(err, rnd)
+    return FiniteKernel(kern, lag, heads, length, err, rnd, False, nodes)
+
+
+#: Working precision (decimal digits) of :func:`interpolant_on_window`.
+_CLOSED_FORM_DPS = 40
+
+
+def _bump_nodes(rpe: str, lag: int, heads: int, alpha: Any, gamma: Any,
+                dps: int) -> list[tuple[int, mpmath.mpf, mpmath.mpf]]:
+    """``[(k, x_k, f_k)]`` for the second-kind nodes ``x_k = cos(k pi / N)`` (``N = H - 1``) whose
+    ``u_k = (1 + x_k)/2`` lies inside the bump's support, with ``f_k = Psi_T(u_k)`` (mpf at ``dps``)."""
+    place = bump_placement(rpe, lag, alpha=alpha, gamma=gamma)
+    N = heads - 1
+    with mpmath.workdps(dps):
+        mu, sigma, height = place.numeric(dps)
+        # u_k = cos^2(k pi / (2N)) is decreasing in k: the candidates lie between the two edges
+        lo = mpmath.acos(mpmath.sqrt(min(mu + sigma, mpmath.mpf(1)))) * 2 * N / mpmath.pi
+        hi = mpmath.acos(mpmath.sqrt(max(mu - sigma, mpmath.mpf(0)))) * 2 * N / mpmath.pi
+        out = []
+        for k in range(max(0, int(mpmath.floor(lo)) - 1), min(N, int(mpmath.ceil(hi)) + 1) + 1):
+            xk = mpmath.cospi(mpmath.mpf(k) / N)
+            y = ((1 + xk) / 2 - mu) / sigma
+            if abs(y) < 1:
+                out.append((k, xk, height * mpmath.exp(-1 / (1 - y * y))))
+    return out
+
+
+def _nodes_in_bump_exact(rpe: str, lag: int, heads: int, alpha: Any, gamma: Any) -> list[int]:
+    """Indices of the nodes inside the bump (``H >= 2``; for ``H = 1`` the single node ``u = 1/2``)."""
+    if heads == 1:
+        with mpmath.workdps(30):
+            mu, sigma, _h = bump_placement(rpe, lag, alpha=alpha, gamma=gamma).numeric(30)
+            return [0] if abs(mpmath.mpf(1) / 2 - mu) < sigma else []
+    return [k for k, _x, _f in _bump_nodes(rpe, lag, heads, alpha, gamma, 30)]
+
+
+@lru_cache(maxsize=8)
+def _lattice_angles(rpe: str, alpha: sympy.Rational, start: int, stop: int) -> tuple[mpmath.mpf, ...]:
+    """``theta(s) = 2 acos(sqrt(u(s)))`` (so ``x = 2u - 1 = cos theta``) at 40 digits for ``s = start..stop-1``."""
+    with mpmath.workdps(_CLOSED_FORM_DPS):
+        a = mpmath.mpf(alpha.p) / alpha.q
+        return tuple(+(2 * mpmath.acos(mpmath.sqrt(mpmath.exp(-a * s) if rpe == "lin" else mpmath.power(s, -a))))
+                     for s in range(start, stop))
+
+
+@lru_cache(maxsize=512)
+def interpolant_on_window(rpe: str, lag: int, heads: int, length: int, *, alpha: Any = DEFAULT_ALPHA,
+                          gamma: Any = DEFAULT_GAMMA) -> FiniteKernel:
+    """The exact Lemma F.1/F.4 interpolant kernel ``P(s) = w(s) Q(u(s))`` on ``0..length-1``, any ``H >= 2``.
+
+    Closed form, cost proportional to the number of nodes inside the bump (not to ``H``): the
+    interpolant at the ``N + 1 = H`` second-kind points ``x_k = cos(theta_k)``, ``theta_k = k pi / N``,
+    of values ``f_k`` that vanish outside the bump is, in barycentric form with the weights
+    ``w_k = (-1)^k delta_k 2^{N-1}/N`` (``delta_k = 1/2`` at the ends; Berrut & Trefethen 2004) and
+    ``prod_k (x - x_k) = (x^2 - 1) U_{N-1}(x) / 2^{N-1} = -sin(theta) sin(N theta) / 2^{N-1}``,
+
+        ``Q(cos theta) = -(sin theta sin(N theta) / N) sum_{k in bump} (-1)^k delta_k f_k / (x - x_k)``.
+
+    Numerics: ``x`` and ``x_k`` as double-doubles (from 40-digit values), so the differences
+    ``x - x_k`` are accurate to ``2^-102`` absolutely even next to a node; ``theta`` at 40 digits
+    gives ``sin(N theta)`` to ``N 10^-38``; the sum in float64.  Per lag the rigorous allowance is
+
+        ``|w| (sin theta / N) [ |sin N theta| sum_k |t_k| ((|J| + 6) eps + 2^-102 / |x - x_k|)
+        + (2^-53 + N 10^-38) |sum_k t_k| ] + 12 eps |P(s)|``
+
+    with ``t_k`` the terms, ``|J|`` their number and ``eps = 2^-53``.  A lag within ``2^-90`` of a
+    node (never met: ``e^{-alpha s}`` is transcendental) raises ``ArithmeticError``.
+
+    >>> fk = interpolant_on_window("lin", 901, 143, 1000)
+    >>> round(fk.l1[1], 6) == round(finite_kernel("lin", 901, 143, 1000).l1[1], 6), fk.nodes_in_bump
+    (True, 1)
+    """
+    from .kernel_error import _lattice_range_dd, _mp_to_dd
+
+    rpe = require_choice("rpe", rpe, ("lin", "log"))
+    length = require_int("length", length, minimum=2)
+    lag = require_int("lag", lag, minimum=1, maximum=length - 1)
+    H = require_int("heads", heads, minimum=2)
+    N = H - 1
+    nodes = _bump_nodes(rpe, lag, H, alpha, gamma, _CLOSED_FORM_DPS)
+    err = np.zeros(length)
+    rnd = np.zeros(length)
+    if not nodes:
+        err[lag] = -1.0
+        _frozen(err, rnd)
+        return FiniteKernel(None, lag, H, length, err, rnd, True, 0)
+    place = bump_placement(rpe, lag, alpha=alpha, gamma=gamma)
+    start = 0 if rpe == "lin" else 1
+    xh, xl, wh, _wl = _lattice_range_dd(rpe, place.alpha, place.gamma, start, length)
+    thetas = _lattice_angles(rpe, place.alpha, start, length)
+    with mpmath.workdps(_CLOSED_FORM_DPS):
+        sin_nt = np.array([float(mpmath.sin(N * t)) for t in thetas])
+    xkh, xkl = _mp_to_dd([xk for _k, xk, _f in nodes])
+    ck = np.array([float(f) * (0.5 if k in (0, N) else 1.0) * (-1.0) ** k for k, _x, f in nodes])
+    J = len(nodes)
+    dh = (xh[:, None] - xkh[None, :]) + (xl[:, None] - xkl[None, :])
+    at_node = np.abs(dh) < 2.0 ** -90
+    if np.any(at_node & (xh[:, None] < 1.0)):
+        s_bad = int(np.nonzero(np.any(at_node, axis=1))[0][0]) + start
+        raise ArithmeticError(f"lag {s_bad} lies within 2^-90 of an interpolation node")
+    one = xh >= 1.0  # s = 0 (lin) / s = 1 (log): x = 1 = x_0 exactly, Q(1) = f_0
+    dh[one] = 1.0
+    terms = ck[None, :] / dh
+    S = terms.sum(axis=1)
+    abs_terms = np.abs(terms)
+    sin_t = np.sqrt(np.maximum((1.0 - xh - xl) * (1.0 + xh + xl), 0.0))
+    pre = np.abs(wh) * sin_t / N
+    v = -wh * sin_t * sin_nt * S / N
+    allowance = pre * (np.abs(sin_nt) * np.sum(abs_terms * ((J + 6) * _EPS + 2.0 ** -102 / np.abs(dh)), axis=1)
+                       + (_EPS + N * 1e-38) * np.abs(S)) + 12 * _EPS * np.abs(v)
+    f0 = next((float(f) for k, _x, f in nodes if k == 0), 0.0)
+    v = np.where(one, wh * f0, v)
+    allowance = np.where(one, 4 * _EPS * np.abs(v), allowance)
+    vals = v.copy()
+    if start <= lag:
+        vals[lag - start] -= 1.0
+    err[start:] = vals
+    rnd[start:] = allowance * (1 + 1e-9) + np.abs(vals) * _EPS
+    _frozen(err, rnd)
+    return FiniteKernel(None, lag, H, length, err, rnd, False, J)
 
 
 def _nodes_in_bump(H: np.ndarray, mu: float, sigma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -285,7 +425,7 @@ def _assignments(n: int) -> np.ndarray:
 
 def experiment_cell(name: str, heads: int, width: int, *, rpe: str = "lin", alpha: Any = DEFAULT_ALPHA,
                     gamma: Any = DEFAULT_GAMMA, seed: int = 0, ffn_seed: int = 0, n_max: int = 4,
-                    search_seed: int = 0) -> dict[str, Any]:
+                    search_seed: int = 0, realised: bool = True) -> dict[str, Any]:
     """Exact errors of the finite-sequence Theorem 3.1 construction for one ``(H, m)`` cell.
 
     Returns a dict with ``H, m, heads_per_memory``, per-memory exact attention errors
@@ -295,6 +435,10 @@ def experiment_cell(name: str, heads: int, width: int, *, rpe: str = "lin", alph
     ``worst_case_exact``, ``bound`` (explicit: ``Lip(f)`` or ``|w|`` times the Lemma bounds plus the
     FFN's box error), ``ffn_error`` (exact sup over the target's inputs of ``|f - F|``), the target's
     mean square ``target_mean_square`` and ``consistent`` (every number within its bounds).
+
+    ``realised=False`` uses the exact interpolants (:func:`interpolant_on_window`) instead of the
+    realised kernels of :func:`finite_kernel` (same function up to the stored-coefficient allowance;
+    no ``0.77 H``-digit weights are built).
 
     >>> row = experiment_cell("H.2.4", 32, 16)
     >>> row["worst_case_upper"], row["mse_upper"], row["zero_kernels"]
@@ -314,7 +458,8 @@ def experiment_cell(name: str, heads: int, width: int, *, rpe: str = "lin", alph
         row.update(status=f"H < M = {M}: the construction needs one head group per memory", consistent=True)
         return row
     alloc = allocation(rpe, lags, H, alpha)
-    fks = [finite_kernel(rpe, T, Hk, L, alpha=alpha, gamma=gamma) for T, Hk in zip(lags, alloc)]
+    fks = [(finite_kernel if realised or Hk < 2 else interpolant_on_window)(rpe, T, Hk, L, alpha=alpha, gamma=gamma)
+           for T, Hk in zip(lags, alloc)]
     encl = [fk.l1 for fk in fks]
     E = [e[1] for e in encl]
     bounds_by_n = {n: [_kernel_bound(rpe, T, Hk, n, alpha, gamma) for T, Hk in zip(lags, alloc)]
@@ -449,6 +594,110 @@ def heads_needed_bound(rpe: str, lags: Sequence[int], weight: float, epsilon: fl
     return hi
 
 
+def _fine_grid(lo: int, hi: int, steps_per_octave: int) -> list[int]:
+    """Integers ``round(lo 2^(j / steps))`` in ``(lo, hi]`` (distinct, increasing)."""
+    out = []
+    j = 1
+    while True:
+        H = int(round(lo * 2.0 ** (j / steps_per_octave)))
+        if H > hi:
+            break
+        if H > lo and (not out or H > out[-1]):
+            out.append(H)
+        j += 1
+    if not out or out[-1] != hi:
+        out.append(hi)
+    return out
+
+
+def heads_needed_measured(name: str, rpe: str, epsilons: Sequence[float] = (1e-1, 1e-2), *, seed: int = 0,
+                          ffn_seed: int = 0, alpha: Any = DEFAULT_ALPHA, gamma: Any = DEFAULT_GAMMA,
+                          max_heads: int = 1 << 24, steps_per_octave: int = 8) -> dict[str, Any]:
+    """Heads the construction needs for a worst-case error ``<= epsilon``, measured on a grid in ``H``.
+
+    The FFN is exact (``m`` = the readout's neurons; 2 for a linear readout), so the error is the
+    attention's.  ``err(H)`` is the certified upper end of :func:`experiment_cell`'s worst case
+    (exact for the linear readout).  The error is *not* monotone in ``H`` (a kernel is identically
+    zero until a Chebyshev node enters its bump, then far above 1, see the module docstring), so:
+    double ``H`` from ``2^ceil(log2 M)`` until ``err <= min(epsilons)`` and stays so at the next
+    doubling (or ``max_heads``); then for each ``epsilon`` take the first doubling point ``H_c`` from
+    which every later doubling point meets it and scan the octave ``(H_c/2, H_c]`` at
+    ``steps_per_octave`` points: ``heads`` is the smallest grid point from which every grid point up
+    to ``H_c`` meets ``epsilon``.  The kernels are the exact interpolants (``realised=False``; the
+    realised weights would need about ``0.77 H`` digits).
+
+    Returns ``{"grid": [(H, lower, upper)], "needs": [{epsilon, heads, heads_per_memory, error,
+    previous_heads, previous_error_lower, certain}]}`` where ``certain`` says that the grid point
+    before ``heads`` certainly fails (its *lower* end exceeds ``epsilon``); ``heads`` is ``None`` if
+    ``max_heads`` does not reach ``epsilon``.
+
+    >>> r = heads_needed_measured("H.2.3", "lin", (1.0,), max_heads=1 << 20, steps_per_octave=2)
+    >>> n = r["needs"][0]; n["heads"], n["error"] <= 1.0 < n["previous_error_lower"], n["certain"]
+    (370728, True, True)
+    """
+    ex = paper_experiment(require_choice("name", name, EXPERIMENTS), seed=seed)
+    target = ex.target
+    readout = target.readout
+    M = len(target.lags)
+    width = 2 if isinstance(readout, LinearReadout) else int(readout.num_neurons)
+    eps_list = [float(e) for e in epsilons]
+    if not eps_list or any(not (e > 0 and math.isfinite(e)) for e in eps_list):
+        raise ValueError(f"epsilons must be finite and > 0, got {list(epsilons)!r}")
+    max_heads = require_int("max_heads", max_heads, minimum=max(M, 2))
+    steps = require_int("steps_per_octave", steps_per_octave, minimum=1, maximum=64)
+    cache: dict[int, tuple[float, float]] = {}
+
+    def err(H: int) -> tuple[float, float]:
+        if H not in cache:
+            row = experiment_cell(name, H, width, rpe=rpe, alpha=alpha, gamma=gamma, seed=seed, ffn_seed=ffn_seed,
+                                  n_max=1, realised=False)
+            cache[H] = (float(row["worst_case_lower"]), float(row["worst_case_upper"]))
+        return cache[H]
+
+    coarse = []
+    H = 1 << max(1, math.ceil(math.log2(M)))
+    target_eps = min(eps_list)
+    run = 0
+    while True:
+        coarse.append(H)
+        run = run + 1 if err(H)[1] <= target_eps else 0
+        if run >= 2 or H >= max_heads:
+            break
+        H = min(2 * H, max_heads)
+    needs = []
+    for eps in eps_list:
+        # first coarse point from which every later coarse point meets eps
+        ok_from = None
+        for i in range(len(coarse) - 1, -1, -1):
+            if err(coarse[i])[1] <= eps:
+                ok_from = i
+            else:
+                break
+        if ok_from is None:
+            needs.append({"epsilon": eps, "heads": None, "heads_per_memory": None, "error": None,
+                          "previous_heads": coarse[-1], "previous_error_lower": err(coarse[-1])[0], "certain": False})
+            continue
+        Hc = coarse[ok_from]
+        lo = Hc // 2 if ok_from > 0 else max(M - 1, 1)
+        fine = _fine_grid(lo, Hc, steps)
+        first = len(fine) - 1
+        for i in range(len(fine) - 1, -1, -1):
+            if err(fine[i])[1] <= eps:
+                first = i
+            else:
+                break
+        Hn = fine[first]
+        prev = fine[first - 1] if first > 0 else lo
+        prev_lo = err(prev)[0] if prev >= M else math.inf
+        needs.append({"epsilon": eps, "heads": Hn,
+                      "heads_per_memory": "/".join(map(str, allocation(rpe, tuple(target.lags), Hn, alpha))),
+                      "error": err(Hn)[1], "previous_heads": prev, "previous_error_lower": prev_lo,
+                      "certain": bool(prev_lo > eps)})
+    grid = [(H, *cache[H]) for H in sorted(cache)]
+    return {"experiment": name, "rpe": rpe, "width": width, "grid": grid, "needs": needs,
+            "steps_per_octave": steps, "max_heads": max_heads}
+
+
 def width_needed(readout: Any, epsilon: float, *, seed: int = 0, max_width: int | None = None) -> dict[str, Any]:
     """Width the readout FFN needs for ``sup_{z in {+-1}^D} |f(z) - F_m(z)| <= epsilon``.
 
@@ -530,6 +779,9 @@ def build_finite_thm3_1(target: FixedMemoryTarget, heads: int, width: int, lengt
         fk = finite_kernel(rpe, T, Hk, length, alpha=alpha, gamma=gamma)
         E.append(fk.l1[1])
         kern = fk.kernel
+        if kern is None:
+            raise ValueError(f"heads per memory must be <= {REALISED_HEADS_MAX} to realise the weights (about "
+                             f"0.77 H digits each), got {Hk} for lag {T}")
         for beta, coeff in zip(kern.exponents, kern.coefficients):
             W_V = sympy.zeros(D, D)
             W_V[k + 1, 0] = _decimal_rational(coeff, kern.coefficient_dps) * finite_normaliser(rpe, beta, length)
@@ -593,8 +845,11 @@ def trend_verdicts(cells: dict[str, list[dict[str, Any]]], lag_table: list[dict[
                          f"{lag_table[0].get('first_node_heads')}): the attention error is exactly 1 per memory and "
                          f"the memory never reaches the FFN.")
             if nz:
-                zero_note += " Where a node does fall in the bump the error is far above 1: " + ", ".join(
+                below = [r["H"] for r in nz if r["attention_error_901"] < 1]
+                zero_note += (" Where a node does fall in the bump: " + ", ".join(
                     f"H = {r['H']}: {r['attention_error_901']:.4g}" for r in nz) + "."
+                    + (f" The error first drops below 1 (the zero kernel's) at H = {below[0]} in this table."
+                       if below else " The error stays above 1 at every H in this table."))
     out = []
     for name, want in (("H.2.3", ("m", "H")), ("H.2.4", ("H", "m"))):
         Hs, ms, g = grid(name)

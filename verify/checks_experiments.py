@@ -162,7 +162,8 @@ def _exp_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -
                 r["best_found_from_start"] = finite_best_found(rpe, 901, H, from_start=True, starts=1, max_evals=4)
             lag_rows.append(r)
             passed &= math.isfinite(hi) and lo <= hi
-    trends = {rpe: trend_verdicts(cells[rpe], [r for r in lag_rows if r["rpe"] == rpe]) for rpe in rpes}
+    trends = {rpe: trend_verdicts(cells[rpe], [r for r in lag_rows if r["rpe"] == rpe],
+                                  [n for n in needs if n["rpe"] == rpe]) for rpe in rpes}
     notes = [
         "Finite sequences of 1000 tokens over {+1,-1} (past='none'), output at the last token; the construction "
         "is Theorem 3.1's with FINITE softmax normalisers W_V = a_h sum_{s<1000} e^{-beta_h s} (lin) / "

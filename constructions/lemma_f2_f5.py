@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import mpmath
 import numpy as np
@@ -46,7 +46,17 @@ import sympy
 
 from tfapprox.theory.validation import require_int
 
-from .delta_kernels import DEFAULT_ALPHA, DEFAULT_GAMMA, DeltaKernel, _as_lags, clenshaw, delta_kernel
+from .delta_kernels import (
+    _LOG2_10,
+    DEFAULT_ALPHA,
+    DEFAULT_GAMMA,
+    DeltaKernel,
+    _as_lags,
+    _cos_table,
+    _round_div,
+    clenshaw,
+    delta_kernel,
+)
 
 __all__ = ["ShiftedDeltaKernel", "shifted_delta_kernel", "lemma_f2_kernel", "lemma_f5_kernel"]
 
@@ -147,12 +157,21 @@ class ShiftedDeltaKernel:
         """The kernel ``t -> phi(t; B)`` as a :class:`DeltaKernel` for the lag ``B``.
 
         ``phi(t; B) = w(t) Q_B(u(t))`` with ``Q_B(u) = c Q(lambda u)``: ``c = e^{-gamma (T-B)}``,
-        ``lambda = e^{-alpha (T-B)}`` (lin) or ``c = (B/T)^{1+gamma}``, ``lambda = (B/T)^alpha`` (log).
-        The Chebyshev coefficients of ``Q_B`` come from the stable values ``Q(lambda u)`` at ``H``
-        first-kind Chebyshev points (exact for degree ``H - 1``, 40 digits).  Its
-        ``coefficient_error_bound`` is ``c`` times the base bound plus the base coefficients'
-        rounding and the conversion error, so :func:`~tfapprox.verify.kernel_error.delta_kernel_l1_error`
-        encloses the error of the exact, the stable and the realised shifted kernel alike.
+        ``lambda = e^{-alpha (T-B)}`` (lin) or ``c = (B/T)^{1+gamma}``, ``lambda = (B/T)^alpha`` (log);
+        ``c, lambda <= 1``.
+
+        * Stable basis: the Chebyshev coefficients ``d_j`` of ``Q_B`` are computed in exact
+          fixed-point integer arithmetic (:func:`_shift_chebyshev`): Clenshaw on the base ``c_j`` at
+          the ``H`` first-kind Chebyshev points, then the discrete cosine transform, which is exact for
+          degree ``H - 1``; every ``cos(j theta_k)`` is a lookup in one table of ``cos(pi m / (2H))``.
+          The rounding of the scheme is bounded a priori (``conv``, see :func:`_shift_chebyshev`).
+        * Realised coefficients: ``a_k lambda^k c`` in mpmath at ``coefficient_dps`` digits plus guard
+          bits (relative error at most ``(3k + 6) 2^{-P}`` each: ``mono``).
+
+        ``coefficient_error_bound = c * base bound + conv + mono + sum_k |a_k lambda^k c| 10^{1-dps}/2``
+        (the last term: rounding the realised coefficients to ``coefficient_dps`` significant digits, as
+        for the base kernel), so :func:`~tfapprox.verify.kernel_error.delta_kernel_l1_error` encloses the
+        error of the exact, the stable and the realised shifted kernel alike.
         """
         B = self._check_shift(B)
         T = self.max_shift
@@ -160,40 +179,139 @@ class ShiftedDeltaKernel:
         if B == T:
             return base
         H = base.num_terms
-        dps = 40
-        with mpmath.workdps(dps):
+        dps_b = base.coefficient_dps
+        P = math.ceil(dps_b * _LOG2_10) + 2 * (H + 4).bit_length() + 40
+        with mpmath.workprec(P + 20):
             am = mpmath.mpf(base.alpha.p) / base.alpha.q
             gm = mpmath.mpf(base.gamma.p) / base.gamma.q
             if self.rpe == "lin":
-                c = mpmath.exp(-gm * (T - B))
-                lam = mpmath.exp(-am * (T - B))
+                c_mp = mpmath.exp(-gm * (T - B))
+                lam_mp = mpmath.exp(-am * (T - B))
             else:
                 r = mpmath.mpf(B) / T
-                c = mpmath.power(r, 1 + gm)
-                lam = mpmath.power(r, am)
-            cheb = list(base.chebyshev_coefficients)
-            thetas = [mpmath.pi * (2 * k + 1) / (2 * H) for k in range(H)]
-            vals = []
-            for th in thetas:
-                u = (1 + mpmath.cos(th)) / 2
-                x = 2 * lam * u - 1
-                b1 = b2 = mpmath.mpf(0)
-                for cj in cheb[:0:-1]:
-                    b1, b2 = cj + 2 * x * b1 - b2, b1
-                vals.append(c * (cheb[0] + x * b1 - b2))
-            new = []
-            for j in range(H):
-                s = mpmath.fsum(v * mpmath.cos(j * th) for v, th in zip(vals, thetas))
-                new.append(s * (1 if j == 0 else 2) / H)
-            l1_cheb = mpmath.fsum(abs(v) for v in cheb)
-            conv = (l1_cheb * H * H + 1) * mpmath.mpf(10) ** (-(dps - 5))
-            l1_a = mpmath.fsum(abs(a) for a in base.coefficients)
-            coef_round = l1_a * mpmath.mpf(10) ** (1 - base.coefficient_dps)
-            bound = c * (base.coefficient_error_bound + coef_round) + conv
-            mono = [a * lam ** k * c for k, a in enumerate(base.coefficients)]
+                c_mp = mpmath.power(r, 1 + gm)
+                lam_mp = mpmath.power(r, am)
+        cheb, q, conv = _shift_chebyshev(base.chebyshev_coefficients, base.coefficient_digits, self.rpe, T, B,
+                                         base.alpha, base.gamma)
+        with mpmath.workprec(P):
+            lam = +lam_mp
+            cc = +c_mp
+            mono = []
+            pw = mpmath.mpf(1)
+            for a in base.coefficients:
+                mono.append(a * pw * cc)
+                pw = pw * lam
+        with mpmath.workdps(30):
+            l1_mono = mpmath.fsum(abs(v) for v in mono)
+            mono_err = l1_mono * (3 * H + 6) * mpmath.mpf(2) ** (-P)
+            round_err = l1_mono * mpmath.mpf(10) ** (1 - dps_b) / 2
+            c_hi = mpmath.mpf(c_mp) * (1 + mpmath.mpf(2) ** -60)
+            bound = (c_hi * base.coefficient_error_bound + conv + mono_err + round_err) * (1 + mpmath.mpf(2) ** -40)
         return DeltaKernel(base.rpe, B, H, base.alpha, base.gamma, base.exponents, tuple(mono),
-                           base.coefficient_dps, tuple(new), "chebyshev1", base.coefficient_digits,
-                           bound, base.working_precision)
+                           dps_b, cheb, "chebyshev1", base.coefficient_digits, bound, q)
+
+
+def _fixed(v: mpmath.mpf, q: int) -> tuple[int, bool]:
+    """``round(v 2^q)`` for a finite mpf ``v`` (exact integer arithmetic) and whether it is exact."""
+    sign, man, exp, _ = v._mpf_
+    if man == 0:
+        return 0, True
+    e = exp + q
+    if e >= 0:
+        out, exact = man << e, True
+    else:
+        out, exact = _round_div(man, 1 << -e), (man % (1 << -e)) == 0
+    return (-out if sign else out), exact
+
+
+def _shift_chebyshev(cheb: Sequence[mpmath.mpf], digits: int, rpe: str, T: int, B: int, alpha: Any,
+                     gamma: Any) -> tuple[tuple[mpmath.mpf, ...], int, mpmath.mpf]:
+    """Chebyshev coefficients of ``c Q(lambda u)`` from those of ``Q(u) = sum_j c_j T_j(2u - 1)`` (fixed point).
+
+    Everything is an integer in units of ``2^{-q}`` (``U = 2^q``):
+
+    1. ``C_j = round(c_j U)`` (error ``e_C,j`` = 0 when ``c_j`` is a multiple of ``2^{-q}``, else
+       ``<= 1/2``); ``L = round(lambda U)``, ``K = round(c U)`` from mpmath at ``q + 40`` bits
+       (error ``<= eps1 = 1/2 + 2^{-20}``); ``cos(pi m/(2H))`` from :func:`_cos_table` (error ``<= eps2 = 1/2 + 2^{-30}``).
+    2. Node ``k`` (``theta_k = pi (2k+1)/(2H)``): ``X_k = round(L (U + cos_{2k+1}) / U) - U`` clamped to
+       ``[-U, U]``.  Since ``lambda <= 1`` and ``1 + cos <= 2``, ``|X_k - U x_k| <= e_x = 2 eps1 + eps2 + 1/2 + 2^{-30}``
+       where ``x_k = lambda (1 + cos theta_k) - 1 in [-1, 1]``.
+    3. Clenshaw ``b_j = C_j + round(2 X b_{j+1} / U) - b_{j+2}``, ``Y = C_0 + round(X b_1 / U) - b_2``.  Each
+       rounding ``|eps_j| <= 1/2`` is a perturbation of ``C_j``, so ``Y / U = sum_j (C_j + eps_j) T_j(X / U) / U``
+       exactly; with ``|T_j| <= 1`` and Markov's ``|T_j'| <= j^2`` on ``[-1, 1]``:
+       ``|Y - U Q(x)| <= e_y = sum_j e_C,j + H/2 + e_x sum_j j^2 |c_j|``.
+    4. ``V_k = round(K Y_k / U)``: ``|V_k - U c Q(x_k)| <= e_v = c e_y + eps1 max|Y| / U + 1/2``.
+    5. ``D_j = round(kappa_j sum_k V_k cos_{m(j,k)} / (H U))`` (``kappa_0 = 1``, else 2;
+       ``m = j (2k+1) mod 4H`` reflected into ``[0, 2H]``): ``|D_j - U d_j| <= kappa_j (e_v + eps2 max|V| / U) + 1/2``,
+       where ``d_j`` are the exact interpolation coefficients, i.e. the Chebyshev coefficients of
+       ``c Q(lambda u)`` (a polynomial of degree ``H - 1``, interpolated exactly at ``H`` points).
+
+    Returns ``(D_j 2^{-q} as exact mpf, q, conv)`` with
+    ``conv = ((2H - 1)(e_v + eps2 max|V|/U) + H/2) / U >= sum_j |D_j / U - d_j|``, which bounds
+    ``|sum_j D_j/U T_j(2u - 1) - c Q(lambda u)|`` on ``[0, 1]``.
+    """
+    H = len(cheb)
+    with mpmath.workdps(30):
+        l1 = mpmath.fsum(abs(v) for v in cheb)
+        m2 = mpmath.fsum(j * j * abs(v) for j, v in enumerate(cheb))
+    # U small enough to be cheap, large enough that conv <= 10^-(digits + 10) (1 + l1)
+    q = max(64, math.ceil((digits + 10) * _LOG2_10 + 3 * math.log2(H + 1) + math.log2(float(m2) + float(l1) + 1)) + 8)
+    U = 1 << q
+    with mpmath.workprec(q + 40):
+        am = mpmath.mpf(sympy.Rational(alpha).p) / sympy.Rational(alpha).q
+        gm = mpmath.mpf(sympy.Rational(gamma).p) / sympy.Rational(gamma).q
+        if rpe == "lin":
+            c_mp, lam_mp = mpmath.exp(-gm * (T - B)), mpmath.exp(-am * (T - B))
+        else:
+            r = mpmath.mpf(B) / T
+            c_mp, lam_mp = mpmath.power(r, 1 + gm), mpmath.power(r, am)
+        L = int(mpmath.nint(mpmath.ldexp(lam_mp, q)))
+        K = int(mpmath.nint(mpmath.ldexp(c_mp, q)))
+    C, e_C = [], 0
+    for v in cheb:
+        Cj, exact = _fixed(v, q)
+        C.append(Cj)
+        e_C += 0 if exact else 1
+    cos = _cos_table(2 * H, q)
+    half = U >> 1
+    X = np.array([min(max(((L * (U + cos[2 * k + 1]) + half) >> q) - U, -U), U) for k in range(H)], dtype=object)
+    b1 = np.zeros(H, dtype=object)
+    b2 = np.zeros(H, dtype=object)
+    b1[:] = 0
+    b2[:] = 0
+    X2 = 2 * X
+    for Cj in C[:0:-1]:
+        b1, b2 = Cj + ((X2 * b1 + half) >> q) - b2, b1
+    Y = C[0] + ((X * b1 + half) >> q) - b2
+    V = (K * Y + half) >> q
+    period = 4 * H
+    j = np.arange(H, dtype=np.int64)
+    acc = np.zeros(H, dtype=object)
+    acc[:] = 0
+    cos_arr = np.array(cos, dtype=object)
+    for k in range(H):
+        if V[k] == 0:
+            continue
+        idx = (j * (2 * k + 1)) % period
+        idx = np.where(idx > 2 * H, period - idx, idx)
+        acc += V[k] * cos_arr[idx]
+    den = H << q
+    D = [_round_div((1 if jj == 0 else 2) * int(acc[jj]), den) for jj in range(H)]
+    maxY = max((abs(int(v)) for v in Y), default=0)
+    maxV = max((abs(int(v)) for v in V), default=0)
+    with mpmath.workdps(30):
+        one = mpmath.mpf(1)
+        eps1 = one / 2 + mpmath.mpf(2) ** -20
+        eps2 = one / 2 + mpmath.mpf(2) ** -30
+        e_x = 2 * eps1 + eps2 + one / 2 + mpmath.mpf(2) ** -30
+        e_y = mpmath.mpf(e_C) / 2 + mpmath.mpf(H) / 2 + e_x * m2 * (1 + mpmath.mpf(2) ** -40)
+        c_hi = (mpmath.mpf(K) + 1) / U
+        e_v = c_hi * e_y + eps1 * maxY / U + one / 2
+        conv = ((2 * H - 1) * (e_v + eps2 * maxV / U) + mpmath.mpf(H) / 2) / U * (1 + mpmath.mpf(2) ** -40)
+    bits = max(max((abs(v).bit_length() for v in D), default=1) + 2, 53)
+    with mpmath.workprec(bits):
+        out = tuple(mpmath.ldexp(mpmath.mpf(v), -q) for v in D)
+    return out, q, conv
 
 
 def shifted_delta_kernel(rpe: str, max_shift: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALPHA,

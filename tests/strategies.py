@@ -685,3 +685,67 @@ def nested_chains(draw: st.DrawFn, *, max_K: int = 2, max_lag: int = 2) -> objec
         gs.append(TableMemoryFunction((-1, 1), dict(zip(keys, vals)), reads=reads))
         lags.append(T)
     return AdaptiveMemoryTarget(gs, tuple(lags), K, LinearReadout([0] + [R(1, M)] * M))
+
+
+# =====================================================================================
+# Section: log-RPE delta kernels with a non-integer gamma/alpha and random trigonometric
+# polynomials for the certified root isolation (owner: verify/kernel_error.py;
+# tests/test_kernel_error.py).  noninteger_log_kernel_specs, trig_polynomials.
+# =====================================================================================
+
+#: ``(alpha, gamma)`` pairs with ``gamma/alpha`` not an integer (1/10, 3/4, 1/2, 7/20, 5/2).
+NONINTEGER_LOG_PARAMETERS = ((R(3, 10), R(3, 100)), (R(1, 50), R(3, 200)), (R(1, 50), R(1, 100)),
+                             (R(1, 50), R(7, 1000)), (R(1, 10), R(1, 4)))
+
+
+@st.composite
+def noninteger_log_kernel_specs(draw: st.DrawFn, *, max_terms: int = 48, max_lag: int = 6) -> dict:
+    """Keyword arguments of ``delta_kernel("log", ...)`` with ``gamma/alpha`` not an integer
+    (a pair of :data:`NONINTEGER_LOG_PARAMETERS`), ``lag`` 1..max_lag, ``num_terms`` 2..max_terms."""
+    a, g = draw(st.sampled_from(NONINTEGER_LOG_PARAMETERS))
+    return {"rpe": "log", "lag": draw(st.integers(1, max_lag)), "num_terms": draw(st.integers(2, max_terms)),
+            "alpha": a, "gamma": g}
+
+
+@st.composite
+def trig_polynomials(draw: st.DrawFn, *, max_degree: int = 80) -> tuple:
+    """``(c, theta_lo)``: Chebyshev coefficients ``c`` (float64, degree 1..max_degree, random
+    decay and scale, sometimes a planted near-double root) of ``Q(theta) = sum_j c_j cos(j theta)``
+    and a left end ``theta_lo in [0, 2.5]`` of the search interval ``(theta_lo, pi)``."""
+    import numpy as _np
+
+    n = draw(st.integers(1, max_degree))
+    seed = draw(st.integers(0, 2 ** 32 - 1))
+    decay = draw(st.sampled_from([0.0, 0.02, 0.1]))
+    scale = draw(st.sampled_from([1e-8, 1.0, 1e6]))
+    rng = _np.random.default_rng(seed)
+    c = rng.normal(size=n + 1) * _np.exp(-decay * _np.arange(n + 1)) * scale
+    if n >= 2 and draw(st.booleans()):  # plant a near-double root: shift an extremum to +-1e-9
+        crit = _np.polynomial.chebyshev.chebroots(_np.polynomial.chebyshev.chebder(c))
+        crit = crit[(_np.abs(crit.imag) < 1e-12) & (_np.abs(crit.real) < 0.95)].real
+        if len(crit):
+            x0 = float(crit[0])
+            c[0] -= float(_np.polynomial.chebyshev.chebval(x0, c)) + scale * 1e-9 * draw(st.sampled_from([-1, 1]))
+    return c, draw(st.sampled_from([0.0, 0.3, 1.0, 2.5]))
+
+
+# =====================================================================================
+# Section: tightness of the proofs, best-found kernels (owner: verify/tightness.py,
+# tests/test_tightness.py).  kernel_coefficient_lists, exponent_sets.
+# =====================================================================================
+
+def kernel_coefficient_lists(*, max_size: int = 8, magnitude: float = 1e6) -> st.SearchStrategy[list]:
+    """Float coefficient lists ``c_h`` of an explicit kernel (1..max_size finite values in ``[-magnitude, magnitude]``)."""
+    return st.lists(st.floats(min_value=-magnitude, max_value=magnitude, allow_nan=False), min_size=1,
+                    max_size=max_size)
+
+
+@st.composite
+def exponent_sets(draw: st.DrawFn, *, max_size: int = 12) -> tuple:
+    """``(exponents, floor, H)``: 1..max_size distinct exponents above ``floor`` (0 for lin, 1 for log;
+    spread from ``floor + 1e-3`` to ``floor + 50``) and a head count ``H`` with ``len <= H <= 4 len + 3``."""
+    floor = draw(st.sampled_from([0.0, 1.0]))
+    raw = draw(st.lists(st.floats(min_value=-3.0, max_value=1.7), min_size=1, max_size=max_size, unique=True))
+    exps = sorted({floor + 10.0 ** v for v in raw})
+    H = draw(st.integers(len(exps), 4 * len(exps) + 3))
+    return exps, floor, H

@@ -9,7 +9,7 @@ import mpmath
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from strategies import delta_kernel_specs, rate_indices
+from strategies import delta_kernel_specs, noninteger_log_kernel_specs, rate_indices, trig_polynomials
 
 from tfapprox.constructions.delta_kernels import delta_kernel, lemma_f1_kernel, lemma_f4_kernel
 from tfapprox.theory.bounds import delta_kernel_bound
@@ -231,6 +231,23 @@ def test_mp_to_dd_roundtrip() -> None:
             assert abs(mpmath.mpf(float(a)) + mpmath.mpf(float(b)) - v) <= abs(v) * mpmath.mpf(2) ** -105
 
 
+def test_mp_to_dd_keeps_the_low_part_at_the_callers_default_precision() -> None:
+    """Regression: mpf values computed at high precision are split as they are, even when the
+    caller runs at mpmath's default 15 digits (``mpmath.mpf(v)`` used to round them to 53 bits,
+    so the "double-double" coefficients were plain float64), and mantissas wider than a float
+    (thousands of bits) do not overflow."""
+    with mpmath.workdps(120):
+        vals = [mpmath.pi * 10 ** 40, -mpmath.e / 3, mpmath.sqrt(2) * mpmath.mpf(2) ** -900, mpmath.mpf(1) / 3]
+    with mpmath.workdps(1000):
+        vals.append(mpmath.exp(mpmath.mpf(1) / 7))
+    assert mpmath.mp.dps == 15
+    h, l = ke._mp_to_dd(vals)
+    with mpmath.workdps(200):
+        for v, a, b in zip(vals, h, l):
+            assert b != 0.0
+            assert abs(mpmath.mpf(float(a)) + mpmath.mpf(float(b)) - v) <= abs(v) * mpmath.mpf(2) ** -105
+
+
 # ---- validation ---------------------------------------------------------------------------
 
 def test_validation() -> None:
@@ -247,3 +264,146 @@ def test_validation() -> None:
         delta_kernel_sign_pattern(k, 0)
     with pytest.raises(ValueError):
         ke._log_signed_tail(k, 100)
+
+
+# ---- non-integer gamma/alpha: the exact weighted integral, checked by brute force ------------
+
+def _hurwitz_reference(kernel, S0: int) -> mpmath.mpf:
+    """sum_{t>=1} |P(t) - 1{t=T}| by brute force: an mpmath sum over t < S0 (stable kernel, 40
+    digits) plus, for t >= S0, exact block sums of the *realised* kernel between consecutive sign
+    changes, sum_{t=s}^{s'-1} P(t) = F(s) - F(s') with F(s) = sum_k a_k zeta(beta_k, s) (Hurwitz).
+    The sign changes come from numpy's colleague-matrix roots of Q (independent of the certified
+    isolation under test), and consecutive blocks are checked to alternate in sign."""
+    start = list(range(1, S0))
+    with mpmath.workdps(40):
+        vals = kernel.evaluate_stable_mp(start, 40)
+        direct = mpmath.fsum(abs(v - (1 if s == kernel.lag else 0)) for s, v in zip(start, vals))
+    c = np.array([float(v) for v in kernel.chebyshev_coefficients])
+    z = np.polynomial.chebyshev.chebroots(c)
+    u = (1 + z[np.abs(z.imag) < 1e-9].real) / 2
+    U0 = S0 ** -float(kernel.alpha)
+    u = np.sort(u[(u > 1e-12) & (u < U0)])[::-1]
+    dps = kernel.digits_needed(1e-30) + 10
+    with mpmath.workdps(dps):
+        am = mpmath.mpf(kernel.alpha.p) / kernel.alpha.q
+        starts = [mpmath.mpf(S0)] + [mpmath.floor(mpmath.power(mpmath.mpf(float(v)), -1 / am)) + 1 for v in u]
+        starts = sorted(set(starts))
+        betas = [mpmath.mpf(b.p) / b.q for b in kernel.exponents]
+        F = [mpmath.fsum(a * mpmath.zeta(b, s) for a, b in zip(kernel.coefficients, betas)) for s in starts]
+        blocks = [F[i] - F[i + 1] for i in range(len(F) - 1)] + [F[-1]]
+        signs = [mpmath.sign(b) for b in blocks if abs(b) > mpmath.mpf(10) ** -40]
+        assert all(s1 != s2 for s1, s2 in zip(signs, signs[1:])), "blocks must alternate in sign"
+        return direct + mpmath.fsum(abs(b) for b in blocks)
+
+
+#: (lag, H, alpha, gamma): gamma/alpha = 1/10, 3/4, 7/20 (not integers)
+NONINTEGER_CASES = [(1, 40, "3/10", "3/100"), (2, 24, "1/50", "3/200"), (3, 40, "1/50", "7/1000")]
+
+
+@pytest.mark.parametrize("lag, H, alpha, gamma", NONINTEGER_CASES)
+def test_noninteger_ratio_matches_hurwitz_brute_force(lag: int, H: int, alpha: str, gamma: str) -> None:
+    k = lemma_f4_kernel(lag, H, alpha=alpha, gamma=gamma)
+    assert not (k.gamma / k.alpha).is_integer and any(c != 0 for c in k.coefficients)
+    enc = delta_kernel_l1_error(k)
+    ref = _hurwitz_reference(k, 400)
+    assert enc.lower - 1e-20 <= ref <= enc.upper + 1e-20
+    assert enc.relative_width < 1e-8
+    assert "exact piecewise integral against u^(c-1)" in enc.method
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lag, H, alpha, gamma", [(1, 64, "3/10", "3/100"), (5, 96, "1/50", "1/100"),
+                                                  (1, 256, "3/10", "3/100")])
+def test_noninteger_ratio_matches_hurwitz_brute_force_large(lag: int, H: int, alpha: str, gamma: str) -> None:
+    k = lemma_f4_kernel(lag, H, alpha=alpha, gamma=gamma)
+    enc = delta_kernel_l1_error(k)
+    ref = _hurwitz_reference(k, 2000)  # H = 256: about 8 minutes (about 40 blocks of 256 zetas)
+    assert enc.lower - 1e-20 <= ref <= enc.upper + 1e-20
+    assert enc.width < 1e-7 * enc.upper
+
+
+def test_noninteger_ratio_is_tight_where_the_old_branch_was_loose() -> None:
+    """alpha = 0.3, gamma = 0.03: the monotone-weight enclosure (still reachable with
+    exact_weight=False) was [1.5e-3, 24.2]; the default is now the exact weighted integral."""
+    k = lemma_f4_kernel(1, 64, alpha="3/10", gamma="3/100")
+    enc = delta_kernel_l1_error(k)
+    old = ke._log_enclosure(k, None, exact_weight=False)
+    assert old.lower <= enc.lower <= enc.upper <= old.upper
+    assert enc.relative_width < 1e-9 < old.relative_width
+    bound = min(float(delta_kernel_bound("log", 1, 64, n, alpha=k.alpha, gamma=k.gamma)) for n in range(1, 5))
+    assert bound >= enc.upper
+
+
+@given(noninteger_log_kernel_specs())
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_noninteger_enclosures_for_different_split_points_overlap(spec: dict) -> None:
+    k = delta_kernel(**spec)
+    a = delta_kernel_l1_error(k, direct_terms=300)
+    b = delta_kernel_l1_error(k)
+    assert a.lower <= b.upper and b.lower <= a.upper
+    assert 0 <= b.lower <= b.upper
+    if any(c != 0 for c in k.coefficients):
+        assert b.relative_width < 1e-6
+
+
+# ---- certified root isolation ------------------------------------------------------------------
+
+@given(trig_polynomials())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_certified_roots_contain_every_root(data: tuple) -> None:
+    """Every simple root of Q in (theta_lo, pi) (numpy's colleague-matrix eigenvalues: an
+    independent method) lies in a certified one-root bracket or in an undecided interval;
+    brackets are disjoint and hold a sign change each."""
+    c, theta_lo = data
+    cert = ke._certified_theta_roots(c, theta_lo, math.pi, 16 * (len(c) + 1))
+    br, unc = cert.brackets, cert.uncertain
+    assert np.all(br[:, 0] < br[:, 1]) and np.all(br[1:, 0] >= br[:-1, 1] - 1e-15)
+    fa = np.polynomial.chebyshev.chebval(np.cos(br[:, 0]), c)
+    fb = np.polynomial.chebyshev.chebval(np.cos(br[:, 1]), c)
+    assert np.all(fa * fb <= 0)
+    # simple real roots: colleague-matrix eigenvalues where Q changes sign across x0 -+ 1e-7
+    z = np.polynomial.chebyshev.chebroots(c) if len(c) > 1 else np.zeros(0)
+    z = z[(np.abs(z.imag) < 1e-6) & (np.abs(z.real) < 1 - 1e-6)].real
+    lo, hi = np.polynomial.chebyshev.chebval(z - 1e-7, c), np.polynomial.chebyshev.chebval(z + 1e-7, c)
+    th = np.arccos(z[lo * hi < 0])
+    th = th[(th > theta_lo + 1e-5) & (th < math.pi - 1e-5)]
+    for t in th:
+        in_br = np.any((br[:, 0] - 1e-6 <= t) & (t <= br[:, 1] + 1e-6))
+        in_unc = bool(len(unc)) and np.any((unc[:, 0] - 1e-6 <= t) & (t <= unc[:, 1] + 1e-6))
+        assert in_br or in_unc, (t, br, unc)
+    assert len(br) <= len(c) - 1
+    # the undecided intervals carry a root count and sup bounds
+    assert np.all(unc[:, 5] >= 1) if len(unc) else True
+
+
+def test_certified_roots_of_the_kernels_need_no_widening() -> None:
+    """For the Lemma F.4 kernels every block of (theta_U, pi) is decided; only the tiny interval
+    at u = 0 (second-kind node, Q(0) = 0 up to rounding) stays open, and it is negligible."""
+    for k in (lemma_f4_kernel(3, 128), lemma_f4_kernel(8, 512)):
+        cdd, _c1, _d2c = ke._prepare(k)
+        theta_U = math.acos(2 * 8192 ** -float(k.alpha) - 1)
+        cert = ke._certified_theta_roots(cdd[0], theta_U, math.pi, 16 * (k.num_terms + 1),
+                                         c_err=float(np.sum(np.abs(cdd[1]))))
+        assert len(cert.uncertain) <= 1
+        if len(cert.uncertain):
+            a, b, s0, *_ = cert.uncertain[0]
+            assert b == math.pi and b - a < 1e-5 and s0 < 1e-12
+        enc = delta_kernel_l1_error(k)
+        assert enc.roots == len(cert.brackets)
+        assert "certified root isolation" in enc.method and enc.relative_width < 1e-11
+
+
+def test_undecided_intervals_widen_the_enclosure() -> None:
+    """With the bisections switched off and a coarse model grid, undecided blocks appear; the
+    enclosure widens but still contains the reference value."""
+    k = lemma_f4_kernel(3, 128)
+    ref = delta_kernel_l1_error(k)
+    saved = (ke._MAX_BISECTIONS, ke._TAYLOR_ORDER)
+    try:
+        ke._MAX_BISECTIONS, ke._TAYLOR_ORDER = 0, 4
+        enc = delta_kernel_l1_error(k)
+    finally:
+        ke._MAX_BISECTIONS, ke._TAYLOR_ORDER = saved
+    assert "undecided" in enc.method
+    assert enc.lower <= ref.lower <= ref.upper <= enc.upper
+    assert enc.width > ref.width

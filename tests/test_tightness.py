@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
+from strategies import exponent_sets, kernel_coefficient_lists
 
-from tfapprox.verify.tightness import (_f5_exact, alpha_gamma_sweep, coefficient_digits, delta_tightness,
-                                       heads_for_epsilon, shifted_tightness)
+from tfapprox.verify import tightness
+from tfapprox.verify.essential_error import BestFound
+from tfapprox.verify.tightness import (
+    _exact_error_fn,
+    _extend_exponents,
+    _f5_exact,
+    _tail_sums,
+    alpha_gamma_sweep,
+    coefficient_digits,
+    delta_tightness,
+    heads_for_epsilon,
+    shifted_tightness,
+)
 
 
 @pytest.mark.parametrize("rpe", ["lin", "log"])
@@ -52,7 +64,7 @@ def test_f5_exact_against_direct_sum() -> None:
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.lists(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), min_size=1, max_size=8))
+@given(kernel_coefficient_lists())
 def test_coefficient_digits(coeffs: list[float]) -> None:
     d = coefficient_digits(coeffs)
     assert d >= 15
@@ -88,3 +100,125 @@ def test_tightness_check_json(tmp_path) -> None:
     for r in data["rows"]:
         assert r["bound"] >= r["construction"] >= r["best_found"]
         assert {"construction", "best_found", "bound"} <= set(r)
+
+
+# ---- exact errors: closed-form tails ---------------------------------------------------
+
+def test_tail_sums_bound_the_hurwitz_zeta_and_geometric_tails() -> None:
+    import mpmath
+
+    p = np.array([1.01, 1.5, 3.0, 40.0])
+    got = _tail_sums("log", p, 1 << 14)
+    with mpmath.workdps(30):
+        ref = np.array([float(mpmath.zeta(v, 1 << 14)) for v in p])
+    assert np.all(got >= ref) and np.all(got <= ref * (1 + p ** 2 / (8 * 2.0 ** 28) + 1e-11))
+    q = np.array([1e-3, 0.5, 5.0])
+    lin = _tail_sums("lin", q, 100)
+    ref_lin = np.array([math.exp(-v * 100) / (1 - math.exp(-v)) for v in q])
+    assert np.allclose(lin, ref_lin, rtol=1e-10) and np.all(lin >= ref_lin)
+    assert np.isinf(_tail_sums("log", np.array([1.0]), 10)[0]) and np.isinf(_tail_sums("lin", np.array([0.0]), 10)[0])
+
+
+def test_exact_error_fn_against_direct_sum() -> None:
+    """The best-found error function against a long direct sum plus mpmath tails (log, T = 2)."""
+    import mpmath
+
+    p, c = np.array([1.5, 2.5]), np.array([0.9, 1.3])
+    lo, hi = _exact_error_fn("log", 2)(p, c)
+    t = np.arange(1, 40000, dtype=float)
+    k = c[0] * t ** -p[0] + c[1] * t ** -p[1]
+    k[1] -= 1.0
+    ref = math.fsum(np.abs(k).tolist()) + sum(abs(ch) * float(mpmath.zeta(ph, 40000)) for ph, ch in zip(p, c))
+    assert lo <= ref <= hi and hi - ref < 1e-9 * ref  # lo omits the tail (>= 0)
+
+
+# ---- seeding: best_found(H) <= best_found(H'), F.5 <= F.4 at T = 1 -------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(exponent_sets())
+def test_extend_exponents_keeps_the_previous_ones(case) -> None:
+    exps, floor, H = case
+    out = _extend_exponents(exps, H, floor)
+    if H == len(exps):
+        assert out is None
+        return
+    if out is None:  # only when the geometric insertion collides in float64 (distinct inputs within 1 ulp)
+        return
+    assert len(out) == H == len(np.unique(out)) and np.all(out > floor) and np.all(np.diff(out) > 0)
+    assert set(np.asarray(exps, dtype=float).tolist()) <= set(out.tolist())
+
+
+def _crippled_search(*args, **kwargs) -> BestFound:
+    """Stand-in for essential_error.best_found that finds nothing useful (error 10)."""
+    H = args[3]
+    return BestFound("lin", tuple([1.0] * H), tuple([0.0] * H), 10.0, 10.0, 1, 1)
+
+
+def test_previous_kernel_is_considered(monkeypatch) -> None:
+    """With the search crippled, the zero-padded previous kernel must be the best found (a real seed)."""
+    prev = delta_tightness("lin", 5, 16, starts=1, max_evals=4)
+    assert prev.best_found_source == "search" and prev.best_found < prev.construction
+    monkeypatch.setattr(tightness, "best_found", _crippled_search)
+    r = delta_tightness("lin", 5, 20, previous=prev)
+    assert r.best_found_source == "search (H=16, zero-padded)"
+    assert r.best_found <= prev.best_found and r.best_found < r.construction
+    assert r.best_found_coefficients == prev.best_found_coefficients
+    assert r.seeds and r.seeds[0][0] == "search (H=16, zero-padded)"
+    assert math.isclose(r.seeds[0][1], prev.best_found, rel_tol=1e-12)
+
+
+def test_seeding_refuses_a_wrong_previous_row() -> None:
+    prev = delta_tightness("lin", 1, 4, starts=1, max_evals=2)
+    with pytest.raises(ValueError, match="previous"):
+        delta_tightness("lin", 2, 8, previous=prev)
+    with pytest.raises(ValueError, match="previous"):
+        delta_tightness("lin", 1, 2, previous=prev)
+    with pytest.raises(TypeError, match="previous"):
+        delta_tightness("lin", 1, 8, previous=prev.as_row())  # type: ignore[arg-type]
+
+
+def test_f5_at_lag_one_is_f4(monkeypatch) -> None:
+    """At T = 1 F.5 is F.4 (shift B = 1 only): the F.4 best kernel is a candidate, even if every LP fails."""
+    f4 = delta_tightness("log", 1, 4, starts=1, max_evals=3)
+    assert f4.best_found < f4.construction
+    monkeypatch.setattr(tightness, "_minimax_lp", lambda rows, H: None)
+    r = shifted_tightness("log", 1, 4, starts=1, max_evals=2, f4_row=f4)
+    assert r.best_found_source == "F.4 search" and r.best_found <= f4.best_found
+    assert (r.bound, r.bound_n) == (f4.bound, f4.bound_n)  # the F.5 bound is the F.4 bound
+    assert r.construction == pytest.approx(f4.construction, rel=1e-12)  # the same kernel at T = 1
+
+
+def test_f5_previous_kernel_is_considered(monkeypatch) -> None:
+    prev = shifted_tightness("log", 1, 4, starts=1, max_evals=3)
+    assert prev.best_found_coefficients
+    monkeypatch.setattr(tightness, "_minimax_lp", lambda rows, H: None)
+    r = shifted_tightness("log", 1, 6, starts=1, max_evals=2, previous=prev)
+    assert r.best_found == pytest.approx(prev.best_found, rel=1e-12) and r.best_found <= prev.best_found
+    assert r.best_found_source == "search (H=4, zero-padded)"
+
+
+def test_run_is_monotone_in_heads_and_f5_below_f4() -> None:
+    """A small run of the check: best found never increases with H (per lemma and T), F.5 <= F.4 at T = 1."""
+    import argparse
+
+    from tfapprox.verify.checks_tightness import _tight_run
+
+    o = argparse.Namespace(lags="1,5", heads="4,8,16", shifted_heads="4,8", starts=1, max_evals=2, seed=0,
+                           sweep_heads=8, sweep="0.01:0.01", sweep_rpe="lin", epsilon=0.5, max_heads=8)
+    res = _tight_run(o, lambda *a: None)
+    assert res.passed
+    rows = res.rows
+    strict = 0
+    for lemma in ("F.1", "F.2", "F.4", "F.5"):
+        for T in (1, 5):
+            seq = sorted((r for r in rows if r["lemma"] == lemma and r["T"] == T), key=lambda r: r["H"])
+            assert len(seq) >= 2
+            vals = [r["best_found"] for r in seq]
+            assert all(b <= a for a, b in itertools.pairwise(vals)), (lemma, T, vals)
+            strict += sum(b < a for a, b in itertools.pairwise(vals))
+            assert all(r["seeds"] for r in seq[1:])  # every larger H was seeded
+    assert strict > 0  # the ordering is not only ties
+    f4 = {r["H"]: r["best_found"] for r in rows if r["lemma"] == "F.4" and r["T"] == 1}
+    for r in rows:
+        if r["lemma"] == "F.5" and r["T"] == 1:
+            assert r["best_found"] <= f4[r["H"]]

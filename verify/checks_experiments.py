@@ -37,6 +37,10 @@ def _png(fig: Any) -> bytes:
     return figure_png(fig, dpi=100)
 
 
+def _fmt4(v: Any) -> str:
+    return "-" if v is None else f"{v:.4g}"
+
+
 def _fmt(v: Any) -> str:
     if v is None:
         return "-"
@@ -305,7 +309,7 @@ def _experiments_page(rpes: list[str], names: list[str], heads: list[int], width
                  + (" (fails)" if n["heads_measured_certain"] else ""))
         lines.append(f"| {n['rpe']} | {n['experiment']} | {n['epsilon']:g} | {_fmt(n['heads_by_bound'])} | "
                      f"{_fmt(n['heads_measured'])} | {_fmt(n['heads_measured_per_memory'])} | "
-                     f"{_fmt(n['heads_measured_error'])} | {below} | {n['first_node_heads']} | "
+                     f"{_fmt4(n['heads_measured_error'])} | {below} | {n['first_node_heads']} | "
                      f"{n['width_by_bound']} | {_fmt(n['width_measured'])} |")
     lines += ["", "Heads (measured): the construction with an exact FFN, certified worst case over {+1,-1}^1000 "
               "(exact for H.2.4; analytic upper end otherwise) on a grid of 8 points per octave: the smallest grid H "

@@ -171,10 +171,9 @@ def _log_essential_l1_error(approx: Any, direct_terms: int | None) -> EssentialE
     * ``rho`` on ``t >= S``: ``sum (|P - rho| - |P|)`` is enclosed lag by lag up to ``S2``
       (:func:`_rho_correction`), and by ``+-sum_{t >= S2} |rho(t)|`` beyond (declared decay).
 
-    The enclosure is rigorous given that the root search of ``Q`` in ``(0, U)`` sees every sign
-    change (the assumption of :mod:`tfapprox.verify.kernel_error`); the integral's lower end
-    needs no such assumption (``sum_i |int_{piece_i} w Q| <= int w |Q|`` for any partition), the
-    Euler-Maclaurin kink terms do.
+    The roots of ``Q`` in ``(0, U)`` are isolated with certificates (Taylor models per block,
+    :mod:`tfapprox.verify.kernel_error`); an interval the certifier cannot decide widens the
+    enclosure by a rigorous amount instead of being assumed root-free.
     """
     from .kernel_error import _log_enclosure
 

@@ -632,7 +632,7 @@ def heads_needed_measured(name: str, rpe: str, epsilons: Sequence[float] = (1e-1
     ``max_heads`` does not reach ``epsilon``.
 
     >>> r = heads_needed_measured("H.2.3", "lin", (1.0,), max_heads=1 << 20, steps_per_octave=2)
-    >>> n = r["needs"][0]; n["heads"], n["error"] <= 1.0 < n["previous_error_lower"], n["certain"]
+    >>> (n,) = r["needs"]; n["heads"], n["error"] <= 1.0 < n["previous_error_lower"], n["certain"]
     (370728, True, True)
     """
     ex = paper_experiment(require_choice("name", name, EXPERIMENTS), seed=seed)

@@ -23,23 +23,32 @@ log-RPE
 
     * ``int_S^inf f(t) dt = (1/alpha) int_0^U u^{gamma/alpha - 1} |Q(u)| du`` with ``U = S^{-alpha}``,
       ``f(t) = t^{-1-gamma} |Q(t^{-alpha})|``, computed exactly (up to double-double rounding)
-      by splitting ``[0, U]`` at the roots of ``Q`` and using a Chebyshev antiderivative
-      (for integer ``gamma/alpha``, e.g. the default 1; otherwise an enclosure with a
-      monotone weight on each piece);
+      by splitting ``[0, U]`` at the roots of ``Q``: for integer ``gamma/alpha`` (e.g. the
+      default 1) with a Chebyshev antiderivative, otherwise (``c = gamma/alpha`` not an
+      integer, e.g. ``alpha = 0.3, gamma = 0.03``) through ``int_0^b u^{c-1} Q = b^c G(b)``,
+      ``c G + u G' = Q`` (a polynomial solved in the Chebyshev basis with an exact residual
+      bound; the weight's integrable singularity at ``u = 0`` needs no special care);
     * ``sum_{t >= S} f(t) = int_S^inf f + f(S)/2 - f'(S+)/12 + E2`` (second-order
       Euler-Maclaurin for the absolutely continuous ``f = |g|``, ``g(t) = t^{-1-gamma} Q(t^{-alpha})``,
       whose derivative jumps by ``2 |g'(r)|`` at each root ``r`` of ``g``), with
       ``-K/6 - W/12 <= E2 <= K/12 + W/12``, ``K = sum_r |g'(r)|`` over the roots ``r > S`` and
       ``W = int_S^inf |g''| = TV(g')``.  With ``g' = t^{-2-gamma} R_1(u)``, ``g'' = t^{-3-gamma} R_2(u)``
       (polynomials ``R_1 = -(1+gamma) Q - alpha u Q'`` and ``R_2 = -(2+gamma) R_1 - alpha u R_1'``),
-      ``K`` and ``W`` come from the roots of ``Q`` and of ``R_2`` in ``(0, U)``.  Both are
-      multiplied by 1.1 as a safety margin.
+      ``K`` and ``W`` come from the roots of ``Q`` and of ``R_3`` in ``(0, U)``.  The
+      numerically evaluated remainder terms are multiplied by 1.1 as a safety margin.
 
-    The roots are found numerically (sign changes on a grid of ``16 (H+1)`` points per
-    ``pi`` in ``theta``, ``u = cos^2(theta/2)``, refined by a bracketing secant method); the
-    enclosure is rigorous *given* that every sign change of ``Q`` in ``(0, U)`` is seen at that
-    resolution (a pair of roots closer than ``pi/(16 H)`` in ``theta`` could be missed).  The
-    effect of the residual root error is bounded and included.
+    The roots are *certified* (:func:`_certified_theta_roots`): in ``theta`` (``u = cos^2(theta/2)``)
+    the interval ``(theta_U, pi)`` is cut into blocks of ``pi / (4 (H + 1))``; the signs at the
+    block ends are certified by float64 Clenshaw with a rigorous rounding bound, and a Taylor
+    model of order 12 on each block (derivatives ``Q^(k)`` at its centre with rounding bounds,
+    remainder from ``|Q^(12)| <= sum_j j^12 |c_j|``) proves that ``Q`` has no root there or is
+    strictly monotone (exactly one root iff the end signs differ).  Undecided blocks are bisected;
+    whatever stays undecided (in practice only a tiny interval at ``u = 0``, where ``Q`` vanishes
+    up to rounding for second-kind nodes) widens the enclosure by rigorous bounds (its share of
+    the integral, ``n`` possible kinks, its total variation).  Each root is refined inside its
+    bracket, and its distance to the true root is bounded by ``|Q(r~)| / min |dQ/dtheta|``; the
+    effect of that residual error on the integral and on the kink terms is included.  Assumed:
+    a faithful libm ``arccos``/``cos`` (``_ACOS_SLACK`` absorbs it) and IEEE double arithmetic.
 
 Both cases add ``coefficient_error_bound * sum_t w(t)`` on each side, so the enclosure
 contains the l1 error of the exact Chebyshev interpolant, of the stored stable-basis kernel
@@ -130,6 +139,9 @@ def _mpf_to_dd(v: mpmath.mpf) -> tuple[float, float]:
     if not man:
         return 0.0, 0.0
     m = -man if sign else man
+    extra = m.bit_length() - 160  # keep 160 bits: the dropped part is below 2^-159 |v|
+    if extra > 0:
+        m, exp = m >> extra, exp + extra
     if m.bit_length() <= 53:
         return math.ldexp(float(m), exp), 0.0
     hi_m = float(m)  # correctly rounded integer
@@ -139,7 +151,10 @@ def _mpf_to_dd(v: mpmath.mpf) -> tuple[float, float]:
 
 def _mp_to_dd(values: Any) -> tuple[np.ndarray, np.ndarray]:
     """mpf values (an iterable) as double-double arrays ``(hi, lo)``; ``|hi + lo - v| <= 2^-105 |v|``."""
-    pairs = [_mpf_to_dd(mpmath.mpf(v)) for v in values]
+    # mpf inputs are split as they are: mpmath.mpf(v) would round them to the caller's precision
+    # (53 bits at the default dps = 15) and lose the low part
+    with mpmath.workprec(256):
+        pairs = [_mpf_to_dd(v if isinstance(v, mpmath.mpf) else mpmath.mpf(v)) for v in values]
     if not pairs:
         return np.zeros(0), np.zeros(0)
     arr = np.array(pairs, dtype=float)
@@ -375,8 +390,8 @@ def delta_kernel_sign_pattern(kernel: DeltaKernel, length: Any) -> np.ndarray:
     Examples
     --------
     >>> from tfapprox.constructions.delta_kernels import lemma_f1_kernel
-    >>> delta_kernel_sign_pattern(lemma_f1_kernel(1, 64), 4).tolist()
-    [1, -1, 1, -1]
+    >>> delta_kernel_sign_pattern(lemma_f1_kernel(1, 64), 4)[1:].tolist()  # P(0) = Q(1) is 0 up to rounding
+    [-1, 1, -1]
     """
     e = delta_kernel_error_terms(kernel, length)
     return np.where(e < 0, -1, 1).astype(np.int8)
@@ -432,18 +447,284 @@ def _lin_enclosure(kernel: DeltaKernel, rel_tail: float) -> L1Enclosure:
 # log-RPE
 # ---------------------------------------------------------------------------------------
 
-def _theta_roots(c: np.ndarray, theta_lo: float, theta_hi: float, per_pi: int) -> np.ndarray:
-    """Roots in ``(theta_lo, theta_hi)`` of ``sum_j c_j cos(j theta)`` (float64, bracketed)."""
-    if theta_hi <= theta_lo:
+# ---------------------------------------------------------------------------------------
+# Certified root isolation of Q(theta) = sum_j c_j cos(j theta)   (x = cos theta)
+# ---------------------------------------------------------------------------------------
+
+#: Taylor order of the certification models (remainder ``sum_j j^K |c_j| r^K / K!``).
+_TAYLOR_ORDER = 12
+#: Maximal number of bisections of a sampling block whose model does not decide it.
+_MAX_BISECTIONS = 10
+#: Added to every model radius: covers the libm ``arccos`` of the interval ends and centre
+#: (taken as faithful, error <= 1 ulp(pi) = 4.4e-16 each).
+_ACOS_SLACK = 4e-15
+
+
+@dataclass(frozen=True)
+class _RootCertificate:
+    """Output of :func:`_certified_theta_roots` (all angles are exact ``arccos`` of floats).
+
+    ``brackets[i] = (a, b)``: ``Q`` has exactly one root in ``(a, b)`` and
+    ``|dQ/dtheta| >= slope[i] >= 0`` on ``[a, b]`` (``slope = 0``: no bound).  ``uncertain[i] =
+    (a, b, s0, s1, s2, n)``: an interval the models could not decide; there
+    ``|Q| <= s0``, ``|dQ/dtheta| <= s1``, ``|d^2Q/dtheta^2| <= s2`` and ``Q`` has at most ``n``
+    roots.  ``Q`` has no other root in ``(theta_lo, theta_hi)``.
+    """
+
+    brackets: np.ndarray
+    slope: np.ndarray
+    uncertain: np.ndarray
+    models: int
+
+
+def _trig_models(c: np.ndarray, c_err: float, xc: np.ndarray, r: np.ndarray, K: int | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Taylor models of ``Q(theta) = sum_j c_j cos(j theta)`` at ``theta_c = arccos(xc)``.
+
+    ``xc`` are exact floats, ``r`` the radii.  Returns ``(t, e, rho)`` with
+    ``|t[k] - Q^(k)(theta_c) r^k / k!| <= e[k]`` (``k < K``) and
+    ``rho >= sup|Q^(K)| r^K / K!`` (``|Q^(K)| <= sum_j j^K |c_j|``), so that on
+    ``|theta - theta_c| <= r``: ``Q = sum_k t_k s^k + R``, ``|s| <= 1``, ``|R| <= rho``.
+    ``c_err`` bounds ``sum_j |c_j - c~_j|`` for the polynomial ``c~`` really meant (its
+    derivative terms are bounded by ``N^k c_err``).
+
+    ``Q^(k)`` is ``+-sum_j c_j j^k T_j(x)`` (``k`` even) or ``+-sin(theta) sum_j c_j j^k U_{j-1}(x)``
+    (``k`` odd): one Clenshaw recurrence on a ``(K, m)`` array with a running rounding bound
+    (the error is ``sum_j e_j T_j(x)`` resp. ``sum_j e_j sin(j theta)``, so ``<= sum_j |e_j|``).
+    """
+    K = _TAYLOR_ORDER if K is None else K
+    N = len(c) - 1
+    M = len(xc)
+    scale = float(max(N, 1))
+    ks = np.arange(K)
+    jn = np.arange(N + 1, dtype=float) / scale
+    A = c[None, :] * jn[None, :] ** ks[:, None]          # c_j (j/N)^k, exact up to 1 rounding per power
+    A[0] = c
+    sgn = np.array([1.0, -1.0, -1.0, 1.0])[ks % 4]       # cos(. + k pi/2): +cos, -sin, -cos, +sin
+    x = xc[None, :]
+    x2 = np.broadcast_to(2.0 * x, (K, M))
+    b1 = np.zeros((K, M))
+    b2 = np.zeros((K, M))
+    tmp = np.empty((K, M))
+    babs = np.zeros((K, M))   # sum_j |b_j|: |e_j| <= 3u (|a_j| + 2|b_{j+1}| + |b_{j+2}|) as |x| <= 1
+    for j in range(N, 0, -1):
+        np.multiply(x2, b1, out=tmp)
+        tmp -= b2
+        tmp += A[:, j:j + 1]
+        b1, b2, tmp = tmp, b1, b2
+        babs += np.abs(b1)
+    even = A[:, 0:1] + x * b1 - b2
+    absA = np.sum(np.abs(A), axis=1)[:, None]
+    acc = absA + 3.0 * babs + np.abs(even)
+    acc_even = acc
+    sin_c = np.sqrt((1.0 - xc) * (1.0 + xc))[None, :]    # sin(arccos(xc)) to 3 ulp
+    odd = sin_c * b1
+    is_odd = (ks % 2 == 1)[:, None]
+    val = np.where(is_odd, odd, even)
+    err = 3.0 * _EPS * np.where(is_odd, acc, acc_even) * (1 + 1e-6) * (1 + (N + 2) * _EPS)
+    err = err + np.where(is_odd, 5.0 * _EPS * np.abs(odd), 0.0)
+    # the coefficient powers (j/N)^k carry <= (k + 1) roundings each: relative error (k + 2) u
+    err = err + (ks[:, None] + 2) * _EPS * absA * 2 + c_err
+    fact = np.array([float(math.factorial(int(k))) for k in ks])[:, None]
+    sc = (scale * r[None, :]) ** ks[:, None] / fact
+    t = sgn[:, None] * val * sc
+    e = (err + np.abs(val) * 4 * K * _EPS) * sc * (1 + 1e-12)
+    jK = (float(np.sum(np.abs(c) * jn ** K)) * (1 + (N + K + 2) * _EPS) + c_err)
+    rho = jK * (scale * r) ** K / math.factorial(K) * (1 + 1e-10) + 1e-300
+    return t, e, rho
+
+
+def _model_decide(t: np.ndarray, e: np.ndarray, rho: np.ndarray, r: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(max_roots, mins, sups)`` per model.
+
+    ``Q^(m)`` has no zero on the model interval if
+    ``|t_m| - e_m > sum_{l > m} C(l, m) (|t_l| + e_l) + C(K, m) rho`` (Taylor expansion of
+    ``Q^(m)``), and then ``Q`` has at most ``m`` roots there (Rolle); ``max_roots`` is the least
+    such ``m`` (``-1``: none).  ``mins[m] <= inf |Q^(m)|`` (0 when the test fails) and
+    ``sups[m] >= sup |Q^(m)|`` on the model interval, ``m = 0, 1, 2``.
+    """
+    K = t.shape[0]
+    up = np.abs(t) + e
+    low = np.abs(t) - e
+    max_roots = np.full(t.shape[1], -1, dtype=np.int64)
+    sups, mins = [], []
+    for m in range(K):
+        rest = (sum(math.comb(l, m) * up[l] for l in range(m + 1, K)) + math.comb(K, m) * rho) * (1 + 1e-12)
+        if m < 3:
+            sups.append((up[m] + rest) * math.factorial(m) / r ** m * (1 + 1e-12))
+            mins.append(np.maximum(low[m] - rest, 0.0) * math.factorial(m) / r ** m * (1 - 1e-12))
+        max_roots = np.where((low[m] > rest) & (max_roots < 0), m, max_roots)
+    return max_roots, np.array(mins), np.array(sups)
+
+
+def _signs(c: np.ndarray, c_err: float, x: np.ndarray) -> np.ndarray:
+    f, fb = _f64_clenshaw_bound(c, x)
+    fb = fb + c_err
+    return np.where(f > fb, 1, np.where(f < -fb, -1, 0)).astype(np.int8)
+
+
+def _radius(a: np.ndarray, b: np.ndarray, tc: np.ndarray) -> np.ndarray:
+    return np.maximum(np.abs(a - tc), np.abs(b - tc)) * (1 + 1e-12) + _ACOS_SLACK
+
+
+def _certified_theta_roots(c: np.ndarray, theta_lo: float, theta_hi: float, per_pi: int, *,
+                           c_err: float = 0.0, x_lo: float | None = None,
+                           negligible: Any = None) -> _RootCertificate:
+    """Certified isolation of the roots of ``Q(theta) = sum_j c_j cos(j theta)`` (``Q`` within
+    ``c_err`` of it in coefficient l1) in ``(theta_lo, theta_hi)``, ``0 <= theta_lo < theta_hi <= pi``.
+
+    The interval is cut into blocks of ``4 pi / per_pi``; the signs at the block ends come from
+    float64 Clenshaw with a rigorous rounding bound (every sign used is certified).  On each
+    block a Taylor model of order 12 (:func:`_trig_models`, remainder from
+    ``|Q^(12)| <= sum_j j^12 |c_j|``) decides whether ``Q`` has no root there (``|Q| > 0``) or is
+    strictly monotone (``|Q'| > 0``: one root iff the certified end signs differ, zero if they
+    agree).  Undecided blocks are bisected up to ``_MAX_BISECTIONS`` times; what is still
+    undecided is returned in ``uncertain`` with rigorous bounds, for the caller to widen its
+    enclosure (nothing is assumed).  At ``theta_hi = pi`` (``u = 0``) the last block's model is
+    centred at ``pi``: ``Q`` is even about ``pi``, so ``Q'' != 0`` there leaves at most one root
+    in the block, located through ``Q(pi) = sum_j (-1)^j c_j`` (``0`` up to rounding for second-kind nodes; a
+    possible root is then confined to a tiny interval at ``pi``).
+
+    The points are the floats ``x = cos(theta)`` (``x_lo`` replaces the left end); every statement
+    is about the exact angles ``arccos(x)``.  ``negligible(a, b, sup_abs)`` (vectorised, optional)
+    marks undecided intervals the caller can afford to widen for without bisecting them.
+    """
+    N = len(c) - 1
+    if theta_hi <= theta_lo or N < 1:
+        return _RootCertificate(np.zeros((0, 2)), np.zeros(0), np.zeros((0, 6)), 0)
+    nblk = max(16, int(math.ceil(per_pi * (theta_hi - theta_lo) / math.pi / 4)))
+    xs = np.cos(np.linspace(theta_lo, theta_hi, nblk + 1))   # block ends
+    if x_lo is not None:
+        xs[0] = x_lo
+    at_pi = theta_hi == math.pi
+    if at_pi:
+        xs[-1] = -1.0
+    sg = _signs(c, c_err, xs)
+    tha = np.arccos(xs)
+    xc = np.cos(0.5 * (tha[:-1] + tha[1:]))                  # block centres
+    r = _radius(tha[:-1], tha[1:], np.arccos(xc))
+    if at_pi:  # the last block's model is centred at pi
+        xc[-1] = -1.0
+        r[-1] = (math.pi - tha[-2]) * (1 + 1e-12) + _ACOS_SLACK
+    t, e, rho = _trig_models(c, c_err, xc, r)
+    mr, mins, sups = _model_decide(t, e, rho, r)
+    models = nblk
+    brackets: list[tuple[float, float]] = []
+    slopes: list[float] = []
+    uncertain: list[tuple[float, ...]] = []
+    pending: list[tuple[float, float, int, int]] = []
+
+    def settle(a: float, b: float, sa: int, sb: int, m_r: int, slp: float) -> bool:
+        """Record a decided interval (no root; or monotone with certified end signs)."""
+        if m_r == 0:
+            return True
+        if m_r == 1 and sa != 0 and sb != 0:
+            if sa != sb:
+                brackets.append((a, b))
+                slopes.append(slp)
+            return True
+        return False
+
+    for bi in range(nblk):
+        a, b, sa, sb = float(tha[bi]), float(tha[bi + 1]), int(sg[bi]), int(sg[bi + 1])
+        if at_pi and bi == nblk - 1:
+            res = _settle_pi_block(c, c_err, a, sa, int(mr[bi]), float(mins[2, bi]), float(sups[2, bi]))
+            if res is None:
+                pending.append((a, b, sa, sb))
+            elif res[0] == "bracket":
+                brackets.append(res[1])
+                slopes.append(0.0)
+            elif res[0] == "uncertain":
+                uncertain.append(res[1])
+        elif not settle(a, b, sa, sb, int(mr[bi]), float(mins[1, bi])):
+            pending.append((a, b, sa, sb))
+    depth = 0
+    while pending and depth < _MAX_BISECTIONS:
+        if negligible is not None:
+            pa = np.array([p[0] for p in pending])
+            pb_ = np.array([p[1] for p in pending])
+            xh = np.cos(0.5 * (pa + pb_))
+            rh = _radius(pa, pb_, np.arccos(xh))
+            th_, eh, rhoh = _trig_models(c, c_err, xh, rh)
+            mrh, _m, suph = _model_decide(th_, eh, rhoh, rh)
+            small = np.asarray(negligible(pa, pb_, suph[0]), dtype=bool)
+            for i in np.nonzero(small)[0]:
+                uncertain.append((float(pa[i]), float(pb_[i]), *[float(v) for v in suph[:, i]],
+                                  float(mrh[i] if mrh[i] >= 0 else N)))
+            pending = [p for p, sm_ in zip(pending, small) if not sm_]
+            if not pending:
+                break
+        depth += 1
+        a = np.array([p[0] for p in pending])
+        b = np.array([p[1] for p in pending])
+        sa = np.array([p[2] for p in pending], dtype=np.int8)
+        sb = np.array([p[3] for p in pending], dtype=np.int8)
+        xm = np.cos(0.5 * (a + b))
+        sm = _signs(c, c_err, xm)
+        tm = np.arccos(xm)
+        ha, hb = np.concatenate([a, tm]), np.concatenate([tm, b])
+        hsa, hsb = np.concatenate([sa, sm]), np.concatenate([sm, sb])
+        xh = np.cos(0.5 * (ha + hb))
+        rh = _radius(ha, hb, np.arccos(xh))
+        th_, eh, rhoh = _trig_models(c, c_err, xh, rh)
+        mrh, minsh, _s = _model_decide(th_, eh, rhoh, rh)
+        models += len(xh)
+        pending = [(float(ha[i]), float(hb[i]), int(hsa[i]), int(hsb[i])) for i in range(len(xh))
+                   if not settle(float(ha[i]), float(hb[i]), int(hsa[i]), int(hsb[i]), int(mrh[i]),
+                                 float(minsh[1, i]))]
+    if pending:
+        a = np.array([p[0] for p in pending])
+        b = np.array([p[1] for p in pending])
+        xh = np.cos(0.5 * (a + b))
+        rh = _radius(a, b, np.arccos(xh))
+        th_, eh, rhoh = _trig_models(c, c_err, xh, rh)
+        mrh, _minsh, suph = _model_decide(th_, eh, rhoh, rh)
+        models += len(xh)
+        for i in range(len(a)):
+            uncertain.append((float(a[i]), float(b[i]), *[float(v) for v in suph[:, i]],
+                              float(mrh[i] if mrh[i] >= 0 else N)))
+    br = np.array(brackets, dtype=float).reshape(-1, 2)
+    order = np.argsort(br[:, 0], kind="stable")
+    return _RootCertificate(br[order], np.array(slopes, dtype=float)[order],
+                            np.array(uncertain, dtype=float).reshape(-1, 6), models)
+
+
+def _settle_pi_block(c: np.ndarray, c_err: float, a: float, sa: int, m_r: int,
+                     m2: float, s2: float) -> tuple[str, Any] | None:
+    """The block ``[a, pi]`` with its model centred at ``pi`` (``None``: undecided).
+
+    ``Q`` is even about ``pi``; with ``|Q''| >= m2 > 0`` on ``[pi - r, pi + r]`` (``m_r <= 2``),
+    ``Q`` is strictly monotone on ``[a, pi]`` and has at most one root there: none if ``Q(a)``
+    and ``Q(pi) = sum_j (-1)^j c_j`` have the same certified sign, one (a bracket) if opposite.
+    If the sign of ``Q(pi)`` is not certified (``|Q(pi)| <= q``, e.g. a second-kind node at
+    ``u = 0``), a root ``theta*`` obeys ``|Q(pi)| = |Q''(xi)| (pi - theta*)^2 / 2``, so it lies in
+    ``[pi - d, pi]``, ``d = sqrt(2 q / m2)``: returned as an uncertain interval of one root at
+    most, with ``|Q| <= q + s2 d^2 / 2``, ``|Q'| <= s2 d``.
+    """
+    if m_r == 0:
+        return "none", None
+    if m_r not in (1, 2) or sa == 0 or m2 <= 0:
+        return None
+    alt = np.where(np.arange(len(c)) % 2 == 0, 1.0, -1.0) * c
+    qv = math.fsum(alt.tolist())
+    qb = abs(qv) * 2 * _EPS + c_err + 1e-300
+    if abs(qv) > qb:
+        if (qv > 0) == (sa > 0):
+            return "none", None
+        return "bracket", (a, math.pi)
+    q = abs(qv) + qb
+    d = min(math.sqrt(2 * q / m2) * (1 + 1e-12), math.pi - a)
+    return "uncertain", (math.pi - d, math.pi, q + s2 * d * d / 2, s2 * d, s2, 1.0)
+
+
+def _refine_brackets(c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One root per bracket ``[a_i, b_i]`` (``theta``; ``Q(a)``, ``Q(b)`` of opposite certified
+    signs) of ``sum_j c_j cos(j theta)``: Illinois / bisection to about ``1e-10 pi / N``."""
+    if len(a) == 0:
         return np.zeros(0)
-    count = max(64, int(math.ceil(per_pi * (theta_hi - theta_lo) / math.pi)))
-    th = np.linspace(theta_lo, theta_hi, count + 1)
-    f = clenshaw(c, np.cos(th))
-    exact = th[1:-1][f[1:-1] == 0.0]
-    s = np.sign(f)
-    idx = np.nonzero(s[:-1] * s[1:] < 0)[0]
-    a, b = th[idx], th[idx + 1]
-    fa, fb = f[idx], f[idx + 1]
+    a, b = a.astype(float).copy(), b.astype(float).copy()
+    fa, fb = clenshaw(c, np.cos(a)), clenshaw(c, np.cos(b))
     side = np.zeros(len(a), dtype=np.int8)
     tol = max(1e-10 * math.pi / max(len(c), 1), 8 * np.spacing(math.pi))
     noise = 16 * _EPS * float(np.sum(np.abs(c))) * len(c)  # values below this are rounding noise
@@ -455,8 +736,8 @@ def _theta_roots(c: np.ndarray, theta_lo: float, theta_hi: float, per_pi: int) -
         if it % 4 == 3:
             m = 0.5 * (a + b)
         else:
-            m = (a * fb - b * fa) / (fb - fa)
-            bad = ~((m > a) & (m < b))
+            m = (a * fb - b * fa) / np.where(fb != fa, fb - fa, 1.0)
+            bad = ~((m > a) & (m < b)) | (fb == fa)
             m = np.where(bad, 0.5 * (a + b), m)
         fm = clenshaw(c, np.cos(m))
         left = np.sign(fm) == np.sign(fa)
@@ -472,8 +753,7 @@ def _theta_roots(c: np.ndarray, theta_lo: float, theta_hi: float, per_pi: int) -
         quiet = np.abs(fm) <= noise
         best = np.where(active & quiet, m, np.where(active & small, 0.5 * (a + b), best))
         active = active & ~(small | quiet)
-    roots = np.concatenate([np.where(active, 0.5 * (a + b), best), exact])
-    return np.sort(roots)
+    return np.where(active, 0.5 * (a + b), best)
 
 
 def _cheb_theta_op(c: np.ndarray) -> np.ndarray:
@@ -603,9 +883,29 @@ def _weighted_piece_integrals(cdd: tuple[np.ndarray, np.ndarray], c_mp: list[Any
     return pieces, err
 
 
+def _weight_antiderivative(u: np.ndarray, c: float) -> np.ndarray:
+    """``u^c / c`` (an antiderivative of the weight ``u^{c-1}``), slightly rounded up."""
+    return np.maximum(u, 0.0) ** c / c * (1 + 1e-10)
+
+
+def _uncertain_rows(rows: np.ndarray, theta_U: float, U: float) -> tuple[np.ndarray, ...]:
+    """Uncertain ``theta`` intervals as ``(u_lo, u_hi, s0, s1, s2, n)`` (enlarged by ``2e-15``,
+    within the models' radius slack; ``u = cos^2(theta / 2)``, clipped to ``[0, U]``)."""
+    if len(rows) == 0:
+        z = np.zeros(0)
+        return z, z, z, z, z, z
+    a = np.maximum(rows[:, 0] - 2e-15, theta_U)
+    b = np.minimum(rows[:, 1] + 2e-15, math.pi)
+    u_hi = np.minimum(np.cos(a / 2) ** 2 * (1 + 4 * _EPS), U)
+    u_lo = np.maximum(np.cos(b / 2) ** 2 * (1 - 4 * _EPS) - 1e-300, 0.0)
+    u_lo = np.where(b >= math.pi, 0.0, u_lo)
+    return u_lo, u_hi, rows[:, 2], rows[:, 3], rows[:, 4], rows[:, 5]
+
+
 def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None, *,
-                   exact_weight: bool = False, tail_only: bool = False) -> L1Enclosure:
-    # exact_weight: the exact piecewise integral for non-integer gamma/alpha (Lemma F.6 kernels);
+                   exact_weight: bool = True, tail_only: bool = False) -> L1Enclosure:
+    # exact_weight: for non-integer gamma/alpha, the exact piecewise integral against u^(c-1)
+    #   (the default); False selects the older monotone-weight enclosure (valid, but wide).
     # tail_only: skip the direct sum (direct_sum = 0), the caller sums t < S itself
     cdd, c1, d2c = _prepare(kernel)
     a_f, g_f = float(kernel.alpha), float(kernel.gamma)
@@ -629,76 +929,87 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None, *,
         ph, pl, pb = _kernel_dd(kernel, lags, cdd, d2c)
         direct = _dd_sum_abs(ph, pl)
         rounding = float(np.sum(pb)) * (1 + 1e-10) + abs(direct) * 2 * _EPS
-    # ---- roots of Q in u in (0, U): theta in (theta_U, pi)
+    ratio = kernel.gamma / kernel.alpha
+    cf = float(ratio)
     c64 = cdd[0]
     U = float(U_mp)
-    theta_U = math.acos(max(-1.0, min(1.0, float(xU_mp))))
+    xU_h, xU_l = _mp_to_dd([xU_mp])
+    Q_U_h, Q_U_l, Q_U_b = _dd_clenshaw(cdd[0], cdd[1], xU_h, xU_l)
+    Q_U = float(Q_U_h[0] + Q_U_l[0])
+    # ---- certified roots of Q in u in (0, U): theta in (theta_U, pi)
+    theta_U = math.acos(max(-1.0, min(1.0, float(xU_h[0]))))
     per_pi = 16 * (N + 2)
-    roots_th = _theta_roots(c64, theta_U, math.pi, per_pi)
-    roots_u = np.cos(roots_th / 2) ** 2
-    roots_u = np.sort(roots_u[(roots_u > 0) & (roots_u < U)])
-    roots_x = 2 * roots_u - 1
+    c_err = (float(np.sum(np.abs(cdd[1]))) + float(np.sum(np.abs(c64))) * 2.0 ** -104) * (1 + 1e-10)
+    cert = _certified_theta_roots(c64, theta_U, math.pi, per_pi, c_err=c_err, x_lo=float(xU_h[0]))
+    rows = [tuple(r) for r in cert.uncertain]
+    # the sliver between float(x_U) and x_U: no root if |Q(x_U)| beats Markov's |dQ/dx| <= sum j^2 |c_j|
+    sliver = abs(float(xU_l[0])) * 2
+    if N > 0 and abs(Q_U) - float(Q_U_b[0]) <= d2c * sliver:
+        jj = np.arange(N + 1, dtype=float)
+        dth = sliver / max(math.sin(theta_U), 1e-300) + 4e-15
+        rows.append((theta_U - dth, theta_U + dth, abs(Q_U) + float(Q_U_b[0]) + d2c * sliver,
+                     float(np.sum(jj * np.abs(c64))) * 1.01 + c_err * N,
+                     float(np.sum(jj ** 2 * np.abs(c64))) * 1.01 + c_err * N * N, float(N)))
+    urows = np.array(rows, dtype=float).reshape(-1, 6)
+    u_lo, u_hi, s0, s1, s2, n_unc = _uncertain_rows(urows, theta_U, U)
+    br = cert.brackets
+    roots_th = _refine_brackets(c64, br[:, 0], br[:, 1])
+    roots_x = np.cos(roots_th)
+    bx_lo, bx_hi = np.cos(br[:, 1]), np.cos(br[:, 0])
     dq_x = _cheb.chebder(c64) if N > 0 else np.zeros(1)  # dQ/dx
-    if len(roots_x):  # two Newton steps with Q in double-double: roots to float64 accuracy
+    if len(roots_x):  # two Newton steps with Q in double-double, kept inside the certified bracket
         for _ in range(2):
             qh, ql, _qb = _dd_clenshaw(cdd[0], cdd[1], roots_x, np.zeros_like(roots_x))
             d = clenshaw(dq_x, roots_x)
             step = np.where(d != 0, (qh + ql) / np.where(d != 0, d, 1.0), 0.0)
-            step = np.clip(step, -0.0625 / (N + 1) ** 2, 0.0625 / (N + 1) ** 2)
-            roots_x = np.clip(roots_x - step, -1.0, 1.0)
-        roots_x = np.sort(roots_x)
-        roots_x = roots_x[(roots_x > -1.0) & (roots_x < float(xU_mp))]
-        roots_u = (1 + roots_x) / 2
-    # ---- main integral
-    ratio = kernel.gamma / kernel.alpha
-    xU_h, xU_l = _mp_to_dd([xU_mp])
-    Q_U_h, Q_U_l, Q_U_b = _dd_clenshaw(cdd[0], cdd[1], xU_h, xU_l)
-    Q_U = float(Q_U_h[0] + Q_U_l[0])
-    dq = dq_x * 2.0  # dQ/du
-    root_err = 0.0
-    if len(roots_x):
-        qr_h, qr_l, qr_b = _dd_clenshaw(cdd[0], cdd[1], roots_x, np.zeros_like(roots_x))
-        qr = np.abs(qr_h + qr_l) + qr_b
-        dqr = np.abs(clenshaw(dq, roots_x))
-        root_err = float(np.sum(np.where(dqr > 0, 4 * qr ** 2 / np.maximum(dqr, 1e-300), qr * 1e-3)))
-    if exact_weight and not ratio.is_integer:
-        # int_0^U u^{c-1} |Q(u)| du, c = gamma/alpha: exact piecewise between the roots of Q
-        # via F(b) = int_0^b u^{c-1} Q = b^c G(b) (see _euler_inverse_cheb)
-        bx_h = np.concatenate([[-1.0], roots_x, xU_h])
-        bx_l = np.concatenate([[0.0], np.zeros_like(roots_x), xU_l])
+            roots_x = np.clip(roots_x - step, bx_lo, bx_hi)
+    order = np.argsort(roots_x, kind="stable")
+    roots_x, slope = roots_x[order], cert.slope[order]
+    width = (br[order, 1] - br[order, 0]) + 2 * _ACOS_SLACK
+    roots_u = (1 + roots_x) / 2
+    # rigorous distance to the true root: |Q(r~)| / min|dQ/dtheta| on the (monotone) bracket
+    qr_h, qr_l, qr_b = _dd_clenshaw(cdd[0], cdd[1], roots_x, np.zeros_like(roots_x))
+    qr = np.abs(qr_h + qr_l) + qr_b
+    dth = np.where(slope > 0, np.minimum(qr / np.where(slope > 0, slope, 1.0), width), width) * (1 + 1e-12)
+    du = dth / 2  # |du/dtheta| = sin(theta) / 2
+    # |Q| <= |Q(r~)| between r~ and the true root (monotone): the misplaced piece
+    w_mis = float(np.sum(2 * qr * (_weight_antiderivative(roots_u + du, cf)
+                                   - _weight_antiderivative(roots_u - du, cf) * (1 - 2e-10))))
+    # undecided intervals: int_I |Q| w <= sup|Q| int_I w, and breakpoints at their ends
+    w_unc = float(np.sum(2 * s0 * (_weight_antiderivative(u_hi, cf) - _weight_antiderivative(u_lo, cf) * (1 - 2e-10))))
+    unc_x = np.concatenate([2 * u_lo - 1, 2 * u_hi - 1])
+    unc_x = unc_x[(unc_x > -1.0) & (unc_x < float(xU_h[0]))]
+    brk_x = np.unique(np.concatenate([roots_x[(roots_x > -1.0) & (roots_x < float(xU_h[0]))], unc_x]))
+    # ---- main integral int_0^U u^{c-1} |Q(u)| du
+    Q_U_b0 = float(Q_U_b[0])
+    if not ratio.is_integer and exact_weight:
+        # exact piecewise between the breakpoints via F(b) = int_0^b u^{c-1} Q = b^c G(b)
+        bx_h = np.concatenate([[-1.0], brk_x, xU_h])
+        bx_l = np.concatenate([[0.0], np.zeros_like(brk_x), xU_l])
         pieces, perr = _weighted_piece_integrals(cdd, list(kernel.chebyshev_coefficients), ratio, bx_h, bx_l)
         with mpmath.workdps(40):
             integral_u = float(mpmath.fsum(abs(p) for p in pieces))
-        cf = float(ratio)
-        # root misplacement: 2 int_{r~}^{r} w |Q| with w = u^{c-1} (unbounded as u -> 0 when c < 1)
-        w_root = 0.0
-        if len(roots_x):  # qr = |Q(r~)| + its rounding bound, dqr = |Q'(r~)|, from above
-            delta = np.where(dqr > 0, 2 * qr / np.maximum(dqr, 1e-300), 1.0)
-            near = np.maximum(roots_u - delta, roots_u / 2)
-            w = np.maximum(near, 1e-300) ** (cf - 1) if cf < 1 else np.minimum(roots_u + delta, 1.0) ** (cf - 1)
-            w_root = float(np.sum(np.where(dqr > 0, 4 * qr ** 2 / np.maximum(dqr, 1e-300), qr) * w)) * 1.01
         # the upper limit U is used as its double-double approximation
         dU = abs(float(xU_mp - (mpmath.mpf(float(xU_h[0])) + float(xU_l[0])))) / 2
-        lim_err = dU * (abs(Q_U) + float(Q_U_b[0]) + 1.0) * U ** (cf - 1) * 2
+        lim_err = dU * (abs(Q_U) + Q_U_b0 + 1.0) * U ** (cf - 1) * 2
         int_lo = integral_u * (1 - 4 * _EPS) - perr - lim_err
-        int_hi = integral_u * (1 + 4 * _EPS) + perr + lim_err + w_root
+        int_hi = integral_u * (1 + 4 * _EPS) + perr + lim_err + w_mis + w_unc
         how = f"exact piecewise integral against u^(c-1), c = gamma/alpha = {ratio}"
     elif ratio.is_integer:
         r = int(ratio)
         with mpmath.workdps(40):
             F = _cheb_antiderivative_u(list(kernel.chebyshev_coefficients), r)
             Fh, Fl = _mp_to_dd(F)
-        bx_h = np.concatenate([[-1.0], roots_x, xU_h])
-        bx_l = np.concatenate([[0.0], np.zeros_like(roots_x), xU_l])
+        bx_h = np.concatenate([[-1.0], brk_x, xU_h])
+        bx_l = np.concatenate([[0.0], np.zeros_like(brk_x), xU_l])
         vh, vl, vb = _dd_clenshaw(Fh, Fl, bx_h, bx_l)
         dh, dl = _dd_add(vh[1:], vl[1:], -vh[:-1], -vl[:-1])
         integral_u = _dd_sum_abs(dh, dl)
-        # root misplacement effect carries the weight u^{r-1} <= 1
-        int_err = float(np.sum(vb)) * 2 + integral_u * 4 * _EPS + root_err
-        int_lo, int_hi = integral_u - int_err, integral_u + int_err
+        int_err = float(np.sum(vb)) * 2 + integral_u * 4 * _EPS
+        int_lo, int_hi = integral_u - int_err, integral_u + int_err + w_mis + w_unc
         how = f"exact piecewise integral (gamma/alpha = {r})"
     else:
-        rf = float(ratio)
+        rf = cf
         # breakpoints: roots plus geometric points so that the weight varies by <= 1e-4 per piece
         eps_w = 1e-4
         rho = (1 + eps_w) ** (-1.0 / abs(rf - 1)) if rf != 1 else 0.0
@@ -709,7 +1020,8 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None, *,
         q_head = abs(float(q0h[0] + q0l[0])) + float(q0b[0]) + u_min * 2 * d2c
         n_geo = min(int(math.log(U / u_min) / -math.log(rho)) + 1, 2_000_000)
         geo = U * rho ** np.arange(1, n_geo)
-        pts = np.unique(np.concatenate([[u_min], roots_u[roots_u > u_min], geo[geo > u_min], [U]]))
+        brk_u = (1 + brk_x) / 2
+        pts = np.unique(np.concatenate([[u_min], brk_u[brk_u > u_min], geo[geo > u_min], [U]]))
         with mpmath.workdps(40):
             F = _cheb_antiderivative_u(list(kernel.chebyshev_coefficients), 1)
         F64 = np.array([float(v) for v in F])
@@ -724,8 +1036,8 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None, *,
         lo_piece = np.minimum(wa, wb) / slack * np.maximum(piece - perr, 0.0)
         hi_piece = np.maximum(wa, wb) * slack * (piece + perr)
         head = q_head * u_min ** rf / rf * slack
-        int_lo = float(np.sum(lo_piece)) * (1 - len(pts) * _EPS) - root_err
-        int_hi = float(np.sum(hi_piece)) * (1 + len(pts) * _EPS) + root_err + head
+        int_lo = float(np.sum(lo_piece)) * (1 - len(pts) * _EPS)
+        int_hi = float(np.sum(hi_piece)) * (1 + len(pts) * _EPS) + head + w_mis + w_unc
         integral_u = 0.5 * (int_lo + int_hi)
         how = f"monotone-weight enclosure (gamma/alpha = {ratio} not an integer)"
     inv_a = 1.0 / a_f
@@ -734,52 +1046,86 @@ def _log_enclosure(kernel: DeltaKernel, direct_terms: int | None, *,
     R1 = _cheb.chebsub(-(1 + g_f) * c64, a_f * _cheb_theta_op(c64)) if N > 0 else -(1 + g_f) * c64
     R2 = _cheb.chebsub(-(2 + g_f) * R1, a_f * _cheb_theta_op(R1)) if N > 0 else -(2 + g_f) * R1
     R3 = _cheb.chebsub(-(3 + g_f) * R2, a_f * _cheb_theta_op(R2)) if N > 0 else -(3 + g_f) * R2
+    p2, p3 = (2 + g_f) / a_f, (3 + g_f) / a_f
     R1_U = float(clenshaw(R1, np.array([float(xU_mp)]))[0])
     fS = float(wS) * abs(Q_U)
     fpS = (1.0 if Q_U >= 0 else -1.0) * float(w2S) * R1_U
     known = fS / 2 - fpS / 12
-    known_err = float(wS) * float(Q_U_b[0]) + abs(fpS) * 1e-6 / 12
+    known_err = float(wS) * Q_U_b0 + abs(fpS) * 1e-6 / 12
     root_term, unc = 0.0, 0.0
     if len(roots_u):
         # kinks of f = |g| at the roots t_i = u_i^(-1/alpha) of g: f' jumps by J1 = 2|g'(t_i)|,
         # f'' by J2 = 2|g''(t_i)|; g' = t^(-2-gamma) R1(u), g'' = t^(-3-gamma) R2(u), and
         # t^(-k-gamma) = u^((k+gamma)/alpha)
-        qh, ql, qb = _dd_clenshaw(cdd[0], cdd[1], roots_x, np.zeros_like(roots_x))
-        dqx = np.abs(clenshaw(dq_x, roots_x))
-        dx = 2 * (np.abs(qh + ql) + qb) / np.maximum(dqx, 1e-300) + 2 * _EPS  # distance to the true root
-        J1 = 2 * roots_u ** ((2 + g_f) / a_f) * np.abs(clenshaw(R1, roots_x))
-        J2 = 2 * roots_u ** ((3 + g_f) / a_f) * np.abs(clenshaw(R2, roots_x))
+        J1 = 2 * roots_u ** p2 * np.abs(clenshaw(R1, roots_x))
+        J2 = 2 * roots_u ** p3 * np.abs(clenshaw(R2, roots_x))
         p2_mid = np.full(len(roots_u), 1.0 / 48)   # P2 in [-1/24, 1/12] when {t_i} is unknown
         p2_rad = np.full(len(roots_u), 1.0 / 16)
         with mpmath.workdps(40):
             for i in np.nonzero(J1 > 0)[0]:
                 u_i = (1 + mpmath.mpf(float(roots_x[i]))) / 2
                 t_i = mpmath.power(u_i, -1 / am)
-                dt = float(t_i) * (float(dx[i]) / 2) / (a_f * float(u_i)) * 1.01 + 1e-25 * float(t_i)
+                dt = float(t_i) * (float(du[i]) + 2 * _EPS) / (a_f * float(u_i)) * 1.01 + 1e-25 * float(t_i)
                 if float(t_i) < 2.0 ** 45 and dt < 0.25:
                     fr = float(t_i - mpmath.floor(t_i))
                     p2_mid[i] = (fr * fr - fr) / 2 + 1.0 / 12
                     p2_rad[i] = 0.5 * dt + 1e-15
         root_term = -float(np.sum(p2_mid * J1))
+        # J1, J2 are evaluated at r~, not at the true root (|u - r~| <= du):
+        # d(u^p2 R1)/du = -u^(p2-1) R2 / alpha, d(u^p3 R2)/du = -u^(p3-1) R3 / alpha, and
+        # |R(u) - R(r~)| <= 2 du sum_j j^2 |R_j| (Markov)
+        def _lip(Rc: np.ndarray, p: float) -> np.ndarray:
+            jj = np.arange(len(Rc), dtype=float)
+            base = np.maximum(roots_u - du, 0.0) if p < 1 else np.minimum(roots_u + du, 1.0)
+            local = np.abs(clenshaw(Rc, roots_x)) * (1 + 1e-6) + 2 * du * float(np.sum(jj ** 2 * np.abs(Rc))) * 1.01
+            return base ** (p - 1) * local / a_f * 1.01
+        dJ1 = 2 * du * _lip(R2, p2)
+        dJ2 = 2 * du * _lip(R3, p3)
         unc += float(np.sum(p2_rad * J1)) + _P3_MAX * float(np.sum(J2))
-    # total variation of g'' = t^(-3-gamma) R2(u) over t >= S: breakpoints at the roots of R3
-    p3 = (3 + g_f) / a_f
-    r3_th = _theta_roots(R3, theta_U, math.pi, per_pi) if N > 0 else np.zeros(0)
-    r3_u = np.cos(r3_th / 2) ** 2
-    r3_u = np.sort(r3_u[(r3_u > 0) & (r3_u < U)])
-    bp = np.concatenate([[0.0], r3_u, [U]])
-    G2 = bp ** p3 * clenshaw(R2, 2 * bp - 1)
-    tv2 = float(np.sum(np.abs(np.diff(G2))))
+        unc += float(np.sum((np.abs(p2_mid) + p2_rad) * dJ1)) + _P3_MAX * float(np.sum(dJ2))
+    # undecided intervals: up to n roots, each a kink with |P2| <= 1/12 and a jump 2|g''| of f'';
+    # sup |g'| <= u^p2 sup|R1|, R1 = -(1+gamma) Q - alpha u Q_u, R2 = (2+gamma)(1+gamma) Q
+    # + alpha (3 + 2 gamma + alpha) u Q_u + alpha^2 u^2 Q_uu, with u|Q_u| <= sqrt(u/(1-u)) |Q_theta|,
+    # u^2 |Q_uu| <= u/(1-u) |Q_theta theta| + sqrt(u) / (2 (1-u)^1.5) |Q_theta|
+    if len(u_hi):
+        uq = np.sqrt(u_hi / (1 - u_hi)) * s1
+        uuq = u_hi / (1 - u_hi) * s2 + np.sqrt(u_hi) / (2 * (1 - u_hi) ** 1.5) * s1
+        R1b = (1 + g_f) * s0 + a_f * uq
+        R2b = (2 + g_f) * (1 + g_f) * s0 + a_f * (3 + 2 * g_f + a_f) * uq + a_f ** 2 * uuq
+        unc += float(np.sum(n_unc * (u_hi ** p2 * R1b / 6 + 2 * _P3_MAX * u_hi ** p3 * R2b))) * 1.01
+    # total variation of g'' = t^(-3-gamma) R2(u) over t >= S: breakpoints at the (certified) roots of R3
+    tv2 = _tv_g2(R2, R3, theta_U, U, per_pi, p3, a_f)
     unc += _P3_MAX * tv2
     unc = 1.1 * unc + 1e-12 * abs(root_term)
     tail_lo = int_lo * inv_a * (1 - 2 * _EPS) + known - known_err + root_term - unc
     tail_hi = int_hi * inv_a * (1 + 2 * _EPS) + known + known_err + root_term + unc
     tail_lo = max(tail_lo, 0.0)
     lower, upper = _outward(direct - rounding + tail_lo - model, direct + rounding + tail_hi + model)
+    undecided = "" if len(u_hi) == 0 else f"; {len(u_hi)} undecided root interval(s) widened"
     return L1Enclosure(lower, upper, direct, S, rounding, tail_lo, tail_hi, model,
                        f"log: double-double sum over t = 1..{S - 1}; t >= {S}: {how} "
-                       f"+ third-order Euler-Maclaurin",
+                       f"+ third-order Euler-Maclaurin; certified root isolation{undecided}",
                        tail_integral, (known, root_term, unc), int(len(roots_u)))
+
+
+def _tv_g2(R2: np.ndarray, R3: np.ndarray, theta_U: float, U: float, per_pi: int, p3: float, a_f: float) -> float:
+    """Total variation over ``u in (0, U)`` of ``G2(u) = u^p3 R2(u)`` (``g''`` in ``u``): monotone
+    between the roots of ``R3`` (``dG2/du = -u^(p3-1) R3 / alpha``), which are isolated by
+    :func:`_certified_theta_roots`; an undecided interval ``I`` adds
+    ``int_I |dG2/du| <= sup_I|R3| (u_hi^p3 - u_lo^p3) / (p3 alpha)``."""
+    if len(R3) < 2:
+        return abs(U ** p3 * float(clenshaw(R2, np.array([2 * U - 1]))[0]))
+    def negligible(a: np.ndarray, b: np.ndarray, sup_abs: np.ndarray) -> np.ndarray:
+        u_hi = np.minimum(np.cos(np.maximum(a - 2e-15, 0.0) / 2) ** 2, 1.0)
+        return sup_abs * u_hi ** p3 / (p3 * a_f) <= 1e-30
+
+    cert = _certified_theta_roots(R3, theta_U, math.pi, per_pi, negligible=negligible)
+    r3_u = np.cos(_refine_brackets(R3, cert.brackets[:, 0], cert.brackets[:, 1]) / 2) ** 2
+    u_lo, u_hi, s0, _s1, _s2, _n = _uncertain_rows(cert.uncertain, theta_U, U)
+    bp = np.unique(np.concatenate([[0.0], r3_u[(r3_u > 0) & (r3_u < U)], u_lo, u_hi, [U]]))
+    G2 = bp ** p3 * clenshaw(R2, 2 * bp - 1)
+    widen = float(np.sum(s0 * (u_hi ** p3 - u_lo ** p3))) / (p3 * a_f) * 1.01
+    return float(np.sum(np.abs(np.diff(G2)))) + widen
 
 
 def delta_kernel_l1_error(kernel: DeltaKernel, *, rel_tail: Any = 1e-13,
@@ -793,7 +1139,9 @@ def delta_kernel_l1_error(kernel: DeltaKernel, *, rel_tail: Any = 1e-13,
     rel_tail : float
         lin: stop the direct sum once the tail bound is below ``rel_tail`` times the sum.
     direct_terms : int or None
-        log: sum ``t = 1..S-1`` directly (default ``S = 2^13``, at least ``2 (T + 1)``).
+        log: sum ``t = 1..S-1`` directly (default ``S = 2^13``, at least ``2 (T + 1)``).  The
+        tail ``t >= S`` uses the exact weighted integral for any rational ``gamma/alpha`` and a
+        certified root isolation (see the module docstring).
 
     Returns
     -------
@@ -863,10 +1211,7 @@ def _log_signed_tail(kernel: DeltaKernel, direct_terms: int) -> tuple[float, flo
     known = wS * float(qh[0] + ql[0]) / 2 - w2S * float(clenshaw(R1, np.array([float(xU)]))[0]) / 12
     U = float(U_mp)
     theta_U = math.acos(max(-1.0, min(1.0, float(xU))))
-    r3_th = _theta_roots(R3, theta_U, math.pi, 16 * (N + 2)) if N > 0 else np.zeros(0)
-    r3_u = np.sort(np.cos(r3_th / 2) ** 2)
-    bp = np.concatenate([[0.0], r3_u[(r3_u > 0) & (r3_u < U)], [U]])
-    tv2 = float(np.sum(np.abs(np.diff(bp ** ((3 + g_f) / a_f) * clenshaw(R2, 2 * bp - 1)))))
+    tv2 = _tv_g2(R2, R3, theta_U, U, 16 * (N + 2), (3 + g_f) / a_f, a_f)
     unc = 1.1 * _P3_MAX * tv2 + float(np.sum(vb)) * 2 / a_f + wS * float(qb[0]) + abs(integral) * 4 * _EPS
     mid = integral + known
     return mid - unc, mid + unc

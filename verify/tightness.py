@@ -12,10 +12,14 @@ three numbers per ``(T, H)``:
   (:func:`tfapprox.verify.essential_error.lp_l1_fit`), exponents optimised by Nelder-Mead in a
   geometric family from several seeded starts (:func:`tfapprox.verify.essential_error.best_found`),
   one candidate being the construction's exponents with LP coefficients and one the construction
-  itself.  The LP sees truncated lags only; every candidate's error is recomputed exactly over
-  *all* lags (direct sum below ``2^14`` plus a rigorous tail: geometric for lin, Hurwitz zeta for
-  log).  So ``best_found <= construction`` by construction, and ``best_found`` is an upper bound
-  on the optimal ``H``-term error, not the optimum.
+  itself.  ``previous`` (the row of the same lemma and ``T`` at a smaller ``H'``) adds two more: its
+  best exponents plus ``H - H'`` extra ones (LP coefficients), and its best kernel itself,
+  zero-padded; so ``best_found(H) <= best_found(H')`` in a run over increasing ``H``.  The LP sees
+  truncated lags only; every candidate's error is recomputed exactly over *all* lags
+  (:func:`_l1_error`: direct float64 sum below ``2^14`` with an a-priori rounding allowance plus a
+  closed-form tail bound, geometric for lin, ``zeta(p, N) <= (N - 1/2)^{1-p}/(p-1)`` for log).  So
+  ``best_found <= construction`` by construction, and ``best_found`` is an upper bound on the
+  optimal ``H``-term error, not the optimum.
 
 Lemma F.2 (lin) needs no search of its own: with ``u = t - B + T`` its error for shift ``B`` is
 the tail ``u >= T - B`` of a Lemma F.1 error, the maximum over ``B`` is the full F.1 error at
@@ -23,8 +27,11 @@ the tail ``u >= T - B`` of a Lemma F.1 error, the maximum over ``B`` is the full
 So the F.2 numbers equal the F.1 numbers exactly; the construction's are recomputed through
 :func:`tfapprox.verify.adaptive_error.shifted_kernel_errors` as a check.  Lemma F.5 (log) is a
 genuine minimax problem over the shifts ``B = 1..T`` (same coefficients for ``(t/B)^{-beta_k}``):
-its best-found search minimises, by LP, the largest l1 error over a set of shifts and then
-recomputes the exact maximum over every shift.
+its best-found search minimises, by LP, the largest l1 error over at most 6 shifts on a reduced
+grid (:data:`F5_GRID`) and then recomputes the exact maximum over every shift.  Its explicit bound
+is the Lemma F.4 bound (:func:`tfapprox.theory.bounds.lemma_f2_f5_bound`).  At ``T = 1`` the only
+shift is ``B = 1`` and F.5 *is* F.4: the F.4 best kernel (``f4_row``) is a candidate, so
+``best_found(F.5) <= best_found(F.4)`` there.
 """
 
 from __future__ import annotations
@@ -33,7 +40,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-import mpmath
 import numpy as np
 import scipy.optimize
 
@@ -41,8 +47,8 @@ from tfapprox.constructions.delta_kernels import delta_kernel
 from tfapprox.theory.bounds import best_delta_kernel_bound
 from tfapprox.theory.validation import require_choice, require_int
 
-from .essential_error import basis_matrix, best_found, kernel_l1_error
-from .kernel_error import _EPS, delta_kernel_l1_error
+from .essential_error import basis_matrix, best_found
+from .kernel_error import delta_kernel_l1_error
 
 __all__ = ["DIRECT_LAGS", "TightnessRow", "delta_tightness", "shifted_tightness", "coefficient_digits",
            "alpha_gamma_sweep", "heads_for_epsilon"]
@@ -50,10 +56,20 @@ __all__ = ["DIRECT_LAGS", "TightnessRow", "delta_tightness", "shifted_tightness"
 #: Lags summed directly in the exact error of a best-found kernel (beyond: rigorous tails).
 DIRECT_LAGS = 1 << 14
 
+_EPS = 2.0 ** -53
+
 
 @dataclass(frozen=True)
 class TightnessRow:
-    """One ``(lemma, T, H)`` comparison (all errors are exact l1 errors, upper ends)."""
+    """One ``(lemma, T, H)`` comparison (all errors are exact l1 errors, upper ends).
+
+    ``best_found_exponents`` / ``best_found_coefficients`` give the best-found kernel when it is an
+    explicit float kernel (``sum_h c_h e^{-p_h s}`` or ``sum_h c_h (s/B)^{-p_h}``); the coefficients are
+    empty when it is the paper's construction (weights in mpmath, see ``best_found_source``).  A kernel
+    with fewer terms than ``H`` counts as an ``H``-term kernel (the other heads have weight 0:
+    "zero-padded").  ``seeds`` lists ``(label, exact error)`` of the seeded candidates that were
+    considered (previous ``H``, Lemma F.4 at ``T = 1``), for the record.
+    """
 
     lemma: str
     rpe: str
@@ -70,6 +86,8 @@ class TightnessRow:
     best_found_max_weight: float
     best_found_digits: int
     best_found_exponents: tuple[float, ...]
+    best_found_coefficients: tuple[float, ...] = ()
+    seeds: tuple[tuple[str, float], ...] = ()
 
     @property
     def slack_bound(self) -> float:
@@ -96,7 +114,9 @@ class TightnessRow:
                 "construction_max_weight": self.construction_max_weight,
                 "construction_digits": self.construction_digits,
                 "best_found_max_weight": self.best_found_max_weight, "best_found_digits": self.best_found_digits,
-                "best_found_exponents": list(self.best_found_exponents), "ordered": self.ordered}
+                "best_found_exponents": list(self.best_found_exponents),
+                "best_found_coefficients": list(self.best_found_coefficients),
+                "seeds": [list(s) for s in self.seeds], "ordered": self.ordered}
 
 
 def coefficient_digits(coefficients: Sequence[float], accuracy: float = 1e-12, guard: int = 3) -> int:
@@ -113,32 +133,142 @@ def coefficient_digits(coefficients: Sequence[float], accuracy: float = 1e-12, g
     return max(15, math.ceil(math.log10(l1) - math.log10(accuracy)) + guard)
 
 
-def _fit_grid(rpe: str, T: int) -> tuple[np.ndarray, np.ndarray]:
-    """Lags the LP sees (dense up to ``2T + 64``, then log-spaced to ``DIRECT_LAGS``) and weights (spacing)."""
+def _fit_grid(rpe: str, T: int, *, dense_extra: int = 64, geometric: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """Lags the LP sees (dense up to ``2T + dense_extra``, then ``geometric`` log-spaced lags up to
+    ``DIRECT_LAGS``) and their weights (the spacing: each lag stands for the lags up to the next)."""
     start = 0 if rpe == "lin" else 1
-    dense = np.arange(start, 2 * T + 64)
-    geo = np.round(np.geomspace(2 * T + 64, DIRECT_LAGS - 1, 300)).astype(int)
+    top = 2 * T + dense_extra
+    dense = np.arange(start, top)
+    geo = np.round(np.geomspace(top, DIRECT_LAGS - 1, geometric)).astype(int)
     grid = np.unique(np.concatenate([dense, geo]))
     w = np.diff(np.concatenate([grid, [DIRECT_LAGS]])).astype(float)
     return grid, w
 
 
+def _tail_sums(rpe: str, p: np.ndarray, start: int) -> np.ndarray:
+    """Upper bounds of ``sum_{s >= start} b_h(s)`` per exponent (closed form, ``start >= 2``).
+
+    lin: ``e^{-p start} / (1 - e^{-p})`` (geometric, exact up to rounding).  log: Hurwitz
+    ``zeta(p, start) <= (start - 1/2)^{1-p} / (p - 1)`` (``t^{-p}`` is convex, so
+    ``t^{-p} <= int_{t-1/2}^{t+1/2} x^{-p} dx``), within ``p^2 / (8 start^2)`` relative of the truth.
+    Both carry a relative ``1e-12`` margin for float64 rounding; ``inf`` for ``p <= 0`` (lin) or ``p <= 1`` (log).
+    """
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, math.inf)
+    if rpe == "lin":
+        ok = p > 0
+        out[ok] = np.exp(-p[ok] * start) / -np.expm1(-p[ok])
+    else:
+        ok = p > 1
+        out[ok] = np.exp((1 - p[ok]) * math.log(start - 0.5)) / (p[ok] - 1)
+    return out * (1 + 1e-12)
+
+
+def _l1_error(rpe: str, basis: np.ndarray, tails: np.ndarray, c: np.ndarray, delta_index: int) -> tuple[float, float]:
+    """``(lower, upper)`` of ``sum_s |1{s = T} - sum_h c_h b_h(s)|`` over *all* lags.
+
+    ``basis`` holds ``b_h(s)`` on the lags ``start .. DIRECT_LAGS - 1`` (``delta_index`` = row of ``T``),
+    ``tails`` the bounds of :func:`_tail_sums`.  Direct part: float64 terms, ``math.fsum``, a-priori
+    allowance ``8 eps (1 + sum_s sum_h |c_h| b_h(s)) + 8 eps`` (as
+    :func:`tfapprox.verify.essential_error.kernel_l1_error`); tail: ``sum_h |c_h| tails_h``
+    (``0 <=`` the tail's true contribution ``<=`` that).
+    """
+    c = np.asarray(c, dtype=float)
+    if not np.all(np.isfinite(c)):
+        return math.inf, math.inf
+    k = basis @ c
+    k[delta_index] -= 1.0
+    err = math.fsum(np.abs(k).tolist())
+    ac = np.abs(c)
+    allowance = 8 * _EPS * (1.0 + float(np.sum(basis @ ac))) + 8 * _EPS
+    nz = ac > 0
+    tail = float(ac[nz] @ tails[nz]) if np.any(nz) else 0.0
+    return max(err - allowance, 0.0), err + allowance + tail
+
+
 def _exact_error_fn(rpe: str, T: int) -> Any:
+    """``error_fn(p, c) -> (lower, upper)``: the exact l1 error of ``sum_h c_h b_h`` against ``1{. = T}``."""
     start = 0 if rpe == "lin" else 1
     full = np.arange(start, DIRECT_LAGS)
-    rho = (full == T).astype(float)
 
     def err(p: np.ndarray, c: np.ndarray) -> tuple[float, float]:
-        if rpe == "log" and np.any(np.asarray(p) <= 1.0):
+        p = np.asarray(p, dtype=float)
+        if rpe == "log" and np.any(p <= 1.0):
             return math.inf, math.inf
-        return kernel_l1_error(rho, rpe, p, c, full, rho_tail=0.0, tail_start=DIRECT_LAGS)
+        Bf = np.column_stack(basis_matrix(rpe, p, full))
+        return _l1_error(rpe, Bf, _tail_sums(rpe, p, DIRECT_LAGS), c, T - start)
 
     return err
 
 
+def _extend_exponents(prev: Sequence[float], H: int, floor: float) -> np.ndarray | None:
+    """``prev`` plus ``H - len(prev)`` extra exponents: geometric (in ``p - floor``) points inserted in the
+    gaps between consecutive ``prev`` exponents and continued above the largest, spread evenly.
+    ``None`` if ``prev`` has no exponent above ``floor`` or already ``H`` or more."""
+    q = np.unique(np.asarray([v for v in prev if v > floor], dtype=float))
+    m = len(q)
+    need = H - m
+    if m == 0 or need <= 0:
+        return None
+    z = np.log(q - floor)
+    step = max(float(z[-1] - z[-2]), 0.05) if m > 1 else 0.5
+    counts = [need // m + (1 if i < need % m else 0) for i in range(m)]
+    extra = []
+    for i in range(m - 1):
+        k = counts[i]
+        extra += [z[i] + (z[i + 1] - z[i]) * l / (k + 1) for l in range(1, k + 1)]
+    extra += [z[-1] + step * l for l in range(1, counts[-1] + 1)]
+    out = np.sort(np.concatenate([q, floor + np.exp(np.array(extra, dtype=float))]))
+    return out if len(np.unique(out)) == H else None
+
+
+def _check_previous(previous: TightnessRow | None, lemma: str, T: int, H: int, name: str = "previous") -> None:
+    if previous is None:
+        return
+    if not isinstance(previous, TightnessRow):
+        raise TypeError(f"{name} must be a TightnessRow, got {type(previous).__name__}")
+    if previous.lemma != lemma or previous.T != T or previous.H > H:
+        raise ValueError(f"{name} must be a {lemma} row for T={T} with H <= {H}, got "
+                         f"{previous.lemma} T={previous.T} H={previous.H}")
+    if previous.best_found_coefficients and not (
+            len(previous.best_found_coefficients) == len(previous.best_found_exponents) <= previous.H):
+        raise ValueError(f"{name}: a best-found kernel needs as many exponents as coefficients, at most "
+                         f"H={previous.H}, got {len(previous.best_found_exponents)} and "
+                         f"{len(previous.best_found_coefficients)}")
+
+
+def _padded_label(row: TightnessRow, H: int, prefix: str = "") -> str:
+    """Source label of a kernel taken from ``row`` into an ``H``-head row (zero-padded if ``row.H < H``)."""
+    src = row.best_found_source
+    if "zero-padded" in src or row.H >= H:
+        return prefix + src
+    return f"{prefix}{src} (H={row.H}, zero-padded)"
+
+
+def _seed_from_row(row: TightnessRow, H: int, error_fn: Any, prefix: str = "") -> tuple[float, str]:
+    """The exact error of ``row``'s best kernel used as is (zero-padded to the current ``H``).
+
+    A float kernel is re-evaluated by ``error_fn``; its recorded ``best_found`` is an upper bound of
+    the same kernel's error too, so the smaller of the two is kept (both are certified).  A
+    construction kernel (no float coefficients) keeps its recorded certified error.
+    """
+    label = _padded_label(row, H, prefix)
+    if row.best_found_coefficients:
+        _, hi = error_fn(np.asarray(row.best_found_exponents, dtype=float),
+                         np.asarray(row.best_found_coefficients, dtype=float))
+        return min(hi, row.best_found), label
+    return row.best_found, label
+
+
 def delta_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any = "0.01", seed: int = 0,
-                    starts: int = 2, max_evals: int = 8, max_rate: int = 8) -> TightnessRow:
+                    starts: int = 2, max_evals: int = 8, max_rate: int = 8,
+                    previous: TightnessRow | None = None) -> TightnessRow:
     """Bound, construction and best-found exact l1 errors for the Lemma F.1 (lin) / F.4 (log) delta at ``T``.
+
+    ``previous``: the row of the same lemma and ``T`` at a smaller ``H'``; its best kernel seeds the
+    search twice: its exponents plus ``H - H'`` extra ones (:func:`_extend_exponents`) get LP
+    coefficients, and the kernel itself, zero-padded, is a candidate with its exact error.  So
+    ``best_found(H) <= best_found(H')``.
 
     >>> r = delta_tightness("lin", 1, 4, starts=1, max_evals=2)
     >>> r.ordered, r.best_found <= r.construction <= r.bound
@@ -147,24 +277,41 @@ def delta_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any
     rpe = require_choice("rpe", rpe, ("lin", "log"))
     T = require_int("T", T, minimum=1)
     H = require_int("H", H, minimum=1)
+    lemma = "F.1" if rpe == "lin" else "F.4"
+    _check_previous(previous, lemma, T, H)
     kern = delta_kernel(rpe, T, H, alpha=alpha, gamma=gamma)
     enc = delta_kernel_l1_error(kern)
     b, n = best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)
     grid, w = _fit_grid(rpe, T)
     rho = (grid == T).astype(float)
+    floor = 0.0 if rpe == "lin" else 1.0
+    error_fn = _exact_error_fn(rpe, T)
     given = [np.array([float(e) for e in kern.exponents])]
+    seeds: list[tuple[str, float]] = []
+    if previous is not None and previous.best_found_coefficients:
+        ext = _extend_exponents(previous.best_found_exponents, H, floor)
+        if ext is not None:
+            given.append(ext)
     bf = best_found(rpe, rho, grid, H, weights=w, given=given, seed=seed, starts=starts, max_evals=max_evals,
-                    min_exponent=0.0 if rpe == "lin" else 1.0, error_fn=_exact_error_fn(rpe, T))
+                    min_exponent=floor, error_fn=error_fn)
     cons_w = float(kern.max_abs_coefficient)
     cons_digits = kern.digits_needed(1e-12)
     if bf.error < enc.upper:
         best, src = bf.error, "search"
-        bw, bd, be = float(np.max(np.abs(bf.coefficients))), coefficient_digits(bf.coefficients), bf.exponents
+        bw, bd, be, bc = (float(np.max(np.abs(bf.coefficients))), coefficient_digits(bf.coefficients), bf.exponents,
+                          bf.coefficients)
     else:
         best, src = enc.upper, "construction"
-        bw, bd, be = cons_w, cons_digits, tuple(float(e) for e in kern.exponents)
-    return TightnessRow("F.1" if rpe == "lin" else "F.4", rpe, T, H, float(b), int(n), enc.upper, enc.lower, best,
-                        src, cons_w, cons_digits, bw, bd, tuple(be))
+        bw, bd, be, bc = cons_w, cons_digits, tuple(float(e) for e in kern.exponents), ()
+    if previous is not None:
+        e_prev, label = _seed_from_row(previous, H, error_fn)
+        seeds.append((label, e_prev))
+        if e_prev < best:
+            best, src = e_prev, label
+            bw, bd, be, bc = (previous.best_found_max_weight, previous.best_found_digits,
+                              previous.best_found_exponents, previous.best_found_coefficients)
+    return TightnessRow(lemma, rpe, T, H, float(b), int(n), enc.upper, enc.lower, best, src, cons_w, cons_digits,
+                        bw, bd, tuple(float(v) for v in be), tuple(float(v) for v in bc), tuple(seeds))
 
 
 # ---------------------------------------------------------------------------------------
@@ -206,7 +353,7 @@ def _minimax_lp(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], H: int) -
     cost = np.zeros(nv)
     cost[-1] = 1.0
     res = scipy.optimize.linprog(cost, A_ub=A, b_ub=b, bounds=[(None, None)] * H + [(0, None)] * (S + 1),
-                                 method="highs")
+                                 method="highs-ds")
     if res.x is None:
         return None
     return res.x[:H] / scale
@@ -215,40 +362,43 @@ def _minimax_lp(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], H: int) -
 def _f5_exact(p: np.ndarray, c: np.ndarray, T: int, shifts: Sequence[int] | None = None) -> float:
     """Exact ``max_B ||1{.=B} - sum_h c_h (./B)^{-p_h}||_{l1(N+)}`` over ``shifts`` (default ``1..T``), upper ends.
 
-    Direct sum over ``t < DIRECT_LAGS`` (``math.fsum``, a-priori float64 allowance
-    ``8 eps sum_t (1{t=B} + sum_h |c_h B^{p_h}| t^{-p_h})`` as in
-    :func:`tfapprox.verify.essential_error.kernel_l1_error`) plus the tail
-    ``sum_h |c_h| B^{p_h} zeta(p_h, DIRECT_LAGS)`` (Hurwitz zeta, computed once per exponent).
+    For shift ``B`` the kernel is ``sum_h (c_h B^{p_h}) t^{-p_h}``: :func:`_l1_error` with the direct
+    sum over ``t < DIRECT_LAGS`` and the tail ``sum_h |c_h| B^{p_h} zeta(p_h, DIRECT_LAGS)`` bounded in
+    closed form (:func:`_tail_sums`).  The basis and the tails are computed once for all shifts.
     """
     p = np.asarray(p, dtype=float)
     if np.any(p <= 1.0):
         return math.inf
     full = np.arange(1, DIRECT_LAGS)
     Bf = np.column_stack(basis_matrix("log", p, full))
-    with mpmath.workdps(20):
-        zt = np.array([float(mpmath.zeta(v, DIRECT_LAGS)) for v in p]) * (1 + 1e-12)
+    tails = _tail_sums("log", p, DIRECT_LAGS)
     worst = 0.0
+    c = np.asarray(c, dtype=float)
     for B in (range(1, T + 1) if shifts is None else shifts):
-        cb = np.asarray(c, dtype=float) * np.power(float(B), p)
-        k = Bf @ cb
-        k[B - 1] -= 1.0
-        err = math.fsum(np.abs(k).tolist())
-        allowance = 8 * _EPS * (1.0 + float(np.sum(Bf @ np.abs(cb)))) + 8 * _EPS
-        worst = max(worst, err + allowance + float(np.abs(cb) @ zt))
+        worst = max(worst, _l1_error("log", Bf, tails, c * np.power(float(B), p), B - 1)[1])
     return worst
+
+
+#: LP grid of the F.5 search per shift: dense lags up to ``2B + 16``, then 80 log-spaced lags.
+F5_GRID = {"dense_extra": 16, "geometric": 80}
 
 
 def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any = "0.01", seed: int = 0,
                       starts: int = 2, max_evals: int = 8, max_rate: int = 8,
-                      f1_row: TightnessRow | None = None, given: Sequence[Sequence[float]] = ()) -> TightnessRow:
+                      f1_row: TightnessRow | None = None, given: Sequence[Sequence[float]] = (),
+                      previous: TightnessRow | None = None, f4_row: TightnessRow | None = None) -> TightnessRow:
     """Bound, construction and best-found errors for Lemma F.2 (lin) / F.5 (log), ``max`` over shifts ``B <= T``.
 
     lin reuses ``f1_row`` (the F.1 numbers, which are exactly the F.2 numbers) after recomputing the
     construction's F.2 error through the shifted kernel.  log: ``given`` exponent sets (e.g. the best
-    found for Lemma F.4 at the same ``T, H``) are tried besides the construction's and the search's.
+    found for Lemma F.4 at the same ``T, H``) are tried besides the construction's and the search's;
+    ``previous`` (the F.5 row for ``T`` at a smaller ``H'``) seeds the search as in
+    :func:`delta_tightness` (its exponents extended, and its kernel zero-padded); ``f4_row`` (Lemma
+    F.4 at the same ``T`` and ``H`` or fewer heads) supplies the explicit bound (the F.5 bound is
+    the F.4 bound) and, at ``T = 1`` where F.5 *is* F.4 (only the shift ``B = 1``), its best kernel,
+    so that ``best_found(F.5) <= best_found(F.4)`` there.
     """
     from tfapprox.constructions.lemma_f2_f5 import shifted_delta_kernel
-    from tfapprox.theory.bounds import lemma_f2_f5_bound
 
     from .adaptive_error import shifted_kernel_errors
 
@@ -265,15 +415,20 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
         cw = float(max(abs(a) for a in sk.coefficients))
         return TightnessRow("F.2", "lin", T, H, row.bound, row.bound_n, errs.upper, errs.lower, row.best_found,
                             row.best_found_source, cw, row.construction_digits, row.best_found_max_weight,
-                            row.best_found_digits, row.best_found_exponents)
+                            row.best_found_digits, row.best_found_exponents, row.best_found_coefficients, row.seeds)
+    _check_previous(previous, "F.5", T, H)
+    _check_previous(f4_row, "F.4", T, H, "f4_row")
     errs = shifted_kernel_errors(sk)
     cons = errs.upper
     cons_lo = errs.lower
-    bounds = [(float(lemma_f2_f5_bound(rpe, T, H, n, alpha=alpha, gamma=gamma)), n) for n in range(1, max_rate + 1)]
-    b, n = min(bounds)
+    if f4_row is not None and f4_row.H == H:  # lemma_f2_f5_bound is delta_kernel_bound (theory.bounds)
+        b, n = f4_row.bound, f4_row.bound_n
+    else:
+        bv, n = best_delta_kernel_bound("log", T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)
+        b = float(bv)
     cexp = np.array([float(e) for e in sk.exponents])
     shifts = _shift_set(T)
-    grids = {B: _fit_grid("log", B) for B in shifts}
+    grids = {B: _fit_grid("log", B, **F5_GRID) for B in shifts}
     rng = np.random.default_rng(seed)
 
     def candidate(p: np.ndarray) -> tuple[float, np.ndarray]:
@@ -282,9 +437,9 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
             g, w = grids[B]
             Bm = np.column_stack(basis_matrix("log", p, g)) * np.power(float(B), p)[None, :]
             rows.append((Bm, (g == B).astype(float), w))
-        c = _minimax_lp(rows, H)
+        c = _minimax_lp(rows, len(p))
         if c is None:
-            return math.inf, np.zeros(H)
+            return math.inf, np.zeros(len(p))
         return _f5_exact(p, c, T, shifts), c
 
     best: list[Any] = [math.inf, cexp, np.zeros(H)]
@@ -302,20 +457,36 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
     for gp in given:
         if len(gp) == H:
             consider(np.maximum(np.asarray(gp, dtype=float), 1.0 + 1e-6))
+    if previous is not None and previous.best_found_coefficients:
+        ext = _extend_exponents(previous.best_found_exponents, H, 1.0)
+        if ext is not None:
+            consider(ext)
     inits = [np.array([math.log(0.3), math.log(1.5)])]
     inits += [np.array([rng.uniform(-3.0, 0.5), rng.uniform(-1.0, 1.5)]) for _ in range(max(starts - 1, 0))]
     for x0 in inits:
         scipy.optimize.minimize(lambda q: consider(geometric(q)), x0, method="Nelder-Mead",
                                 options={"maxfev": max_evals, "xatol": 1e-3, "fatol": 1e-14})
     if math.isfinite(best[0]):  # the selection used the shift subset: recompute over every shift
-        best = (_f5_exact(best[1], best[2], T), best[1], best[2])
+        best = [_f5_exact(best[1], best[2], T), best[1], best[2]]
     cw = float(max(abs(a) for a in sk.coefficients))
     cd = sk.base.digits_needed(1e-12)
     if best[0] < cons:
-        return TightnessRow("F.5", "log", T, H, b, n, cons, cons_lo, best[0], "search", cw, cd,
-                            float(np.max(np.abs(best[2]))), coefficient_digits(best[2]), tuple(float(v) for v in best[1]))
-    return TightnessRow("F.5", "log", T, H, b, n, cons, cons_lo, cons, "construction", cw, cd, cw, cd,
-                        tuple(float(v) for v in cexp))
+        out = [best[0], "search", float(np.max(np.abs(best[2]))), coefficient_digits(best[2]),
+               tuple(float(v) for v in best[1]), tuple(float(v) for v in best[2])]
+    else:
+        out = [cons, "construction", cw, cd, tuple(float(v) for v in cexp), ()]
+    seeds: list[tuple[str, float]] = []
+    err_all = lambda p, c: (0.0, _f5_exact(p, c, T))
+    for row, prefix in ((previous, ""), (f4_row if T == 1 else None, "F.4 ")):
+        if row is None:
+            continue
+        e, label = _seed_from_row(row, H, err_all, prefix)
+        seeds.append((label, e))
+        if e < out[0]:
+            out = [e, label, row.best_found_max_weight, row.best_found_digits, row.best_found_exponents,
+                   row.best_found_coefficients]
+    return TightnessRow("F.5", "log", T, H, b, int(n), cons, cons_lo, out[0], out[1], cw, cd, out[2], out[3],
+                        tuple(float(v) for v in out[4]), tuple(float(v) for v in out[5]), tuple(seeds))
 
 
 # ---------------------------------------------------------------------------------------

@@ -48,15 +48,13 @@ from tfapprox.theory.bounds import best_delta_kernel_bound
 from tfapprox.theory.validation import require_choice, require_int
 
 from .essential_error import basis_matrix, best_found
-from .kernel_error import delta_kernel_l1_error
+from .kernel_error import _EPS, delta_kernel_l1_error
 
 __all__ = ["DIRECT_LAGS", "TightnessRow", "delta_tightness", "shifted_tightness", "coefficient_digits",
            "alpha_gamma_sweep", "heads_for_epsilon"]
 
 #: Lags summed directly in the exact error of a best-found kernel (beyond: rigorous tails).
 DIRECT_LAGS = 1 << 14
-
-_EPS = 2.0 ** -53
 
 
 @dataclass(frozen=True)
@@ -529,10 +527,10 @@ def heads_for_epsilon(rpe: str, T: int, epsilon: float, *, alpha: Any, gamma: An
 def alpha_gamma_sweep(rpe: str, T: int, H: int, choices: Sequence[tuple[str, str]], *, epsilon: float = 1e-3,
                       max_heads: int = 512, max_rate: int = 8) -> dict[str, Any]:
     """For each ``(alpha, gamma)``: the explicit bound and the construction's exact l1 error at ``H``
-    (``error`` the upper end of its enclosure, ``error_lower`` the lower end: for log-RPE with a
-    non-integer ``gamma/alpha`` the tail enclosure can be loose, ``enclosure_tight`` says so); the
-    choice minimising each (the error by its certified upper end), and the heads each of those two choices (and the paper's 0.01, 0.01)
-    needs for ``epsilon`` by the bound and by measurement."""
+    (``error`` the upper end of its enclosure, ``error_lower`` the lower end, ``enclosure_tight``
+    whether they agree to ``1e-6`` relative); the choice minimising each (the error by its certified
+    upper end), and the heads each of those two choices (and the paper's 0.01, 0.01) needs for
+    ``epsilon`` by the bound and by measurement (each distinct ``(alpha, gamma)`` computed once)."""
     rows = []
     for a, g in choices:
         kern = delta_kernel(rpe, T, H, alpha=a, gamma=g)
@@ -543,11 +541,15 @@ def alpha_gamma_sweep(rpe: str, T: int, H: int, choices: Sequence[tuple[str, str
     by_bound = min(rows, key=lambda r: r["bound"])
     by_error = min(rows, key=lambda r: r["error"])
     need = {}
+    done: dict[tuple[str, str], dict[str, Any]] = {}
     for label, r in (("paper", {"alpha": "0.01", "gamma": "0.01"}), ("min_bound", by_bound), ("min_error", by_error)):
-        need[label] = {"alpha": r["alpha"], "gamma": r["gamma"],
-                       "heads_by_bound": heads_for_epsilon(rpe, T, epsilon, alpha=r["alpha"], gamma=r["gamma"],
-                                                           measured=False, max_rate=max_rate),
-                       "heads_measured": heads_for_epsilon(rpe, T, epsilon, alpha=r["alpha"], gamma=r["gamma"],
-                                                           measured=True, max_heads=max_heads, max_rate=max_rate)}
+        key = (str(r["alpha"]), str(r["gamma"]))
+        if key not in done:
+            done[key] = {"alpha": r["alpha"], "gamma": r["gamma"],
+                         "heads_by_bound": heads_for_epsilon(rpe, T, epsilon, alpha=r["alpha"], gamma=r["gamma"],
+                                                             measured=False, max_rate=max_rate),
+                         "heads_measured": heads_for_epsilon(rpe, T, epsilon, alpha=r["alpha"], gamma=r["gamma"],
+                                                             measured=True, max_heads=max_heads, max_rate=max_rate)}
+        need[label] = dict(done[key])
     return {"rpe": rpe, "T": T, "H": H, "epsilon": epsilon, "rows": rows, "min_bound": by_bound,
             "min_error": by_error, "heads_needed": need}

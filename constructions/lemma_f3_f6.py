@@ -76,6 +76,7 @@ import sympy
 
 from tfapprox.theory.memory_kernels import MemoryKernel
 from tfapprox.theory.rpe import to_exact
+from tfapprox.theory.search import smallest_satisfying
 from tfapprox.theory.validation import require_choice, require_int, short_repr
 
 from .delta_kernels import DeltaKernel, _chebyshev_to_monomial, bump_function, clenshaw
@@ -235,16 +236,9 @@ class EssentialKernel:
 
 def _last_bump(kernel: MemoryKernel, tol: float, cap: int) -> tuple[int, float]:
     """Smallest ``T`` with ``sum_{t > T} |rho(t)| <= tol`` (declared decay), capped; and that tail."""
-    lo, hi = 1, 1
-    while hi < cap and float(kernel.abs_tail_bound(hi + 1)) > tol:
-        lo, hi = hi, min(2 * hi, cap)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if float(kernel.abs_tail_bound(mid + 1)) > tol:
-            lo = mid + 1
-        else:
-            hi = mid
-    return hi, float(kernel.abs_tail_bound(hi + 1)) * (1 + 1e-12)
+    T = smallest_satisfying(lambda T: float(kernel.abs_tail_bound(T + 1)) <= tol, 1, limit=max(cap, 1))
+    T = max(cap, 1) if T is None else T
+    return T, float(kernel.abs_tail_bound(T + 1)) * (1 + 1e-12)
 
 
 def essential_kernel(rpe: str, kernel: MemoryKernel, num_terms: Any, *, alpha: Any = None, gamma: Any = None,

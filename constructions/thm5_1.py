@@ -29,7 +29,7 @@ from typing import Any
 
 import sympy
 
-from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
+from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, TransformerSpec
 from tfapprox.theory.readouts import LinearReadout
 from tfapprox.theory.rpe import LinRPE, LogRPE, to_exact
 from tfapprox.theory.targets import EssentiallySparseTarget

@@ -749,3 +749,18 @@ def exponent_sets(draw: st.DrawFn, *, max_size: int = 12) -> tuple:
     exps = sorted({floor + 10.0 ** v for v in raw})
     H = draw(st.integers(len(exps), 4 * len(exps) + 3))
     return exps, floor, H
+
+
+# =====================================================================================
+# Section: size searches (owner: theory/search.py; tests/test_search.py).  size_searches.
+# =====================================================================================
+
+@st.composite
+def size_searches(draw: st.DrawFn) -> dict:
+    """Keyword arguments of :func:`tfapprox.theory.search.smallest_satisfying` plus the true
+    ``threshold`` of a monotone predicate ``n >= threshold`` (``start <= threshold``; ``limit``
+    sometimes below the threshold, sometimes absent)."""
+    start = draw(st.integers(1, 50))
+    threshold = draw(st.integers(start, 10 ** 7))
+    limit = draw(st.one_of(st.none(), st.integers(start, 2 * 10 ** 7)))
+    return {"start": start, "factor": draw(st.integers(2, 5)), "limit": limit, "threshold": threshold}

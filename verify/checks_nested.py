@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from tfapprox.theory.search import smallest_satisfying
 from tfapprox.theory.validation import require_int, require_real
 
 from .checks import _int_list, _plot_sweep
@@ -212,21 +213,7 @@ def _prop45_args(p: argparse.ArgumentParser) -> None:
 
 def _min_heads_bound(fn: Callable[[int], float], eps: float, start: int = 1, limit: int = 10 ** 12) -> int | None:
     """Smallest integer H >= start with fn(H) <= eps (fn eventually decreasing): doubling then bisection."""
-    hi = max(start, 1)
-    while fn(hi) > eps:
-        hi *= 2
-        if hi > limit:
-            return None
-    lo = max(start, hi // 2)
-    if fn(lo) <= eps:
-        return lo
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if fn(mid) <= eps:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return smallest_satisfying(lambda H: fn(H) <= eps, max(start, 1), factor=2, limit=limit)
 
 
 def _prop45_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:

@@ -209,7 +209,7 @@ def _tightness_page(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]], ep
             lines.append(f"| {sw['rpe']} | {sw['T']} | {sw['H']} | {label} | {hn['alpha']} | {hn['gamma']} | "
                          f"{_fmt(r['bound'] if r else None)} | {_fmt(r['error'] if r else None)} | "
                          f"{_fmt(hn['heads_by_bound'])} | {_fmt(hn['heads_measured']) if hn['heads_measured'] else '> max'} |")
-    lines += ["", "heads (measured): smallest H on a doubling grid from 8, bisected, whose exact error is <= eps "
+    lines += ["", "heads (measured): smallest H on a doubling grid from 1, bisected, whose exact error is <= eps "
               "('> max' when the largest H tried does not reach it).", ""]
     return {PAGE: "\n".join(lines) + "\n", **files}
 

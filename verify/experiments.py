@@ -66,6 +66,7 @@ from tfapprox.constructions.delta_kernels import DEFAULT_ALPHA, DEFAULT_GAMMA, D
 from tfapprox.constructions.thm3_1 import allocate_heads, readout_ffn
 from tfapprox.theory.bounds import bump_placement, delta_kernel_bound
 from tfapprox.theory.readouts import LinearReadout
+from tfapprox.theory.search import smallest_satisfying
 from tfapprox.theory.targets import FixedMemoryTarget, paper_experiment
 from tfapprox.theory.validation import require_choice, require_int
 
@@ -577,21 +578,7 @@ def heads_needed_bound(rpe: str, lags: Sequence[int], weight: float, epsilon: fl
                 return True
         return False
 
-    hi = max(M, 1)
-    while not ok(hi):
-        if hi >= max_heads:
-            return None
-        hi = min(hi * 4, max_heads)
-    lo = max(M, hi // 4)
-    if ok(lo):
-        return lo
-    while hi - lo > 1 and hi > lo * (1 + 1e-2):
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    return smallest_satisfying(ok, max(M, 1), factor=4, limit=max(max_heads, M, 1), rel_tol=1e-2)
 
 
 def _fine_grid(lo: int, hi: int, steps_per_octave: int) -> list[int]:

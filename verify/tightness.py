@@ -45,6 +45,7 @@ import scipy.optimize
 
 from tfapprox.constructions.delta_kernels import delta_kernel
 from tfapprox.theory.bounds import best_delta_kernel_bound
+from tfapprox.theory.search import smallest_satisfying
 from tfapprox.theory.validation import require_choice, require_int
 
 from .essential_error import basis_matrix, best_found
@@ -496,32 +497,19 @@ def heads_for_epsilon(rpe: str, T: int, epsilon: float, *, alpha: Any, gamma: An
     """Smallest ``H`` with error ``<= epsilon``.
 
     ``measured=False``: the explicit bound, bisection in ``H`` up to ``10^15`` (assumes the bound
-    decreases in ``H``).  ``measured=True``: the construction's exact error, doubling ``H = 8, 16, ...``
-    up to ``max_heads`` then bisecting (assumes the measured error decreases in ``H`` between the last
-    two points tried; ``None`` if ``max_heads`` does not reach ``epsilon``).
+    decreases in ``H``; to 0.1 %).  ``measured=True``: the construction's exact error, doubling
+    ``H = 1, 2, 4, ...`` up to ``max_heads`` then bisecting (assumes the measured error decreases in
+    ``H`` between the last two points tried; ``None`` if ``max_heads`` does not reach ``epsilon``).
+    Both by :func:`tfapprox.theory.search.smallest_satisfying`.
     """
     def ok(H: int) -> bool:
         if measured:
             return delta_kernel_l1_error(delta_kernel(rpe, T, H, alpha=alpha, gamma=gamma)).upper <= epsilon
         return float(best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)[0]) <= epsilon
 
-    top = max_heads if measured else 10 ** 15
-    H = 8
-    while not ok(H):
-        if H >= top:
-            return None
-        H = min(H * (2 if measured else 4), top)
-    lo = H // (2 if measured else 4)
-    if lo < 1 or ok(lo):
-        return H if lo < 1 else lo
-    hi = H
-    while hi - lo > 1 and (measured or hi > lo * (1 + 1e-3)):
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    if measured:
+        return smallest_satisfying(ok, 1, factor=2, limit=max_heads)
+    return smallest_satisfying(ok, 1, factor=4, limit=10 ** 15, rel_tol=1e-3)
 
 
 def alpha_gamma_sweep(rpe: str, T: int, H: int, choices: Sequence[tuple[str, str]], *, epsilon: float = 1e-3,

@@ -69,6 +69,7 @@ __all__ = [
     "bump_function",
     "bump_function_mp",
     "chebyshev_nodes",
+    "bump_node_values",
     "DeltaKernel",
     "delta_kernel",
     "lemma_f1_kernel",
@@ -228,6 +229,42 @@ def _node_geometry(H: int, nodes: str) -> tuple[int, list[int]]:
     return 2 * H, [2 * k + 1 for k in range(H)]
 
 
+def bump_node_values(place: BumpPlacement, num_terms: Any, nodes: str = "chebyshev2",
+                     dps: int = 30) -> list[tuple[int, mpmath.mpf, mpmath.mpf]]:
+    """The interpolation nodes inside the bump's support and the values there: ``[(k, x_k, Psi_T(u_k))]``.
+
+    Every other node value is exactly 0, so these are all the data of the interpolant ``Q``
+    (Lemma F.1/F.4, step 3).  Node ``k`` is ``x_k = cos(a_k pi / M)`` (:func:`chebyshev_nodes`),
+    ``u_k = (1 + x_k)/2 = cos^2(a_k pi / 2M)``; the candidates are the angles between those of
+    ``mu_T + sigma_T`` and ``mu_T - sigma_T`` (cost independent of ``H``), each tested exactly
+    (``|u_k - mu_T| < sigma_T``) and evaluated at ``dps`` digits.
+
+    >>> from tfapprox.theory.bounds import bump_placement
+    >>> [k for k, _x, _f in bump_node_values(bump_placement("lin", 901), 143)]
+    [141]
+    """
+    H = require_int("num_terms", num_terms, minimum=1)
+    nodes = require_choice("nodes", nodes, NODE_FAMILIES)
+    dps = require_int("dps", dps, minimum=15)
+    M, angle = _node_geometry(H, nodes)
+    out = []
+    with mpmath.workdps(dps):
+        mu, sigma, height = place.numeric(dps)
+        a_lo = mpmath.acos(mpmath.sqrt(min(mu + sigma, mpmath.mpf(1)))) * 2 * M / mpmath.pi
+        a_hi = mpmath.acos(mpmath.sqrt(max(mu - sigma, mpmath.mpf(0)))) * 2 * M / mpmath.pi
+        lo, hi = int(mpmath.floor(a_lo)) - 1, int(mpmath.ceil(a_hi)) + 1
+        if H == 1 or nodes == "chebyshev2":
+            ks = range(max(0, lo), min(H - 1, hi) + 1) if H > 1 else range(1)
+        else:  # a_k = 2k + 1
+            ks = range(max(0, (lo - 1) // 2), min(H - 1, (hi - 1) // 2 + 1) + 1)
+        for k in ks:
+            xk = mpmath.cospi(mpmath.mpf(angle[k]) / M)
+            y = ((1 + xk) / 2 - mu) / sigma
+            if abs(y) < 1:
+                out.append((k, +xk, +(height * mpmath.exp(-1 / (1 - y * y)))))
+    return out
+
+
 def _interpolate(place: BumpPlacement, H: int, nodes: str, digits: int) -> _Interpolant:
     N = H - 1
     M, angle = _node_geometry(H, nodes)
@@ -244,20 +281,9 @@ def _interpolate(place: BumpPlacement, H: int, nodes: str, digits: int) -> _Inte
     p = max(p, 64)
     internal = p + 64 + max(0, math.ceil(-log2_sigma)) + max(0, math.ceil(log2_height))
     dps_internal = math.ceil(internal / _LOG2_10) + 5
-    # candidate nodes from a float64 pre-scan (with a margin), exact test in mpmath below
-    mu_f, sigma_f = float(mu0), float(sigma0)
-    theta = np.pi * np.array(angle, dtype=float) / M
-    u_f = (1 + np.cos(theta)) / 2
-    cand = np.nonzero(np.abs(u_f - mu_f) < sigma_f * (1 + 1e-6) + 1e-15)[0]
-    F: dict[int, int] = {}
     with mpmath.workdps(dps_internal):
-        mu, sigma, height = place.numeric(dps_internal)
         scale = mpmath.mpf(2) ** p
-        for k in cand:
-            xk = mpmath.cospi(mpmath.mpf(angle[k]) / M)
-            y = ((1 + xk) / 2 - mu) / sigma
-            if abs(y) < 1:
-                F[int(k)] = int(mpmath.nint(height * mpmath.exp(-1 / (1 - y * y)) * scale))
+        F = {k: int(mpmath.nint(f * scale)) for k, _x, f in bump_node_values(place, H, nodes, dps_internal)}
     K = len(F)
     if H == 1:
         C = [F.get(0, 0)]

@@ -284,3 +284,29 @@ def test_build_1024_terms_quickly(rpe: str) -> None:
     dps = k.digits_needed(1e-25)
     r = k.evaluate_realised(5, dps)
     assert abs(r - k.evaluate_stable_mp(5, 40)) < 1e-20
+
+
+@settings(max_examples=40, deadline=None)
+@given(delta_kernel_specs(max_terms=400, max_lag=30, nodes=("chebyshev2", "chebyshev1")))
+def test_bump_node_values_are_exactly_the_nodes_inside_the_bump(spec: dict) -> None:
+    """The angle-range candidates of bump_node_values miss no node: compare with a scan of all H nodes
+    (mpmath at 40 digits), and the values are Psi_T at those nodes."""
+    from tfapprox.theory.bounds import bump_placement
+
+    place = bump_placement(spec["rpe"], spec["lag"], alpha=spec["alpha"], gamma=spec["gamma"])
+    got = dk.bump_node_values(place, spec["num_terms"], spec["nodes"], dps=40)
+    H = spec["num_terms"]
+    with mpmath.workdps(40):
+        mu, sigma, height = place.numeric(40)
+        if H == 1:
+            xs = [mpmath.mpf(0)]
+        elif spec["nodes"] == "chebyshev2":
+            xs = [mpmath.cospi(mpmath.mpf(k) / (H - 1)) for k in range(H)]
+        else:
+            xs = [mpmath.cospi(mpmath.mpf(2 * k + 1) / (2 * H)) for k in range(H)]
+        want = [k for k, x in enumerate(xs) if abs(((1 + x) / 2 - mu) / sigma) < 1]
+        assert [k for k, _x, _f in got] == want
+        for k, x, f in got:
+            y = ((1 + xs[k]) / 2 - mu) / sigma
+            assert abs(x - xs[k]) <= mpmath.mpf(10) ** -38
+            assert abs(f - height * mpmath.exp(-1 / (1 - y * y))) <= abs(f) * mpmath.mpf(10) ** -30

@@ -62,7 +62,8 @@ import mpmath
 import numpy as np
 import sympy
 
-from tfapprox.constructions.delta_kernels import DEFAULT_ALPHA, DEFAULT_GAMMA, DeltaKernel, delta_kernel
+from tfapprox.constructions.delta_kernels import (DEFAULT_ALPHA, DEFAULT_GAMMA, DeltaKernel, bump_node_values,
+                                                  delta_kernel)
 from tfapprox.constructions.thm3_1 import allocate_heads, readout_ffn
 from tfapprox.theory.bounds import bump_placement, delta_kernel_bound
 from tfapprox.theory.readouts import LinearReadout
@@ -165,7 +166,7 @@ def finite_kernel(rpe: str, lag: int, heads: int, length: int, *, alpha: Any = D
     zero = all(c == 0 for c in kern.chebyshev_coefficients)
     err = np.zeros(length)
     rnd = np.zeros(length)
-    nodes = len(_nodes_in_bump_exact(rpe, lag, heads, alpha, gamma))
+    nodes = len(bump_node_values(bump_placement(rpe, lag, alpha=alpha, gamma=gamma), heads))
     if zero:
         err[lag] = -1.0
         _frozen(err, rnd)
@@ -188,35 +189,6 @@ def finite_kernel(rpe: str, lag: int, heads: int, length: int, *, alpha: Any = D
 
 #: Working precision (decimal digits) of :func:`interpolant_on_window`.
 _CLOSED_FORM_DPS = 40
-
-
-def _bump_nodes(rpe: str, lag: int, heads: int, alpha: Any, gamma: Any,
-                dps: int) -> list[tuple[int, mpmath.mpf, mpmath.mpf]]:
-    """``[(k, x_k, f_k)]`` for the second-kind nodes ``x_k = cos(k pi / N)`` (``N = H - 1``) whose
-    ``u_k = (1 + x_k)/2`` lies inside the bump's support, with ``f_k = Psi_T(u_k)`` (mpf at ``dps``)."""
-    place = bump_placement(rpe, lag, alpha=alpha, gamma=gamma)
-    N = heads - 1
-    with mpmath.workdps(dps):
-        mu, sigma, height = place.numeric(dps)
-        # u_k = cos^2(k pi / (2N)) is decreasing in k: the candidates lie between the two edges
-        lo = mpmath.acos(mpmath.sqrt(min(mu + sigma, mpmath.mpf(1)))) * 2 * N / mpmath.pi
-        hi = mpmath.acos(mpmath.sqrt(max(mu - sigma, mpmath.mpf(0)))) * 2 * N / mpmath.pi
-        out = []
-        for k in range(max(0, int(mpmath.floor(lo)) - 1), min(N, int(mpmath.ceil(hi)) + 1) + 1):
-            xk = mpmath.cospi(mpmath.mpf(k) / N)
-            y = ((1 + xk) / 2 - mu) / sigma
-            if abs(y) < 1:
-                out.append((k, xk, height * mpmath.exp(-1 / (1 - y * y))))
-    return out
-
-
-def _nodes_in_bump_exact(rpe: str, lag: int, heads: int, alpha: Any, gamma: Any) -> list[int]:
-    """Indices of the nodes inside the bump (``H >= 2``; for ``H = 1`` the single node ``u = 1/2``)."""
-    if heads == 1:
-        with mpmath.workdps(30):
-            mu, sigma, _h = bump_placement(rpe, lag, alpha=alpha, gamma=gamma).numeric(30)
-            return [0] if abs(mpmath.mpf(1) / 2 - mu) < sigma else []
-    return [k for k, _x, _f in _bump_nodes(rpe, lag, heads, alpha, gamma, 30)]
 
 
 @lru_cache(maxsize=8)
@@ -262,14 +234,14 @@ def interpolant_on_window(rpe: str, lag: int, heads: int, length: int, *, alpha:
     lag = require_int("lag", lag, minimum=1, maximum=length - 1)
     H = require_int("heads", heads, minimum=2)
     N = H - 1
-    nodes = _bump_nodes(rpe, lag, H, alpha, gamma, _CLOSED_FORM_DPS)
+    place = bump_placement(rpe, lag, alpha=alpha, gamma=gamma)
+    nodes = bump_node_values(place, H, dps=_CLOSED_FORM_DPS)
     err = np.zeros(length)
     rnd = np.zeros(length)
     if not nodes:
         err[lag] = -1.0
         _frozen(err, rnd)
         return FiniteKernel(None, lag, H, length, err, rnd, True, 0)
-    place = bump_placement(rpe, lag, alpha=alpha, gamma=gamma)
     start = 0 if rpe == "lin" else 1
     xh, xl, wh, _wl = _lattice_range_dd(rpe, place.alpha, place.gamma, start, length)
     thetas = _lattice_angles(rpe, place.alpha, start, length)

@@ -701,6 +701,19 @@ def _summed_group_bounds(lemma_bound: Any, rpe: str, lags: Sequence[int], heads_
         return _up(total)
 
 
+def _paper_form_growths(rpe: str, lags: Sequence[int], rate: Any, alpha: Any,
+                        gamma: Any) -> tuple[mpmath.mpf, list[mpmath.mpf], int]:
+    """``(C(n), [E(T) for T in lags], n)`` of the paper-form bounds (validated; ``E`` at ``_DPS`` digits)."""
+    require_choice("rpe", rpe, RPE_TYPES)
+    rate = _check_rate(rate)
+    a = require_positive_rational("alpha", alpha)
+    g = require_positive_rational("gamma", gamma)
+    C = paper_constant(rpe, rate, alpha=a, gamma=g)
+    with mpmath.workdps(_DPS):
+        am, gm = mpmath.mpf(a.p) / a.q, mpmath.mpf(g.p) / g.q
+        return C, [_lattice_growth(rpe, rate, am, gm, T_) for T_ in lags], rate
+
+
 def thm3_1_paper_form(rpe: str, lags: Sequence[int], num_heads: Any, rate: Any, *, alpha: Any = _DEFAULT,
                       gamma: Any = _DEFAULT) -> mpmath.mpf:
     """The paper's Theorem 3.1 expression with the explicit ``C(n)``:
@@ -714,13 +727,9 @@ def thm3_1_paper_form(rpe: str, lags: Sequence[int], num_heads: Any, rate: Any, 
     rpe = require_choice("rpe", rpe, RPE_TYPES)
     lags = require_sorted_distinct_lags("lags", lags)
     num_heads = require_int("num_heads", num_heads, minimum=1)
-    rate = _check_rate(rate)
-    a = require_positive_rational("alpha", alpha)
-    g = require_positive_rational("gamma", gamma)
-    C = paper_constant(rpe, rate, alpha=a, gamma=g)
+    C, E, rate = _paper_form_growths(rpe, lags, rate, alpha, gamma)
     with mpmath.workdps(_DPS):
-        am, gm = mpmath.mpf(a.p) / a.q, mpmath.mpf(g.p) / g.q
-        s = mpmath.fsum(_lattice_growth(rpe, rate, am, gm, lag) ** (mpmath.mpf(1) / (rate + 1)) for lag in lags)
+        s = mpmath.fsum(e ** (mpmath.mpf(1) / (rate + 1)) for e in E)
         return _up(C * s ** (rate + 1) / mpmath.mpf(num_heads) ** rate)
 
 
@@ -931,13 +940,8 @@ def thm4_4_paper_form(rpe: str, max_lags: Sequence[int], num_heads: Any, layers_
     lags, K = _nested_split(max_lags, layers_K)
     rpe = require_choice("rpe", rpe, RPE_TYPES)
     Hn = require_int("num_heads", num_heads, minimum=1)
-    rate = _check_rate(rate)
-    a = require_positive_rational("alpha", alpha)
-    g = require_positive_rational("gamma", gamma)
-    C = paper_constant(rpe, rate, alpha=a, gamma=g)
+    C, E, rate = _paper_form_growths(rpe, lags, rate, alpha, gamma)
     with mpmath.workdps(_DPS):
-        am, gm = mpmath.mpf(a.p) / a.q, mpmath.mpf(g.p) / g.q
-        E = [_lattice_growth(rpe, rate, am, gm, T_) for T_ in lags]
         s = mpmath.fsum(e ** 2 for e in E[:K])
         if len(lags) > K:
             s += mpmath.fsum(e ** (mpmath.mpf(1) / (rate + 1)) for e in E[K:]) ** (2 * rate + 2)
@@ -991,16 +995,12 @@ def thm4_4_min_heads_paper(rpe: str, max_lags: Sequence[int], layers_K: Any, max
     """
     lags, K = _nested_split(max_lags, layers_K)
     rpe = require_choice("rpe", rpe, RPE_TYPES)
-    rate = _check_rate(rate)
-    a = require_positive_rational("alpha", alpha)
-    g = require_positive_rational("gamma", gamma)
     Kp = K if len(lags) > K else K - 1
+    C, E, rate = _paper_form_growths(rpe, lags[:Kp], rate, alpha, gamma)
     if Kp == 0:
         return 1
-    C = paper_constant(rpe, rate, alpha=a, gamma=g)
     with mpmath.workdps(_DPS):
-        am, gm = mpmath.mpf(a.p) / a.q, mpmath.mpf(g.p) / g.q
-        s = mpmath.sqrt(mpmath.fsum(_lattice_growth(rpe, rate, am, gm, T_) ** 2 for T_ in lags[:Kp]))
+        s = mpmath.sqrt(mpmath.fsum(e ** 2 for e in E))
         Hreal = (4 * mpmath.mpf(max_lipschitz) * C * s) ** (mpmath.mpf(1) / rate)
         return max(1, int(mpmath.ceil(Hreal * (1 - mpmath.mpf("1e-40")))))
 

@@ -503,9 +503,18 @@ class DeltaKernel:
         ls = mpmath.log(s)
         return mpmath.exp(-a * ls), mpmath.exp(-(1 + g) * ls)
 
-    def _each_lag(self, s: Any, fn: Any) -> Any:
+    def _each_lag_mp(self, s: Any, dps: Any, q_of_u: Any) -> Any:
+        """``w(s) q_of_u(u(s))`` at ``dps`` digits for each lag (``0`` at ``s = 0`` for log-RPE)."""
+        dps = require_int("dps", dps, minimum=15)
         lags, scalar = _as_lags(s)
-        vals = [fn(int(v)) for v in lags.reshape(-1)]
+        vals = []
+        with mpmath.workdps(dps):
+            for v in lags.reshape(-1).tolist():
+                if self.rpe == "log" and v == 0:
+                    vals.append(mpmath.mpf(0))
+                    continue
+                u, w = self._lattice_mp(int(v))
+                vals.append(+(w * q_of_u(u)))
         return vals[0] if scalar else vals
 
     def evaluate_stable_mp(self, s: Any, dps: Any) -> Any:
@@ -513,20 +522,16 @@ class DeltaKernel:
 
         Returns an mpf for a scalar lag, else a list of mpf (flattened input order).
         """
-        dps = require_int("dps", dps, minimum=15)
+        c = self.chebyshev_coefficients
 
-        def one(v: int) -> mpmath.mpf:
-            with mpmath.workdps(dps):
-                if self.rpe == "log" and v == 0:
-                    return mpmath.mpf(0)
-                u, w = self._lattice_mp(v)
-                x = 2 * u - 1
-                b1 = b2 = mpmath.mpf(0)
-                for cj in self.chebyshev_coefficients[:0:-1]:
-                    b1, b2 = cj + 2 * x * b1 - b2, b1
-                return +(w * (self.chebyshev_coefficients[0] + x * b1 - b2))
+        def q(u: mpmath.mpf) -> mpmath.mpf:
+            x = 2 * u - 1
+            b1 = b2 = mpmath.mpf(0)
+            for cj in c[:0:-1]:
+                b1, b2 = cj + 2 * x * b1 - b2, b1
+            return c[0] + x * b1 - b2
 
-        return self._each_lag(s, one)
+        return self._each_lag_mp(s, dps, q)
 
     def evaluate_realised(self, s: Any, dps: Any) -> Any:
         """``sum_k a_k e^{-beta_k s}`` (lin) or ``sum_k a_k s^{-beta_k}`` (log) in mpmath at ``dps`` digits.
@@ -536,19 +541,13 @@ class DeltaKernel:
         ``dps >= digits_needed(error)``; fewer digits lose the result to cancellation.
         Returns an mpf for a scalar lag, else a list of mpf.
         """
-        dps = require_int("dps", dps, minimum=15)
+        def q(u: mpmath.mpf) -> mpmath.mpf:
+            acc = mpmath.mpf(0)
+            for ak in reversed(self.coefficients):
+                acc = acc * u + ak
+            return acc
 
-        def one(v: int) -> mpmath.mpf:
-            with mpmath.workdps(dps):
-                if self.rpe == "log" and v == 0:
-                    return mpmath.mpf(0)
-                u, w = self._lattice_mp(v)
-                acc = mpmath.mpf(0)
-                for ak in reversed(self.coefficients):
-                    acc = acc * u + ak
-                return +(w * acc)
-
-        return self._each_lag(s, one)
+        return self._each_lag_mp(s, dps, q)
 
 
 # ---------------------------------------------------------------------------------------

@@ -110,6 +110,8 @@ def test_heads_needed_measured_is_consistent() -> None:
         assert all(hi <= eps for h, (_lo, hi) in grid.items() if h >= H)
         # the grid point just below fails (not certain in general, but here its lower end is above eps)
         assert n["certain"] == (grid[n["previous_heads"]][0] > eps)
+    with pytest.raises(TypeError, match="realised"):
+        experiment_cell("H.2.4", 8, 2, realised="no")
     with pytest.raises(ValueError, match="epsilons"):
         heads_needed_measured("H.2.3", "lin", (0.0,))
     with pytest.raises(ValueError, match="name"):

@@ -423,6 +423,8 @@ def experiment_cell(name: str, heads: int, width: int, *, rpe: str = "lin", alph
     rpe = require_choice("rpe", rpe, ("lin", "log"))
     H = require_int("H", heads, minimum=1)
     m = require_int("m", width, minimum=1)
+    if not isinstance(realised, bool):
+        raise TypeError(f"realised must be a bool, got {type(realised).__name__} {realised!r}")
     L = ex.window_length
     lags = tuple(target.lags)
     M = len(lags)

@@ -568,6 +568,15 @@ def _radius(a: np.ndarray, b: np.ndarray, tc: np.ndarray) -> np.ndarray:
     return np.maximum(np.abs(a - tc), np.abs(b - tc)) * (1 + 1e-12) + _ACOS_SLACK
 
 
+def _decide_intervals(c: np.ndarray, c_err: float, a: np.ndarray, b: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_model_decide` on the Taylor models of the theta-intervals ``[a, b]`` (centred at the
+    midpoint of ``cos``, radius by :func:`_radius`)."""
+    xc = np.cos(0.5 * (a + b))
+    r = _radius(a, b, np.arccos(xc))
+    return _model_decide(*_trig_models(c, c_err, xc, r), r)
+
+
 def _certified_theta_roots(c: np.ndarray, theta_lo: float, theta_hi: float, per_pi: int, *,
                            c_err: float = 0.0, x_lo: float | None = None,
                            negligible: Any = None) -> _RootCertificate:
@@ -644,10 +653,7 @@ def _certified_theta_roots(c: np.ndarray, theta_lo: float, theta_hi: float, per_
         if negligible is not None:
             pa = np.array([p[0] for p in pending])
             pb_ = np.array([p[1] for p in pending])
-            xh = np.cos(0.5 * (pa + pb_))
-            rh = _radius(pa, pb_, np.arccos(xh))
-            th_, eh, rhoh = _trig_models(c, c_err, xh, rh)
-            mrh, _m, suph = _model_decide(th_, eh, rhoh, rh)
+            mrh, _m, suph = _decide_intervals(c, c_err, pa, pb_)
             small = np.asarray(negligible(pa, pb_, suph[0]), dtype=bool)
             for i in np.nonzero(small)[0]:
                 uncertain.append((float(pa[i]), float(pb_[i]), *[float(v) for v in suph[:, i]],
@@ -665,22 +671,16 @@ def _certified_theta_roots(c: np.ndarray, theta_lo: float, theta_hi: float, per_
         tm = np.arccos(xm)
         ha, hb = np.concatenate([a, tm]), np.concatenate([tm, b])
         hsa, hsb = np.concatenate([sa, sm]), np.concatenate([sm, sb])
-        xh = np.cos(0.5 * (ha + hb))
-        rh = _radius(ha, hb, np.arccos(xh))
-        th_, eh, rhoh = _trig_models(c, c_err, xh, rh)
-        mrh, minsh, _s = _model_decide(th_, eh, rhoh, rh)
-        models += len(xh)
-        pending = [(float(ha[i]), float(hb[i]), int(hsa[i]), int(hsb[i])) for i in range(len(xh))
+        mrh, minsh, _s = _decide_intervals(c, c_err, ha, hb)
+        models += len(ha)
+        pending = [(float(ha[i]), float(hb[i]), int(hsa[i]), int(hsb[i])) for i in range(len(ha))
                    if not settle(float(ha[i]), float(hb[i]), int(hsa[i]), int(hsb[i]), int(mrh[i]),
                                  float(minsh[1, i]))]
     if pending:
         a = np.array([p[0] for p in pending])
         b = np.array([p[1] for p in pending])
-        xh = np.cos(0.5 * (a + b))
-        rh = _radius(a, b, np.arccos(xh))
-        th_, eh, rhoh = _trig_models(c, c_err, xh, rh)
-        mrh, _minsh, suph = _model_decide(th_, eh, rhoh, rh)
-        models += len(xh)
+        mrh, _minsh, suph = _decide_intervals(c, c_err, a, b)
+        models += len(a)
         for i in range(len(a)):
             uncertain.append((float(a[i]), float(b[i]), *[float(v) for v in suph[:, i]],
                               float(mrh[i] if mrh[i] >= 0 else N)))

@@ -240,8 +240,8 @@ def bump_node_values(place: BumpPlacement, num_terms: Any, nodes: str = "chebysh
     (``|u_k - mu_T| < sigma_T``) and evaluated at ``dps`` digits.
 
     >>> from tfapprox.theory.bounds import bump_placement
-    >>> [k for k, _x, _f in bump_node_values(bump_placement("lin", 901), 143)]
-    [141]
+    >>> tuple(k for k, _x, _f in bump_node_values(bump_placement("lin", 901), 143))
+    (141,)
     """
     H = require_int("num_terms", num_terms, minimum=1)
     nodes = require_choice("nodes", nodes, NODE_FAMILIES)

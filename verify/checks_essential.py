@@ -46,12 +46,12 @@ def parse_kernel(text: str) -> Any:
 # --------------------------------------------------------------------------- thm5.1
 def _thm51_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kernel", default="exp:0.5", help="exp:BETA or poly:BETA (comma-separate for M > 1)")
-    p.add_argument("--rpe", choices=["lin", "log"], default=None, help="RPE type (default from the decay)")
+    p.add_argument("--rpe", choices=["lin", "log"], default=None, help="RPE type (None: from the decay, lin for exp, log for poly)")
     p.add_argument("--heads", default="64,128,256,512,1024", help="comma-separated H (increasing)")
-    p.add_argument("--n", type=int, default=None, help="rate index n (default: every admissible n up to 4)")
-    p.add_argument("--lag0", choices=["residual", "none"], default=None, help="lag-0 handling for log-RPE")
+    p.add_argument("--n", type=int, default=None, help="rate index n (None: every admissible n up to 4)")
+    p.add_argument("--lag0", choices=["residual", "none"], default=None, help="lag-0 handling for log-RPE (None: residual for log, none for lin)")
     p.add_argument("--min-order", type=float, default=None,
-                   help="smallest acceptable fitted order (default: none, the fit is reported but not enforced)")
+                   help="smallest acceptable fitted order (None: the fit is reported but not enforced)")
     p.add_argument("--window", type=int, default=3, help="points in the fit window")
 
 
@@ -163,7 +163,8 @@ THM51 = register(Check("thm5.1", "Theorem 5.1: essentially sparse memories; exac
                                  "the Lemma F.3/F.6 construction against the explicit bound",
                        _thm51_args, _thm51_run,
                        default_options=(("--kernel", "exp:0.5", "--rpe", "lin", "--heads", "64,256,1024"),
-                                        ("--kernel", "poly:3", "--rpe", "log", "--heads", "64,256,1024"))))
+                                        ("--kernel", "poly:3", "--rpe", "log", "--heads", "64,256,1024")),
+    has_plot=True))
 
 
 # --------------------------------------------------------------------------- finite experiments
@@ -256,7 +257,7 @@ def _experiment(name: str) -> Check:
 
     title = ("Experiment H.2.7: heavy tail t^-0.5, log- vs lin-RPE by construction" if name == "h2.7"
              else "Experiment H.2.8: light tail e^{-5t}, lin- vs log-RPE by construction")
-    return Check(name, title, _exp_args, run)
+    return Check(name, title, _exp_args, run, has_plot=False)
 
 
 H27 = register(_experiment("h2.7"))
@@ -314,9 +315,9 @@ def _infinite_best(rpe: str, rho_kernel: Any, H: int, seed: int, starts: int, ma
 def _tails_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--heads", default="1,2,4,8", help="comma-separated H")
     p.add_argument("--kernels", default="exp:0.5,poly:1.5", help="kernels to approximate")
-    p.add_argument("--starts", type=int, default=2)
-    p.add_argument("--max-evals", type=int, default=8)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--starts", type=int, default=2, help="optimiser starts of the best-found search")
+    p.add_argument("--max-evals", type=int, default=8, help="LP evaluations per start")
+    p.add_argument("--seed", type=int, default=0, help="seed of the best-found search")
 
 
 def _tails_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
@@ -367,7 +368,7 @@ def _tails_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
 
 
 TAILS = register(Check("tails", "Insights 4a/4b: best-found H-head errors of lin- and log-RPE on light and "
-                                "heavy tails", _tails_args, _tails_run))
+                                "heavy tails", _tails_args, _tails_run, has_plot=True))
 
 
 def _curse_args(p: argparse.ArgumentParser) -> None:
@@ -380,14 +381,11 @@ def _curse_args(p: argparse.ArgumentParser) -> None:
 
 def _plot_curse(sweep: list[dict[str, Any]], rows: list[dict[str, Any]], path: str, title: str) -> None:
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .registry import new_figure  # Agg canvas without pyplot: no global backend switch
 
     from .registry import save_figure_atomic
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = new_figure(figsize=(6, 4))
     ax.semilogy([r["units"] for r in sweep], [r["error_upper"] for r in sweep], "o-",
                 label="diagonal linear RNN, best found (exact l1 enclosure)")
     for r in rows:
@@ -491,4 +489,5 @@ def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
 
 
 CURSE = register(Check("curse-of-memory", "Curse of memory: diagonal linear RNN units vs log-RPE heads needed for "
-                                          "a target l1 error on t^-beta", _curse_args, _curse_run))
+                                          "a target l1 error on t^-beta", _curse_args, _curse_run,
+                       has_plot=True))

@@ -237,8 +237,20 @@ def _experiment(name: str) -> Check:
         for r in rows:  # the realised one-head model in float64 (past='none'), against rho
             if r["rpe"] == matched and r["H"] == 1:
                 r["float64_model_error"] = _float64_check(matched, beta, rho, L)
+        other = "lin" if matched == "log" else "log"
+        last = [r for r in rows if r["rpe"] == other and r["H"] == heads[-1]]
+        exact_one = bool(low) and low[0]["construction"] == 0.0
+        findings: dict[str, Any] = {"matched_rpe": matched, "matched_rpe_exact_with_one_head": exact_one,
+                                    "other_rpe": other, "at_heads": heads[-1],
+                                    "other_rpe_best_found_worst_case": last[0]["best_found_worst_case"] if last else None,
+                                    "other_rpe_best_found_mse": last[0]["best_found_mse"] if last else None}
+        text = [f"{matched}-RPE realises rho exactly with one head" if exact_one else
+                f"{matched}-RPE one-head row not computed (H = 1 not in --heads)"]
+        if last:
+            text.append(f"{other}-RPE best found at H = {heads[-1]}: worst case "
+                        f"{last[0]['best_found_worst_case']:.3g}, mse {last[0]['best_found_mse']:.3g}")
         return CheckResult(
-            check=name, passed=passed, rows=rows, fit={},
+            check=name, passed=passed, rows=rows, fit={}, findings=findings, findings_text=text,
             columns=[("rpe", "rpe", ""), ("H", "H", "d"), ("construction", "construction (exact)", ".1e"),
                      ("best_found", "best found wc", ".3e"), ("best_found_mse", "best found mse", ".3e"),
                      ("log_without_residual", "log no residual", ".6f"), ("paper", "paper (trained)", ""), ("float64_model_error", "f64 model err", ".1e"),
@@ -350,8 +362,15 @@ def _tails_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         matched = "lin" if kt.startswith("exp") else "log"
         other = "log" if matched == "lin" else "lin"
         passed &= d[matched] <= d[other]
+    wins = 0
+    for kt in kernels:
+        d = {r["rpe"]: min(r["best_found"], math.inf if r["construction"] is None else r["construction"])
+             for r in rows if r["kernel"] == kt and r["H"] == heads[-1]}
+        wins += d["lin" if kt.startswith("exp") else "log"] <= d["log" if kt.startswith("exp") else "lin"]
     return CheckResult(
         check="tails", passed=passed, rows=rows,
+        findings={"matched_rpe_wins": wins, "kernels": len(kernels), "at_heads": heads[-1]},
+        findings_text=[f"the RPE matched to the tail wins for {wins} of {len(kernels)} kernels at H = {heads[-1]}"],
         columns=[("kernel", "kernel", ""), ("rpe", "rpe", ""), ("H", "H", "d"),
                  ("construction", "construction (exact)", ".1e"), ("best_found", "best found l1", ".3e"),
                  ("seconds", "s", ".2f")],
@@ -461,8 +480,12 @@ def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
     seconds = time.perf_counter() - t_start
     for r in rows:
         r["seconds"] = seconds
+    units = {f"{r['epsilon']:g}": r["rnn_units"] for r in rows}
     return CheckResult(
         check="curse-of-memory", passed=passed, rows=rows,
+        findings={"rnn_units_by_epsilon": units, "log_rpe_heads": 1},
+        findings_text=["RNN units found sufficient per epsilon: " + ", ".join(f"{e}: {u}" for e, u in units.items())
+                       + " (log-RPE: 1 head, exact)"],
         columns=[("epsilon", "epsilon", ".0e"), ("rnn_units", "RNN units (best found, suffice)", ""),
                  ("best_found_lower", "its l1 err low", ".4e"), ("best_found", "its l1 err up", ".4e"),
                  ("rnn_units_minus_one_error", "N-1: best found err", ".4e"),

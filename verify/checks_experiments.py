@@ -186,8 +186,15 @@ def _exp_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -
     fit = {"trends": {rpe: trends[rpe] for rpe in rpes}, "needs": needs, "lag_901": lag_rows,
            "heads_scans": [{"experiment": sc["experiment"], "rpe": sc["rpe"], "width": sc["width"],
                             "grid": [list(g) for g in sc["grid"]]} for sc in scans.values()]}
+    n_trends = sum(len(trends[rpe]) for rpe in rpes)
+    reproduced = [f"{rpe} {t['experiment']}" for rpe in rpes for t in trends[rpe] if t["reproduced"]]
+    findings = {"paper_trends_reproduced": len(reproduced), "paper_trends_total": n_trends,
+                "paper_trends_reproduced_which": reproduced,
+                "paper_trends_not_reproduced_which": [f"{rpe} {t['experiment']}" for rpe in rpes
+                                                      for t in trends[rpe] if not t["reproduced"]]}
     return CheckResult(
-        check="experiments", passed=passed, rows=rows, fit=fit,
+        check="experiments", passed=passed, rows=rows, fit=fit, findings=findings,
+        findings_text=[f"paper trends reproduced by the construction: {len(reproduced)} of {n_trends}"],
         columns=[("rpe", "rpe", ""), ("experiment", "exp", ""), ("H", "H", "d"), ("m", "m", "d"),
                  ("worst_case_lower", "worst low", ".4g"), ("worst_case_upper", "worst up", ".4g"),
                  ("mse_lower", "mse low", ".4g"), ("mse_upper", "mse up", ".4g"), ("bound", "bound", ".3g"),

@@ -149,8 +149,10 @@ def _tight_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                      f"{hn['paper']['heads_measured'] or '>' + str(o.max_heads)}, min-bound {hn['min_bound']['heads_by_bound']}/"
                      f"{hn['min_bound']['heads_measured'] or '>' + str(o.max_heads)}, min-error "
                      f"{hn['min_error']['heads_by_bound']}/{hn['min_error']['heads_measured'] or '>' + str(o.max_heads)}")
+    findings, findings_text = _tightness_findings(rows, sweeps)
     return CheckResult(
         check="tightness", passed=passed, rows=rows, fit={"alpha_gamma": sweeps},
+        findings=findings, findings_text=findings_text,
         columns=[("lemma", "lemma", ""), ("T", "T", "d"), ("H", "H", "d"), ("bound", "bound", ".3e"),
                  ("construction", "construction", ".3e"), ("best_found", "best found", ".3e"),
                  ("slack_bound", "bound/best", ".3g"), ("slack_construction", "cons/best", ".3g"),
@@ -160,6 +162,28 @@ def _tight_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         notes=notes, parameters={"lags": lags, "heads": heads, "shifted_heads": sheads, "starts": starts,
                                  "max_evals": max_evals, "epsilon": eps},
         plot=None, pages=page)
+
+
+def _tightness_findings(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+    """What the check found (no pass/fail meaning): the ranges of bound / best found and construction /
+    best found over the rows with a finite positive best found, and how often the paper's alpha, gamma
+    give the smallest error of the sweep."""
+    findings: dict[str, Any] = {}
+    text: list[str] = []
+    for key, name, label in (("slack_bound", "bound_over_best_found", "bound / best found"),
+                             ("slack_construction", "construction_over_best_found", "construction / best found")):
+        vals = [float(r[key]) for r in rows if r.get(key) is not None and math.isfinite(float(r[key]))]
+        if vals:
+            findings[f"{name}_min"], findings[f"{name}_max"] = min(vals), max(vals)
+            text.append(f"{label} {min(vals):.3g} to {max(vals):.3g}")
+    if sweeps:
+        paper_best = sum(1 for sw in sweeps
+                         if (str(sw["heads_needed"]["paper"]["alpha"]), str(sw["heads_needed"]["paper"]["gamma"]))
+                         == (str(sw["min_error"]["alpha"]), str(sw["min_error"]["gamma"])))
+        findings["paper_alpha_gamma_smallest_error"] = paper_best
+        findings["alpha_gamma_sweeps"] = len(sweeps)
+        text.append(f"paper's alpha, gamma give the smallest error in {paper_best} of {len(sweeps)} sweeps")
+    return findings, text
 
 
 def _tightness_page(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]], eps: float) -> dict[str, Any]:

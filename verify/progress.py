@@ -186,8 +186,8 @@ class ProgressReporter:
         """Report one check: a start line, its steps, heartbeats, an end line with its duration.
 
         ``index`` (1-based) and ``count`` give the ``[i/n]`` of ``verify --all``.  The end
-        line says ``done`` or ``failed``: set :attr:`outcome` inside the block (e.g. to
-        ``"PASSED"``) to print the verdict instead.
+        line says ``done`` (or ``failed`` if the block raised) and the duration; set
+        :attr:`outcome` inside the block (e.g. to the check's verdict) to append it.
         """
         if index is not None and (count is None or not 1 <= index <= count):
             raise ValueError(f"index must be in 1..count, got index={index!r}, count={count!r}")
@@ -252,12 +252,12 @@ class ProgressReporter:
         now = self.clock()
         took = now - (self._stage_start if self._stage_start is not None else now)
         self._finished_durations.append(took)
-        outcome = getattr(self, "outcome", None) or ("done" if ok else "failed")
+        outcome = getattr(self, "outcome", None)
         if self.interactive:
             self._clear_bar()
         if self._name is not None or self.interactive:
-            self._write_line(f"{self._prefix()}{self._name or 'check'}: {outcome} in {format_duration(took)}"
-                             f"{self._overall(now)}", now)
+            self._write_line(f"{self._prefix()}{self._name or 'check'}: {'done' if ok else 'failed'} in "
+                             f"{format_duration(took)}{' - ' + outcome if outcome else ''}{self._overall(now)}", now)
         self._stage_start = None
         self._name = None
 

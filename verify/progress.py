@@ -75,6 +75,8 @@ class ProgressReporter:
         :meth:`poll` themselves with a fake clock).
     redraw_interval
         Terminal mode: smallest time between two redraws of the bar.
+    poll_interval
+        Seconds between two heartbeat polls of the timer thread.
 
     Examples
     --------
@@ -93,11 +95,14 @@ class ProgressReporter:
 
     def __init__(self, stream: TextIO | None = None, *, enabled: bool = True, interactive: bool | None = None,
                  clock: Callable[[], float] = time.monotonic, min_interval: float = 10.0,
-                 max_interval: float = 60.0, heartbeat: bool = True, redraw_interval: float = 0.1) -> None:
+                 max_interval: float = 60.0, heartbeat: bool = True, redraw_interval: float = 0.1,
+                 poll_interval: float = 1.0) -> None:
         for name, value in (("min_interval", min_interval), ("max_interval", max_interval),
-                            ("redraw_interval", redraw_interval)):
+                            ("redraw_interval", redraw_interval), ("poll_interval", poll_interval)):
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(f"{name} must be a number >= 0 (seconds), got {value!r}")
+        if poll_interval <= 0:
+            raise ValueError(f"poll_interval must be > 0 (seconds), got {poll_interval!r}")
         if max_interval < min_interval:
             raise ValueError(f"max_interval must be >= min_interval ({min_interval}), got {max_interval}")
         if not callable(clock):
@@ -115,6 +120,7 @@ class ProgressReporter:
         self.min_interval = float(min_interval)
         self.max_interval = float(max_interval)
         self.redraw_interval = float(redraw_interval)
+        self.poll_interval = float(poll_interval)
         self._heartbeat = bool(heartbeat)
         self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
@@ -159,7 +165,7 @@ class ProgressReporter:
                 self._write_line(self._step_text(now), now)
 
     def poll(self) -> None:
-        """Heartbeat: what the timer thread calls about once a second.
+        """Heartbeat: what the timer thread calls every ``poll_interval`` seconds.
 
         Piped mode: writes ``still running NAME (elapsed ...)`` if nothing was written for
         ``max_interval`` seconds while a stage is open.  Terminal mode: redraws the bar so
@@ -229,7 +235,7 @@ class ProgressReporter:
         self._stop.clear()
 
         def beat() -> None:
-            while not self._stop.wait(1.0):
+            while not self._stop.wait(self.poll_interval):
                 try:
                     self.poll()
                 except (ValueError, OSError):  # stream closed under us
@@ -253,12 +259,12 @@ class ProgressReporter:
         took = now - (self._stage_start if self._stage_start is not None else now)
         self._finished_durations.append(took)
         outcome = getattr(self, "outcome", None)
+        self._stage_start = None  # finished: the overall ETA counts it in _finished_durations only
         if self.interactive:
             self._clear_bar()
         if self._name is not None or self.interactive:
             self._write_line(f"{self._prefix()}{self._name or 'check'}: {'done' if ok else 'failed'} in "
                              f"{format_duration(took)}{' - ' + outcome if outcome else ''}{self._overall(now)}", now)
-        self._stage_start = None
         self._name = None
 
     def _prefix(self) -> str:

@@ -397,3 +397,20 @@ def test_no_global_matplotlib_backend_switch(tmp_path) -> None:
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "svg"
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_lazy_stage_stays_silent_when_the_check_refuses_its_options() -> None:
+    """``verify CHECK`` with bad options: stderr keeps only the one-line error (exit status 2)."""
+    clock = _Clock()
+    out = _Stamped(clock)
+    rep = ProgressReporter(out, interactive=False, clock=clock, heartbeat=False)
+    with pytest.raises(ValueError):
+        with rep.stage("thm3.1", lazy=True):
+            raise ValueError("heads must be strictly increasing")
+    assert out.getvalue() == ""
+    with rep.stage("thm3.1", lazy=True):
+        clock.t = 61.0
+        rep.poll()  # a long silent start still gets its start line and a heartbeat
+    lines = [line for _, line in out.stamps]
+    assert lines[:2] == ["thm3.1: started", "still running thm3.1 (elapsed 1:01)"]
+    assert lines[-1] == "thm3.1: done in 1:01"

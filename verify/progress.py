@@ -134,6 +134,7 @@ class ProgressReporter:
         self._count: int | None = None
         self._stage_start: float | None = None
         self._last_write = 0.0
+        self._announced = False
         self._last_step_line = -float("inf")
         self._last_redraw = -float("inf")
         self._bar_width = 0
@@ -154,6 +155,7 @@ class ProgressReporter:
             now = self.clock()
             if self._stage_start is None:  # used without stage(): open an anonymous one
                 self._begin(None, None, None, now)
+            self._announce(now)
             if total != self._phase_total or done < self._done:
                 self._phase_total, self._phase_start, self._phase_done0 = total, now, done
             self._done, self._total, self._label = int(done), int(total), str(label)
@@ -181,6 +183,7 @@ class ProgressReporter:
                 if now - self._last_redraw >= 1.0:
                     self._draw_bar(now)
             elif now - self._last_write >= self.max_interval:
+                self._announce(now)
                 what = f"; last step: {self._step_core(now)}" if self._total > 0 else ""
                 self._write_line(f"{self._prefix()}still running {self._name or 'check'} "
                                  f"(elapsed {format_duration(now - self._stage_start)}{what})"
@@ -188,19 +191,23 @@ class ProgressReporter:
 
     # ------------------------------------------------------------------ stages
     @contextlib.contextmanager
-    def stage(self, name: str, index: int | None = None, count: int | None = None) -> Iterator["ProgressReporter"]:
+    def stage(self, name: str, index: int | None = None, count: int | None = None, *,
+              lazy: bool = False) -> Iterator["ProgressReporter"]:
         """Report one check: a start line, its steps, heartbeats, an end line with its duration.
 
         ``index`` (1-based) and ``count`` give the ``[i/n]`` of ``verify --all``.  The end
         line says ``done`` (or ``failed`` if the block raised) and the duration; set
         :attr:`outcome` inside the block (e.g. to the check's verdict) to append it.
+        ``lazy=True`` defers the start line to the first progress call or heartbeat, and
+        writes no end line if nothing was written: a check refusing its options before
+        any work leaves stderr to the one-line error message.
         """
         if index is not None and (count is None or not 1 <= index <= count):
             raise ValueError(f"index must be in 1..count, got index={index!r}, count={count!r}")
         self.outcome: str | None = None
         if self.enabled:
             with self._lock:
-                self._begin(name, index, count, self.clock())
+                self._begin(name, index, count, self.clock(), announce=not lazy)
         self._start_thread()
         ok = False
         try:
@@ -244,15 +251,26 @@ class ProgressReporter:
         self._thread = threading.Thread(target=beat, name="tfapprox-progress", daemon=True)
         self._thread.start()
 
-    def _begin(self, name: str | None, index: int | None, count: int | None, now: float) -> None:
+    def _begin(self, name: str | None, index: int | None, count: int | None, now: float,
+               announce: bool = True) -> None:
         if self._run_start is None:
             self._run_start = now
         self._name, self._index, self._count, self._stage_start = name, index, count, now
         self._phase_total, self._done, self._total, self._label = None, 0, 0, ""
         self._last_step_line = -float("inf")
         self._last_redraw = -float("inf")
-        if not self.interactive and name is not None:
-            self._write_line(f"{self._prefix()}{name}: started{self._overall(now)}", now)
+        self._last_write = now
+        self._announced = False
+        if announce:
+            self._announce(now)
+
+    def _announce(self, now: float) -> None:
+        """The stage's start line (piped mode), once."""
+        if self._announced:
+            return
+        self._announced = True
+        if not self.interactive and self._name is not None:
+            self._write_line(f"{self._prefix()}{self._name}: started{self._overall(now)}", now)
 
     def _end(self, ok: bool) -> None:
         now = self.clock()
@@ -262,7 +280,7 @@ class ProgressReporter:
         self._stage_start = None  # finished: the overall ETA counts it in _finished_durations only
         if self.interactive:
             self._clear_bar()
-        if self._name is not None or self.interactive:
+        if self._announced and (self._name is not None or self.interactive):
             self._write_line(f"{self._prefix()}{self._name or 'check'}: {'done' if ok else 'failed'} in "
                              f"{format_duration(took)}{' - ' + outcome if outcome else ''}{self._overall(now)}", now)
         self._name = None

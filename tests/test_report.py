@@ -414,3 +414,35 @@ def test_lazy_stage_stays_silent_when_the_check_refuses_its_options() -> None:
     lines = [line for _, line in out.stamps]
     assert lines[:2] == ["thm3.1: started", "still running thm3.1 (elapsed 1:01)"]
     assert lines[-1] == "thm3.1: done in 1:01"
+
+
+def test_experiments_findings_count_the_trends() -> None:
+    """``verify experiments`` prints the count of the paper's trends the construction reproduces."""
+    check = next(c for c in all_checks() if c.name == "experiments")
+    parser = argparse.ArgumentParser()
+    check.add_arguments(parser)
+    o = parser.parse_args(["--experiments", "H.2.3,H.2.4", "--heads", "1,3,8", "--widths", "2,64", "--rpe", "lin",
+                           "--lag-heads", "1,8", "--best-found-heads", "1", "--max-heads", "65536"])
+    r = check.run(o, lambda *a: None)
+    trends = r.fit["trends"]["lin"]
+    n = sum(bool(t["reproduced"]) for t in trends)
+    assert r.findings["paper_trends_reproduced"] == n and r.findings["paper_trends_total"] == len(trends) == 2
+    assert r.findings_text == [f"paper trends reproduced by the construction: {n} of 2"]
+    assert r.verdict_line().endswith(f"found: paper trends reproduced by the construction: {n} of 2")
+    assert r.certified is r.passed is True
+
+
+def test_tightness_findings() -> None:
+    from tfapprox.verify.checks_tightness import _tightness_findings
+
+    rows = [{"slack_bound": 3.0, "slack_construction": 1.5}, {"slack_bound": 40.0, "slack_construction": 1.0},
+            {"slack_bound": float("inf"), "slack_construction": float("inf")}]
+    sweeps = [{"heads_needed": {"paper": {"alpha": "0.01", "gamma": "0.01"}}, "min_error": {"alpha": "0.01",
+                                                                                           "gamma": "0.01"}},
+              {"heads_needed": {"paper": {"alpha": "0.01", "gamma": "0.01"}}, "min_error": {"alpha": "0.1",
+                                                                                           "gamma": "0.01"}}]
+    findings, text = _tightness_findings(rows, sweeps)
+    assert findings == {"bound_over_best_found_min": 3.0, "bound_over_best_found_max": 40.0,
+                        "construction_over_best_found_min": 1.0, "construction_over_best_found_max": 1.5,
+                        "paper_alpha_gamma_smallest_error": 1, "alpha_gamma_sweeps": 2}
+    assert text[-1] == "paper's alpha, gamma give the smallest error in 1 of 2 sweeps"

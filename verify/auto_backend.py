@@ -23,11 +23,12 @@ from .model import Model, PrecisionError
 __all__ = ["choose_backend", "backend_choice"]
 
 
-def backend_choice(model: Model, X: Any = None, *, float64_tol: float = 1e-8) -> tuple[str, str]:
+def backend_choice(model: Model, X: Any = None, *, float64_tol: float = 1e-8,
+                   **run_options: Any) -> tuple[str, str]:
     """:func:`choose_backend` with the reason: ``(backend, reason)``.
 
     ``reason`` is ``""`` for float64 and the :class:`~tfapprox.verify.model.PrecisionError`
-    message for mpmath.
+    message for mpmath.  Other errors of the float64 run (bad input, bad ``past``) propagate.
     """
     if not isinstance(model, Model):
         raise TypeError(f"model must be a tfapprox Model, got {type(model).__name__}")
@@ -35,13 +36,13 @@ def backend_choice(model: Model, X: Any = None, *, float64_tol: float = 1e-8) ->
     if X is None:
         X = np.ones((1, 2, model.spec.input_dim))  # a probe window: two tokens of ones
     try:
-        model.run(X, backend="float64", float64_tol=float64_tol)
+        model.run(X, backend="float64", float64_tol=float64_tol, **run_options)
     except PrecisionError as exc:
         return "mpmath", str(exc)
     return "float64", ""
 
 
-def choose_backend(model: Model, X: Any = None, *, float64_tol: float = 1e-8) -> str:
+def choose_backend(model: Model, X: Any = None, *, float64_tol: float = 1e-8, **run_options: Any) -> str:
     """``"float64"`` if ``model.run(X, backend="float64")`` passes its precision test, else ``"mpmath"``.
 
     Parameters
@@ -54,6 +55,9 @@ def choose_backend(model: Model, X: Any = None, *, float64_tol: float = 1e-8) ->
         Default: a probe window of two tokens of ones.
     float64_tol
         Largest acceptable estimated float64 rounding error (as in :meth:`Model.run`).
+    **run_options
+        Further options of the run to decide for (``past``, ``pad``, ``positions``), passed
+        to :meth:`Model.run`.
 
     Returns
     -------
@@ -69,4 +73,4 @@ def choose_backend(model: Model, X: Any = None, *, float64_tol: float = 1e-8) ->
     >>> choose_backend(build_model("thm3.1", heads=64, lags=[1, 5]))
     'mpmath'
     """
-    return backend_choice(model, X, float64_tol=float64_tol)[0]
+    return backend_choice(model, X, float64_tol=float64_tol, **run_options)[0]

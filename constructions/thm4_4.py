@@ -157,7 +157,7 @@ class Thm44Construction:
         return {"rpe": self.rpe, "K": self.layers_K, "layers": self.num_layers,
                 "heads_per_layer": self.heads_per_layer, "max_lags": tuple(self.target.max_lags),
                 "heads_per_memory": self.heads_per_memory, "attention_block": self.attention_block,
-                "position_ffn_widths": tuple(f.neurons for f in self.position_ffns),
+                "position_ffn_neurons": tuple(f.neurons for f in self.position_ffns),
                 "readout_exact": self.readout_exact, "digits": meta.get("precision_digits")}
 
     def __repr__(self) -> str:

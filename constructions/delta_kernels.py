@@ -408,6 +408,28 @@ class DeltaKernel:
                 f"alpha={self.alpha}, gamma={self.gamma}, nodes={self.nodes!r}, "
                 f"coefficient_dps={self.coefficient_dps})")
 
+    def _repr_latex_(self) -> str:
+        """Jupyter display of the kernel as a formula: ``P(t) = sum_k a_k e^{-beta_k t}`` (lin) or
+        ``sum_k a_k t^{-beta_k}`` (log) with the first and last terms written out (4 digits)."""
+        def term(k: int) -> str:
+            a = self.coefficients[k]
+            beta = sympy.latex(self.exponents[k])
+            base = rf"e^{{-{beta}\,t}}" if self.rpe == "lin" else rf"t^{{-{beta}}}"
+            mant, _, exp = mpmath.nstr(abs(a), 4, min_fixed=-3, max_fixed=4).partition("e")
+            num = mant + (rf"\cdot 10^{{{int(exp)}}}" if exp else "")
+            return ("-" if a < 0 else "+") + rf" {num}\,{base}"
+
+        H = self.num_terms
+        shown = [term(k) for k in range(min(H, 2))]
+        if H > 3:
+            shown.append(r"+ \cdots")
+        if H > 2:
+            shown.append(term(H - 1))
+        body = " ".join(shown).lstrip("+ ")
+        kind = r"a_k e^{-\beta_k t}" if self.rpe == "lin" else r"a_k t^{-\beta_k}"
+        return (rf"$P_{{{self.lag}}}(t) = \sum_{{k=1}}^{{{H}}} {kind} = {body}$"
+                rf" (Lemma {self.lemma}, $\alpha = {sympy.latex(self.alpha)}$, $\gamma = {sympy.latex(self.gamma)}$)")
+
     # ----- derived data ---------------------------------------------------------------
 
     @property

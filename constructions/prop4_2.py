@@ -38,6 +38,22 @@ class Prop42Construction:
     kernel: ShiftedDeltaKernel
     lag_of: dict
 
+    def _summary(self) -> dict:
+        meta = self.spec.metadata
+        return {"H": self.kernel.num_terms, "max_lag": self.kernel.max_shift, "rpe": self.kernel.rpe,
+                "witness": meta.get("witness"), "lag_of": dict(self.lag_of)}
+
+    def __repr__(self) -> str:
+        from ._display import summary_repr
+
+        return summary_repr(type(self).__name__, self._summary())
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: a summary table (the weights are in ``.spec``)."""
+        from ._display import summary_html
+
+        return summary_html(type(self).__name__, self._summary(), "exact weights: .spec; full data: the fields")
+
 
 def build_prop4_2_dp(num_heads: int, corrected: bool = True) -> Prop42Construction:
     """The Prop. 4.2(A) attention with ``H = num_heads`` heads for the (corrected or paper's) witness."""

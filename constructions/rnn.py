@@ -49,6 +49,11 @@ class DiagonalLinearRNN:
     def hidden_units(self) -> int:
         return len(self.decays)
 
+    def __repr__(self) -> str:
+        lam = [float(v) for v in self.decays]
+        return (f"DiagonalLinearRNN(hidden_units={len(lam)}, decay_range=({min(lam):.4g}, {max(lam):.4g}), "
+                f"output_l1={sum(abs(float(c)) for c in self.output_weights):.4g})")
+
     @classmethod
     def from_exponential_sum(cls, exponents: Sequence[float], coefficients: Sequence[float]) -> "DiagonalLinearRNN":
         """The RNN with kernel ``sum_k a_k e^{-p_k s}``: ``lambda_k = e^{-p_k}``, ``b_k = 1``, ``c_k = a_k``."""

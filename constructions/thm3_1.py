@@ -49,6 +49,23 @@ class Thm31Construction:
     ffn_exact: bool
     ffn_neurons: tuple[tuple[Any, ...], ...] | None  # for sampled FFNs: (index, multiplicity)
 
+    def _summary(self) -> dict[str, Any]:
+        meta = self.spec.metadata
+        return {"rpe": self.rpe, "H": sum(self.heads_per_memory), "lags": tuple(self.target.lags),
+                "heads_per_memory": self.heads_per_memory, "width": meta.get("width"), "ffn_exact": self.ffn_exact,
+                "digits": meta.get("precision_digits")}
+
+    def __repr__(self) -> str:
+        from ._display import summary_repr
+
+        return summary_repr(type(self).__name__, self._summary())
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: a summary table (the weights are in ``.spec``)."""
+        from ._display import summary_html
+
+        return summary_html(type(self).__name__, self._summary(), "exact weights: .spec; full data: the fields")
+
 
 def allocate_heads(weights: list[float] | list[Any], total: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
     """Split ``total`` heads proportionally to ``weights`` by largest remainder, every

@@ -66,6 +66,11 @@ class MemoryFFN:
     exact: bool            # accuracy == 0 exactly
     knots: tuple[Any, ...]
 
+    def __repr__(self) -> str:
+        return (f"MemoryFFN(memory={self.memory}, method={self.method!r}, neurons={self.neurons}, "
+                f"accuracy={float(self.accuracy):.3g}, threshold={float(self.threshold):.3g}, exact={self.exact}, "
+                f"knots=<{len(self.knots)}>)")
+
     @property
     def meets_threshold(self) -> bool:
         return self.accuracy < self.threshold
@@ -84,6 +89,25 @@ class Thm41Construction:
     memory_ffns: tuple[MemoryFFN, ...]
     readout_exact: bool
     layout: dict
+
+    def _summary(self) -> dict[str, Any]:
+        meta = self.spec.metadata
+        return {"rpe": self.rpe, "tmx": self.tmx, "H": sum(self.heads_per_memory),
+                "max_lags": tuple(self.target.max_lags), "heads_per_memory": self.heads_per_memory,
+                "layers": self.spec.num_layers, "width": meta.get("width"),
+                "memory_ffns_exact": all(f.exact for f in self.memory_ffns), "readout_exact": self.readout_exact,
+                "digits": meta.get("precision_digits")}
+
+    def __repr__(self) -> str:
+        from ._display import summary_repr
+
+        return summary_repr(type(self).__name__, self._summary())
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: a summary table (the weights are in ``.spec``)."""
+        from ._display import summary_html
+
+        return summary_html(type(self).__name__, self._summary(), "exact weights: .spec; full data: the fields")
 
     @property
     def stores_log(self) -> bool:

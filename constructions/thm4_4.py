@@ -152,6 +152,25 @@ class Thm44Construction:
     readout_exact: bool
     layout: dict
 
+    def _summary(self) -> dict[str, Any]:
+        meta = self.spec.metadata
+        return {"rpe": self.rpe, "K": self.layers_K, "layers": self.num_layers,
+                "heads_per_layer": self.heads_per_layer, "max_lags": tuple(self.target.max_lags),
+                "heads_per_memory": self.heads_per_memory, "attention_block": self.attention_block,
+                "position_ffn_neurons": tuple(f.neurons for f in self.position_ffns),
+                "readout_exact": self.readout_exact, "digits": meta.get("precision_digits")}
+
+    def __repr__(self) -> str:
+        from ._display import summary_repr
+
+        return summary_repr(type(self).__name__, self._summary())
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: a summary table (the weights are in ``.spec``)."""
+        from ._display import summary_html
+
+        return summary_html(type(self).__name__, self._summary(), "exact weights: .spec; full data: the fields")
+
     @property
     def stores_log(self) -> bool:
         return self.rpe == "log"

@@ -52,6 +52,23 @@ class Thm51Construction:
     lag0: str
     spec: TransformerSpec | None
 
+    def _summary(self) -> dict[str, Any]:
+        return {"rpe": self.rpe, "H": sum(self.heads_per_memory), "memories": len(self.kernels),
+                "heads_per_memory": self.heads_per_memory, "lag0": self.lag0,
+                "kernels": tuple(f"Lemma {k.lemma}, H={k.num_terms}" for k in self.kernels),
+                "spec": "built" if self.spec is not None else "not built (with_spec=False)"}
+
+    def __repr__(self) -> str:
+        from ._display import summary_repr
+
+        return summary_repr(type(self).__name__, self._summary())
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: a summary table (the weights are in ``.spec``)."""
+        from ._display import summary_html
+
+        return summary_html(type(self).__name__, self._summary(), "exact weights: .spec; full data: the fields")
+
     @property
     def lag0_error(self) -> float:
         """``sum_k |rho_k(0)|`` when log-RPE runs without the fix (else 0)."""

@@ -346,6 +346,11 @@ class TransformerSpec:
     def num_heads(self) -> tuple[int, ...]:
         return tuple(len(b.attention.heads) if b.attention else 0 for b in self.blocks)
 
+    def __repr__(self) -> str:
+        # a summary: the field-by-field dataclass repr prints every exact weight (200 KB at H = 256)
+        return (f"TransformerSpec(L={self.num_layers}, heads={self.num_heads}, D={self.width}, d={self.input_dim}, "
+                f"past={self.past!r}, construction={self.metadata.get('construction', 'user')!r})")
+
     def parameters(self) -> list[tuple[str, sympy.Expr]]:
         """Every parameter with a stable name, in a fixed order (used for model files)."""
         out: list[tuple[str, sympy.Expr]] = []

@@ -36,8 +36,8 @@ def _int_list(text: str, name: str) -> list[int]:
 def _common_args(p: argparse.ArgumentParser, default_heads: str, default_lags: str) -> None:
     p.add_argument("--heads", default=default_heads, help="comma-separated head counts H (increasing)")
     p.add_argument("--lags", default=default_lags, help="comma-separated lags T")
-    p.add_argument("--alpha", default="0.01", help="alpha of Lemma F.1/F.4 (default 0.01, the paper's)")
-    p.add_argument("--gamma", default="0.01", help="gamma of Lemma F.1/F.4 (default 0.01, the paper's)")
+    p.add_argument("--alpha", default="0.01", help="alpha of Lemma F.1/F.4 (0.01 is the paper's)")
+    p.add_argument("--gamma", default="0.01", help="gamma of Lemma F.1/F.4 (0.01 is the paper's)")
     p.add_argument("--n-max", type=int, default=4, help="check the explicit bound for every n in 1..N")
     p.add_argument("--min-order", type=float, default=1.0,
                    help="smallest acceptable fitted order over the last --window points")
@@ -125,18 +125,15 @@ def _lemma_check(rpe: str) -> Check:
             parameters={"rpe": rpe, "alpha": o.alpha, "gamma": o.gamma, "n_max": n_max},
             plot=lambda path: _plot_sweep(rows, "T", path, f"Lemma {lemma} ({rpe}-RPE)"))
 
-    return Check(name, summary, add, run, default_options=((),))
+    return Check(name, summary, add, run, default_options=((),), has_plot=True)
 
 
 def _plot_sweep(rows: list[dict[str, Any]], group: str, path: str, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .registry import new_figure  # Agg canvas without pyplot: no global backend switch
 
     from .registry import save_figure_atomic
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = new_figure(figsize=(6, 4))
     for key in sorted({r[group] for r in rows}, key=str):
         sub = [r for r in rows if r[group] == key]
         line, = ax.loglog([r["H"] for r in sub], [r["error"] for r in sub], "o-", label=f"{group}={key}: measured")
@@ -154,7 +151,7 @@ def _plot_sweep(rows: list[dict[str, Any]], group: str, path: str, title: str) -
 def _thm31_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rpe", choices=["lin", "log"], default="lin", help="RPE type")
     _common_args(p, "32,64,128,256,512,1024", "1,5,20")
-    p.add_argument("--width", type=int, default=None, help="FFN width m (default: exact readout)")
+    p.add_argument("--width", type=int, default=None, help="FFN width m (None: the exact readout's width)")
     p.add_argument("--readout", choices=["sum", "gaussian"], default="sum", help="target readout f")
     p.add_argument("--readout-neurons", type=int, default=64, help="neurons of the gaussian readout")
     p.add_argument("--seed", type=int, default=0, help="seed of the gaussian readout / FFN sampling")
@@ -229,6 +226,7 @@ THM31 = register(Check(
               "attention error against the explicit bound, and the rate in H",
     _thm31_args, _thm31_run,
     default_options=(("--rpe", "lin", "--lags", "1,5,20", "--heads", "32,64,128,256,512,1024"),
-                     ("--rpe", "log", "--lags", "1,3,8", "--heads", "32,64,128,256,512,1024"))))
+                     ("--rpe", "log", "--lags", "1,3,8", "--heads", "32,64,128,256,512,1024")),
+    has_plot=True))
 LEMMA_F1 = register(_lemma_check("lin"))
 LEMMA_F4 = register(_lemma_check("log"))

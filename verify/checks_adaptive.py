@@ -118,7 +118,8 @@ THM41 = register(Check(
     "thm4.1", "Theorem 4.1: two-layer normalization-free Transformer with FFN precision for adaptive memories; "
               "certified error against the bound, exact positions and enumerated worst case",
     _thm41_args, _thm41_run, default_options=(("--rpe", "lin", "--heads", "8,32,128,256"),
-                                             ("--rpe", "log", "--heads", "8,32,128"))))
+                                             ("--rpe", "log", "--heads", "8,32,128")),
+    has_plot=True))
 
 
 # ----------------------------------------------------------------------- Prop 4.3
@@ -152,7 +153,7 @@ def _prop43_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
 PROP43 = register(Check(
     "prop4.3", "Proposition 4.3: TMX attention reaches the DP error at equal H with O(D) instead of O(D^2) "
                "query/key parameters", _thm41_args, _prop43_run,
-    default_options=(("--rpe", "lin", "--heads", "8,64"), ("--rpe", "log", "--heads", "8,64"))))
+    default_options=(("--rpe", "lin", "--heads", "8,64"), ("--rpe", "log", "--heads", "8,64")), has_plot=False))
 
 
 # ----------------------------------------------------------------------- Prop 4.2
@@ -221,4 +222,5 @@ def _prop42_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
 
 PROP42 = register(Check(
     "prop4.2", "Proposition 4.2: DP attention fits the witness at rate O(1/H); the best DP-free attention "
-               "(linear programme) stays at error 1 >= 2/3", _prop42_args, _prop42_run, default_options=((),)))
+               "(linear programme) stays at error 1 >= 2/3", _prop42_args, _prop42_run, default_options=((),),
+    has_plot=True))

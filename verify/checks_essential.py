@@ -46,12 +46,14 @@ def parse_kernel(text: str) -> Any:
 # --------------------------------------------------------------------------- thm5.1
 def _thm51_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kernel", default="exp:0.5", help="exp:BETA or poly:BETA (comma-separate for M > 1)")
-    p.add_argument("--rpe", choices=["lin", "log"], default=None, help="RPE type (default from the decay)")
+    p.add_argument("--rpe", choices=["lin", "log"], default=None,
+                   help="RPE type (None: from the decay, lin for exp, log for poly)")
     p.add_argument("--heads", default="64,128,256,512,1024", help="comma-separated H (increasing)")
-    p.add_argument("--n", type=int, default=None, help="rate index n (default: every admissible n up to 4)")
-    p.add_argument("--lag0", choices=["residual", "none"], default=None, help="lag-0 handling for log-RPE")
+    p.add_argument("--n", type=int, default=None, help="rate index n (None: every admissible n up to 4)")
+    p.add_argument("--lag0", choices=["residual", "none"], default=None,
+                   help="lag-0 handling for log-RPE (None: residual for log, none for lin)")
     p.add_argument("--min-order", type=float, default=None,
-                   help="smallest acceptable fitted order (default: none, the fit is reported but not enforced)")
+                   help="smallest acceptable fitted order (None: the fit is reported but not enforced)")
     p.add_argument("--window", type=int, default=3, help="points in the fit window")
 
 
@@ -163,7 +165,8 @@ THM51 = register(Check("thm5.1", "Theorem 5.1: essentially sparse memories; exac
                                  "the Lemma F.3/F.6 construction against the explicit bound",
                        _thm51_args, _thm51_run,
                        default_options=(("--kernel", "exp:0.5", "--rpe", "lin", "--heads", "64,256,1024"),
-                                        ("--kernel", "poly:3", "--rpe", "log", "--heads", "64,256,1024"))))
+                                        ("--kernel", "poly:3", "--rpe", "log", "--heads", "64,256,1024")),
+    has_plot=True))
 
 
 # --------------------------------------------------------------------------- finite experiments
@@ -236,8 +239,21 @@ def _experiment(name: str) -> Check:
         for r in rows:  # the realised one-head model in float64 (past='none'), against rho
             if r["rpe"] == matched and r["H"] == 1:
                 r["float64_model_error"] = _float64_check(matched, beta, rho, L)
+        other = "lin" if matched == "log" else "log"
+        last = [r for r in rows if r["rpe"] == other and r["H"] == heads[-1]]
+        exact_one = bool(low) and low[0]["construction"] == 0.0
+        findings: dict[str, Any] = {"matched_rpe": matched, "matched_rpe_exact_with_one_head": exact_one,
+                                    "other_rpe": other, "at_heads": heads[-1],
+                                    "other_rpe_best_found_worst_case": (last[0]["best_found_worst_case"]
+                                                                        if last else None),
+                                    "other_rpe_best_found_mse": last[0]["best_found_mse"] if last else None}
+        text = [f"{matched}-RPE realises rho exactly with one head" if exact_one else
+                f"{matched}-RPE one-head row not computed (H = 1 not in --heads)"]
+        if last:
+            text.append(f"{other}-RPE best found at H = {heads[-1]}: worst case "
+                        f"{last[0]['best_found_worst_case']:.3g}, mse {last[0]['best_found_mse']:.3g}")
         return CheckResult(
-            check=name, passed=passed, rows=rows, fit={},
+            check=name, passed=passed, rows=rows, fit={}, findings=findings, findings_text=text,
             columns=[("rpe", "rpe", ""), ("H", "H", "d"), ("construction", "construction (exact)", ".1e"),
                      ("best_found", "best found wc", ".3e"), ("best_found_mse", "best found mse", ".3e"),
                      ("log_without_residual", "log no residual", ".6f"), ("paper", "paper (trained)", ""), ("float64_model_error", "f64 model err", ".1e"),
@@ -256,7 +272,7 @@ def _experiment(name: str) -> Check:
 
     title = ("Experiment H.2.7: heavy tail t^-0.5, log- vs lin-RPE by construction" if name == "h2.7"
              else "Experiment H.2.8: light tail e^{-5t}, lin- vs log-RPE by construction")
-    return Check(name, title, _exp_args, run)
+    return Check(name, title, _exp_args, run, has_plot=False)
 
 
 H27 = register(_experiment("h2.7"))
@@ -314,9 +330,9 @@ def _infinite_best(rpe: str, rho_kernel: Any, H: int, seed: int, starts: int, ma
 def _tails_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--heads", default="1,2,4,8", help="comma-separated H")
     p.add_argument("--kernels", default="exp:0.5,poly:1.5", help="kernels to approximate")
-    p.add_argument("--starts", type=int, default=2)
-    p.add_argument("--max-evals", type=int, default=8)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--starts", type=int, default=2, help="optimiser starts of the best-found search")
+    p.add_argument("--max-evals", type=int, default=8, help="LP evaluations per start")
+    p.add_argument("--seed", type=int, default=0, help="seed of the best-found search")
 
 
 def _tails_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
@@ -342,15 +358,20 @@ def _tails_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
     progress(total, total, "done")
     # insight 4a/4b: the matched RPE wins at the largest H
     passed = True
+    wins = 0  # a finding as well: for how many kernels the matched RPE wins
     for kt in kernels:
         Hm = heads[-1]
         d = {r["rpe"]: min(r["best_found"], math.inf if r["construction"] is None else r["construction"])
              for r in rows if r["kernel"] == kt and r["H"] == Hm}
         matched = "lin" if kt.startswith("exp") else "log"
         other = "log" if matched == "lin" else "lin"
-        passed &= d[matched] <= d[other]
+        won = d[matched] <= d[other]
+        passed &= won
+        wins += won
     return CheckResult(
         check="tails", passed=passed, rows=rows,
+        findings={"matched_rpe_wins": wins, "kernels": len(kernels), "at_heads": heads[-1]},
+        findings_text=[f"the RPE matched to the tail wins for {wins} of {len(kernels)} kernels at H = {heads[-1]}"],
         columns=[("kernel", "kernel", ""), ("rpe", "rpe", ""), ("H", "H", "d"),
                  ("construction", "construction (exact)", ".1e"), ("best_found", "best found l1", ".3e"),
                  ("seconds", "s", ".2f")],
@@ -367,7 +388,7 @@ def _tails_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
 
 
 TAILS = register(Check("tails", "Insights 4a/4b: best-found H-head errors of lin- and log-RPE on light and "
-                                "heavy tails", _tails_args, _tails_run))
+                                "heavy tails", _tails_args, _tails_run, has_plot=True))
 
 
 def _curse_args(p: argparse.ArgumentParser) -> None:
@@ -380,14 +401,11 @@ def _curse_args(p: argparse.ArgumentParser) -> None:
 
 def _plot_curse(sweep: list[dict[str, Any]], rows: list[dict[str, Any]], path: str, title: str) -> None:
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .registry import new_figure  # Agg canvas without pyplot: no global backend switch
 
     from .registry import save_figure_atomic
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = new_figure(figsize=(6, 4))
     ax.semilogy([r["units"] for r in sweep], [r["error_upper"] for r in sweep], "o-",
                 label="diagonal linear RNN, best found (exact l1 enclosure)")
     for r in rows:
@@ -463,8 +481,12 @@ def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
     seconds = time.perf_counter() - t_start
     for r in rows:
         r["seconds"] = seconds
+    units = {f"{r['epsilon']:g}": r["rnn_units"] for r in rows}
     return CheckResult(
         check="curse-of-memory", passed=passed, rows=rows,
+        findings={"rnn_units_by_epsilon": units, "log_rpe_heads": 1},
+        findings_text=["RNN units found sufficient per epsilon: " + ", ".join(f"{e}: {u}" for e, u in units.items())
+                       + " (log-RPE: 1 head, exact)"],
         columns=[("epsilon", "epsilon", ".0e"), ("rnn_units", "RNN units (best found, suffice)", ""),
                  ("best_found_lower", "its l1 err low", ".4e"), ("best_found", "its l1 err up", ".4e"),
                  ("rnn_units_minus_one_error", "N-1: best found err", ".4e"),
@@ -491,4 +513,5 @@ def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
 
 
 CURSE = register(Check("curse-of-memory", "Curse of memory: diagonal linear RNN units vs log-RPE heads needed for "
-                                          "a target l1 error on t^-beta", _curse_args, _curse_run))
+                                          "a target l1 error on t^-beta", _curse_args, _curse_run,
+                       has_plot=True))

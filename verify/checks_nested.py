@@ -183,7 +183,8 @@ THM44 = register(Check(
     _thm44_args, _thm44_run,
     default_options=(("--K", "2", "--M", "3", "--rpe", "lin", "--heads", "64,128,256", "--enumerate-heads", "64"),
                      ("--K", "2", "--M", "2", "--rpe", "lin", "--heads", "64,128,256", "--enumerate-heads", "0"),
-                     ("--K", "2", "--M", "3", "--rpe", "log", "--heads", "128,256", "--enumerate-heads", "0"))))
+                     ("--K", "2", "--M", "3", "--rpe", "log", "--heads", "128,256", "--enumerate-heads", "0")),
+    has_plot=True))
 
 
 # ----------------------------------------------------------------------- Proposition 4.5
@@ -386,4 +387,4 @@ def _prop45_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
 PROP45 = register(Check(
     "prop4.5", "Proposition 4.5 / App. D.2: heads and width needed for eps by the 2-layer and the (M+1)-layer "
                "constructions, from the explicit bounds and from certified errors",
-    _prop45_args, _prop45_run, default_options=((),)))
+    _prop45_args, _prop45_run, default_options=((),), has_plot=False))

@@ -36,7 +36,7 @@ def _tight_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--shifted-heads", default="4,16,64,256", help="comma-separated H for Lemma F.5 (max over shifts)")
     p.add_argument("--starts", type=int, default=2, help="optimiser starts of the best-found search")
     p.add_argument("--max-evals", type=int, default=6, help="LP evaluations per start")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the best-found search")
     p.add_argument("--sweep-heads", type=int, default=64, help="H at which alpha, gamma are compared")
     p.add_argument("--sweep", default="0.005:0.005,0.01:0.01,0.03:0.03,0.1:0.1,0.3:0.3,0.01:0.1,0.1:0.01,0.03:0.3,0.3:0.03",
                    help="alpha:gamma choices")
@@ -149,8 +149,10 @@ def _tight_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                      f"{hn['paper']['heads_measured'] or '>' + str(o.max_heads)}, min-bound {hn['min_bound']['heads_by_bound']}/"
                      f"{hn['min_bound']['heads_measured'] or '>' + str(o.max_heads)}, min-error "
                      f"{hn['min_error']['heads_by_bound']}/{hn['min_error']['heads_measured'] or '>' + str(o.max_heads)}")
+    findings, findings_text = _tightness_findings(rows, sweeps)
     return CheckResult(
         check="tightness", passed=passed, rows=rows, fit={"alpha_gamma": sweeps},
+        findings=findings, findings_text=findings_text,
         columns=[("lemma", "lemma", ""), ("T", "T", "d"), ("H", "H", "d"), ("bound", "bound", ".3e"),
                  ("construction", "construction", ".3e"), ("best_found", "best found", ".3e"),
                  ("slack_bound", "bound/best", ".3g"), ("slack_construction", "cons/best", ".3g"),
@@ -162,11 +164,30 @@ def _tight_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         plot=None, pages=page)
 
 
-def _tightness_page(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]], eps: float) -> dict[str, Any]:
-    import matplotlib
+def _tightness_findings(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+    """What the check found (no pass/fail meaning): the ranges of bound / best found and construction /
+    best found over the rows with a finite positive best found, and how often the paper's alpha, gamma
+    give the smallest error of the sweep."""
+    findings: dict[str, Any] = {}
+    text: list[str] = []
+    for key, name, label in (("slack_bound", "bound_over_best_found", "bound / best found"),
+                             ("slack_construction", "construction_over_best_found", "construction / best found")):
+        vals = [float(r[key]) for r in rows if r.get(key) is not None and math.isfinite(float(r[key]))]
+        if vals:
+            findings[f"{name}_min"], findings[f"{name}_max"] = min(vals), max(vals)
+            text.append(f"{label} {min(vals):.3g} to {max(vals):.3g}")
+    if sweeps:
+        paper_best = sum(1 for sw in sweeps
+                         if (str(sw["heads_needed"]["paper"]["alpha"]), str(sw["heads_needed"]["paper"]["gamma"]))
+                         == (str(sw["min_error"]["alpha"]), str(sw["min_error"]["gamma"])))
+        findings["paper_alpha_gamma_smallest_error"] = paper_best
+        findings["alpha_gamma_sweeps"] = len(sweeps)
+        text.append(f"paper's alpha, gamma give the smallest error in {paper_best} of {len(sweeps)} sweeps")
+    return findings, text
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def _tightness_page(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]], eps: float) -> dict[str, Any]:
+    from .registry import new_figure  # Agg canvas without pyplot: no global backend switch
 
     lines = ["## How tight are the proofs? (check `tightness`)", "",
              "Exact l1 errors of the paper's kernels (construction), the best kernels found by LP + exponent search "
@@ -183,7 +204,7 @@ def _tightness_page(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]], ep
     files: dict[str, bytes] = {}
     for lemma in sorted({r["lemma"] for r in rows}):
         sub = [r for r in rows if r["lemma"] == lemma]
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig, ax = new_figure(figsize=(6, 4))
         for T in sorted({r["T"] for r in sub}):
             s = sorted((r for r in sub if r["T"] == T), key=lambda r: r["H"])
             Hs = [r["H"] for r in s]
@@ -217,4 +238,4 @@ def _tightness_page(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]], ep
 TIGHTNESS_CHECK = register(Check(
     "tightness", "How tight are the proofs: best-found H-head kernels against the paper's construction and its "
                  "explicit bound (Lemmas F.1/F.4, F.2/F.5), and the free parameters alpha, gamma",
-    _tight_args, _tight_run))
+    _tight_args, _tight_run, has_plot=False))

@@ -61,6 +61,13 @@ class Model:
         return (f"Model(L={s.num_layers}, heads={s.num_heads}, D={s.width}, d={s.input_dim}, "
                 f"past={s.past!r}, construction={s.metadata.get('construction', 'user')!r})")
 
+    def _repr_html_(self) -> str:
+        """Jupyter display: layers, heads, widths, past semantics, provenance and digits needed."""
+        from tfapprox.constructions._display import spec_summary, summary_html
+
+        return summary_html("Model", spec_summary(self._spec),
+                            "run: .run(X, backend=...); weights: .spec; provenance: .metadata")
+
     def lowered(self, backend: str = "float64", dps: int | None = None) -> LoweredModel:
         """The weights lowered for ``backend`` (cached per backend and precision)."""
         be = get_backend(backend, dps)

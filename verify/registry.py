@@ -3,7 +3,10 @@
 A :class:`Check` knows its CLI options, runs at given sizes and returns a
 :class:`CheckResult`: a table of rows (each bound-check row carries ``error``, the
 certified measured error, and ``bound``, the explicit theorem bound), a fit of the
-observed rate, and pass/fail.  ``tfapprox verify --all`` runs every registered check at
+observed rate, and a two-part verdict: what it certifies (``passed``: bounds hold,
+enclosures valid, rate matches) and what it found beyond that (``findings``, e.g. how
+many of the paper's trends the construction reproduces).  A check also declares whether
+it draws a plot (``has_plot``).  ``tfapprox verify --all`` runs every registered check at
 its default sizes and writes a report folder.  Later results register their checks here
 by adding them to :data:`CHECKS` (see ``docs/contributing.md``).
 """
@@ -14,20 +17,22 @@ import argparse
 import json
 import math
 import os
+import platform
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import mpmath
 
 __all__ = ["Check", "CheckResult", "CHECKS", "register", "get_check", "all_checks", "json_number",
            "write_json_atomic", "write_text_atomic", "write_bytes_atomic", "figure_png",
-           "save_figure_atomic"]
+           "save_figure_atomic", "new_figure", "run_info"]
 
 
-@dataclass
+@dataclass(repr=False)
 class CheckResult:
     """Outcome of one check.
 
@@ -35,6 +40,14 @@ class CheckResult:
     the printed table; ``fit`` describes the rate fit (parameter varied, predicted form,
     window, fitted value, tolerance, verdict); ``notes`` say what each number is (exact,
     search lower bound, analytic upper bound).
+
+    The verdict has two parts.  ``passed`` (also :attr:`certified`) is what the check
+    certifies: every bound holds, every enclosure is valid, the fitted rate matches (what
+    the exit status of ``tfapprox verify`` reports).  ``findings`` is what the check found
+    beyond that, without a pass/fail meaning: e.g. for ``experiments`` how many of the
+    paper's trends (App. H.2) the construction reproduces (``{"paper_trends_reproduced": 0,
+    "paper_trends_total": 8}``).  Keys are stable snake_case; ``findings_text`` says the
+    same in one short sentence each, printed beside ``PASSED``/``FAILED``.
     """
 
     check: str
@@ -49,16 +62,106 @@ class CheckResult:
     #: section to that page; several checks may contribute to one page) or file bytes (``bytes``,
     #: e.g. a PNG the page links to).  Written atomically by :func:`tfapprox.verify.report.run_all`.
     pages: dict[str, str | bytes] = field(default_factory=dict)
+    #: What the check found beyond what it certifies (stable snake_case keys, JSON values).
+    findings: dict[str, Any] = field(default_factory=dict)
+    #: The findings as short sentences (printed beside the verdict and in the report index).
+    findings_text: list[str] = field(default_factory=list)
 
-    def to_json(self) -> dict[str, Any]:
+    @property
+    def certified(self) -> bool:
+        """What the check certifies held (bounds, enclosures, rate): the same as ``passed``."""
+        return bool(self.passed)
+
+    @property
+    def verdict(self) -> str:
+        """``"PASSED"`` or ``"FAILED"`` (the certified part only)."""
+        return "PASSED" if self.passed else "FAILED"
+
+    def verdict_line(self) -> str:
+        """The verdict with the findings beside it, e.g.
+        ``PASSED (certified) | found: paper trends reproduced by the construction: 0 of 8``.
+
+        >>> CheckResult("x", True, [], findings_text=["3 of 4 trends"]).verdict_line()
+        'PASSED (certified) | found: 3 of 4 trends'
+        >>> CheckResult("x", False, []).verdict_line()
+        'FAILED (not certified)'
+        """
+        text = f"{self.verdict} ({'certified' if self.passed else 'not certified'})"
+        if self.findings_text:
+            text += " | found: " + "; ".join(self.findings_text)
+        return text
+
+    def to_json(self, command: Sequence[str] | None = None) -> dict[str, Any]:
+        """The result as JSON-ready data (design.md section 6).
+
+        Keys: ``check``, ``passed`` (kept for scripts) and ``certified`` (the same value),
+        ``findings``, ``findings_text``, ``parameters``, ``rows``, ``fit``, ``notes``, and
+        :func:`run_info`: ``tfapprox_version``, ``python_version``, ``numpy_version`` and
+        ``command`` (the argument list the CLI was called with; ``null`` from the library
+        unless ``command`` is given).
+        """
         return {
             "check": self.check,
             "passed": bool(self.passed),
+            "certified": bool(self.passed),
+            "findings": _jsonable(self.findings),
+            "findings_text": list(self.findings_text),
             "parameters": _jsonable(self.parameters),
             "rows": [_jsonable(r) for r in self.rows],
             "fit": _jsonable(self.fit),
             "notes": list(self.notes),
+            **run_info(command),
         }
+
+    def __repr__(self) -> str:
+        extra = f", findings={self.findings!r}" if self.findings else ""
+        return (f"CheckResult(check={self.check!r}, {self.verdict}, {len(self.rows)} rows{extra}, "
+                f"plot={'yes' if self.plot is not None else 'no'})")
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: the verdict, the findings, the parameters, the table and the notes."""
+        from html import escape
+
+        from .report import _fmt
+
+        cols = self.columns or [(k, k, "") for k in (self.rows[0] if self.rows else {})]
+        colour = "#1a7f37" if self.passed else "#cf222e"
+        parts = [f"<div><p><b>{escape(self.check)}</b>: <b style='color:{colour}'>{self.verdict}</b> "
+                 f"({'certified' if self.passed else 'not certified'})</p>"]
+        if self.findings_text:
+            parts.append("<p>Found: " + "; ".join(escape(t) for t in self.findings_text) + "</p>")
+        if self.parameters:
+            parts.append("<p>Parameters: " + ", ".join(f"<code>{escape(str(k))}={escape(str(v))}</code>"
+                                                       for k, v in self.parameters.items()) + "</p>")
+        head = "".join(f"<th>{escape(h)}</th>" for _, h, _ in cols)
+        body = "".join("<tr>" + "".join(f"<td>{escape(_fmt(r.get(k), f))}</td>" for k, _, f in cols) + "</tr>"
+                       for r in self.rows[:200])
+        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        if len(self.rows) > 200:
+            parts.append(f"<p>... {len(self.rows) - 200} more rows (see <code>.rows</code>)</p>")
+        if self.notes:
+            parts.append("<details><summary>Notes</summary><ul>"
+                         + "".join(f"<li>{escape(n)}</li>" for n in self.notes) + "</ul></details>")
+        parts.append("</div>")
+        return "".join(parts)
+
+
+def run_info(command: Sequence[str] | None = None) -> dict[str, Any]:
+    """What produced a JSON file: ``tfapprox_version``, ``python_version``, ``numpy_version``, ``command``.
+
+    ``command`` is the argument list of the ``tfapprox`` invocation (the CLI passes its
+    ``argv``); ``None`` (the default, a library call) is recorded as ``null``.
+    """
+    import numpy as np
+
+    from tfapprox import __version__
+
+    if command is not None:
+        if isinstance(command, (str, bytes)) or not all(isinstance(a, str) for a in command):
+            raise TypeError(f"command must be a list of strings (an argv), got {command!r}")
+        command = list(command)
+    return {"tfapprox_version": __version__, "python_version": platform.python_version(),
+            "numpy_version": np.__version__, "command": command}
 
 
 def json_number(value: Any) -> Any:
@@ -103,9 +206,13 @@ def write_json_atomic(path: str | Path, data: Any) -> None:
 class Check:
     """A registered verification.
 
-    ``add_arguments(parser)`` declares the CLI options; ``run(options, progress)``
+    ``add_arguments(parser)`` declares the CLI options (give every option a ``help`` string:
+    ``tfapprox verify CHECK --help`` shows it with the default); ``run(options, progress)``
     returns a :class:`CheckResult`; ``default_options`` are the sizes used by
-    ``verify --all`` (chosen to finish within the time budget on 2 cores).
+    ``verify --all`` (chosen to finish within the time budget on 2 cores).  ``has_plot``
+    says whether the result draws a plot (``CheckResult.plot``), so ``verify CHECK --plot``
+    is refused before running a check that draws none; ``None`` means unknown (decided
+    after the run).
     """
 
     name: str
@@ -113,6 +220,11 @@ class Check:
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace, Callable[[int, int, str], None]], CheckResult]
     default_options: tuple[tuple[str, ...], ...] = ((),)
+    has_plot: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.has_plot is not None and not isinstance(self.has_plot, bool):
+            raise TypeError(f"has_plot must be True, False or None, got {self.has_plot!r}")
 
 
 CHECKS: dict[str, Check] = {}
@@ -179,16 +291,33 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
         raise
 
 
-def figure_png(fig: Any, dpi: int = 110) -> bytes:
-    """A matplotlib figure as PNG bytes (tight layout); the figure is closed."""
-    import io
+def new_figure(figsize: tuple[float, float] = (6, 4)) -> tuple[Any, Any]:
+    """A matplotlib ``(figure, axes)`` pair drawn by the Agg canvas, without pyplot.
 
-    import matplotlib.pyplot as plt
+    No global backend switch (``matplotlib.use``) and no pyplot state: importing or
+    running the checks leaves a notebook's inline backend alone, and the figure is freed
+    when it goes out of scope (nothing to close).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots()
+
+
+def figure_png(fig: Any, dpi: int = 110) -> bytes:
+    """A matplotlib figure as PNG bytes (tight layout).
+
+    A pyplot figure is closed afterwards (figures from :func:`new_figure` need no closing).
+    """
+    import io
 
     buf = io.BytesIO()
     fig.tight_layout()
     fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
+    if "matplotlib.pyplot" in sys.modules:  # only a pyplot-managed figure needs closing
+        sys.modules["matplotlib.pyplot"].close(fig)
     return buf.getvalue()
 
 

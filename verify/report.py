@@ -1,7 +1,9 @@
 """Printing check results and writing the ``verify --all`` report folder.
 
-The report folder holds ``index.md`` (one table per check, with what every number is),
-one JSON file per check (the keys of design.md section 6), PNG plots of error
+The report folder holds ``index.md`` (a summary table of every check's verdict: what it
+certifies and what it found, then one table per check, with what every number is), one JSON
+file per check (the keys of design.md section 6, plus the tfapprox version and the command
+line), PNG plots of error
 against size with the bound, and any extra pages (and their files) that checks
 contribute through :attr:`CheckResult.pages` (e.g. ``experiments.md``).  Every file is written atomically.
 """
@@ -12,10 +14,11 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .progress import ProgressReporter
 from .registry import CheckResult, all_checks, write_bytes_atomic, write_json_atomic, write_text_atomic
 
 __all__ = ["format_table", "print_result", "run_all"]
@@ -68,9 +71,9 @@ def _fit_lines(result: CheckResult) -> list[str]:
 
 
 def print_result(result: CheckResult, stream: Any = None) -> None:
-    """Print a check's table, fit, notes and verdict."""
+    """Print a check's verdict (what it certifies | what it found), table, fit and notes."""
     out = stream or sys.stdout
-    out.write(f"== {result.check}: {'PASSED' if result.passed else 'FAILED'}\n")
+    out.write(f"== {result.check}: {result.verdict_line()}\n")
     if result.parameters:
         out.write("parameters: " + ", ".join(f"{k}={v}" for k, v in result.parameters.items()) + "\n")
     out.write(format_table(result) + "\n")
@@ -81,19 +84,38 @@ def print_result(result: CheckResult, stream: Any = None) -> None:
     out.flush()
 
 
-def run_all(folder: Path, progress: Callable[[int, int, str], None], quiet: bool = False) -> bool:
-    """Run every registered check at its default sizes and write the report folder."""
+def run_all(folder: Path, progress: Callable[[int, int, str], None] | ProgressReporter | None = None,
+            quiet: bool = False, command: Sequence[str] | None = None) -> bool:
+    """Run every registered check at its default sizes and write the report folder.
+
+    Parameters
+    ----------
+    folder
+        The report folder (created if needed).
+    progress
+        A :class:`~tfapprox.verify.progress.ProgressReporter` (each check then runs in a
+        stage ``[i/n]`` with start and end lines, an overall elapsed time and ETA, and
+        heartbeats during long steps) or any ``progress(done, total, label)`` callback
+        (called with the label prefixed by ``[i/n] CHECK``); ``None`` reports nothing.
+    quiet
+        Do not print the results and the final line on stdout.
+    command
+        The ``tfapprox`` argument list, recorded in every JSON file (``null`` if ``None``).
+
+    Returns
+    -------
+    bool
+        Whether every check passed (what the checks certify; findings do not count).
+    """
     import argparse
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     checks = all_checks()
     jobs = [(c, opts) for c in checks for opts in c.default_options]
-    sections = ["# tfapprox verification report", "",
-                "Produced by `tfapprox verify --all`. Each table lists, per size, the certified measured error "
-                "(`error`: the exact value or the upper end of its enclosure) and the explicit bound. "
-                "The notes under each table say which numbers are exact, which are lower bounds from a "
-                "search and which are analytic upper bounds.", ""]
+    reporter = progress if isinstance(progress, ProgressReporter) else None
+    sections: list[str] = []
+    summary = ["| check | options | verdict (certified) | found | seconds |", "|---|---|---|---|---|"]
     all_ok = True
     pages: dict[str, list[str]] = {}  # extra pages contributed by checks (CheckResult.pages), in run order
     start = time.perf_counter()
@@ -102,21 +124,37 @@ def run_all(folder: Path, progress: Callable[[int, int, str], None], quiet: bool
         check.add_arguments(parser)
         options = parser.parse_args(list(opts))
         t0 = time.perf_counter()
-        label = f"[{i + 1}/{len(jobs)}] {check.name}"
-        result = check.run(options, lambda done, total, what: progress(done, total, f"{label} {what}"))
+        name = f"{check.name} {' '.join(opts)}".strip()
+        if reporter is not None:
+            with reporter.stage(name, i + 1, len(jobs)):
+                result = check.run(options, reporter)
+                reporter.outcome = result.verdict_line()
+        else:
+            label = f"[{i + 1}/{len(jobs)}] {check.name}"
+            callback = progress if progress is not None else (lambda done, total, what: None)
+            result = check.run(options, lambda done, total, what: callback(done, total, f"{label} {what}"))
         elapsed = time.perf_counter() - t0
         all_ok &= result.passed
         raw = check.name + ("-" + "-".join(o.strip("-") for o in opts) if opts else "")
         slug = re.sub(r"[^A-Za-z0-9._-]+", "_", raw)  # portable file names (no ':', ',', '/', ' ')
-        write_json_atomic(folder / f"{slug}.json", result.to_json())
+        write_json_atomic(folder / f"{slug}.json", dict(result.to_json(command), seconds=round(elapsed, 3)))
         plot_name = None
         if result.plot is not None:
             plot_name = f"{slug}.png"
             result.plot(str(folder / plot_name))
         if not quiet:
             print_result(result)
+        # the heading's anchor as Python-Markdown's toc extension (mkdocs) makes it
+        anchor = re.sub(r"[-\s]+", "-", re.sub(r"[^\w\s-]", "", f"{check.name} {' '.join(opts)}").strip().lower())
+        found = "; ".join(result.findings_text) or "-"
+        summary.append(f"| [{check.name}](#{anchor}) | `{' '.join(opts) or '(defaults)'}` | "
+                       f"{'PASSED' if result.passed else '**FAILED**'} | {found.replace('|', '/')} | "
+                       f"{elapsed:.1f} |")
         sections += [f"## {check.name} {' '.join(opts)}", "",
-                     f"**{'PASSED' if result.passed else 'FAILED'}** in {elapsed:.1f} s. {check.summary}", ""]
+                     f"**{result.verdict}** ({'certified' if result.passed else 'not certified'}) in "
+                     f"{elapsed:.1f} s. {check.summary}", ""]
+        if result.findings_text:
+            sections += ["Found (no pass/fail meaning): " + "; ".join(result.findings_text) + ".", ""]
         if result.parameters:
             sections += ["Parameters: " + ", ".join(f"`{k}={v}`" for k, v in result.parameters.items()), ""]
         sections += [format_table(result, markdown=True), ""]
@@ -135,11 +173,24 @@ def run_all(folder: Path, progress: Callable[[int, int, str], None], quiet: bool
                 pages[safe].append(content)
                 sections += [f"More: [{safe}]({safe})", ""]
     total = time.perf_counter() - start
-    sections.insert(2, f"Overall: **{'PASSED' if all_ok else 'FAILED'}** ({len(jobs)} checks, {total:.0f} s).\n")
+    from tfapprox import __version__
+
+    head = ["# tfapprox verification report", "",
+            f"Overall: **{'PASSED' if all_ok else 'FAILED'}** ({len(jobs)} checks, {total:.0f} s; "
+            f"tfapprox {__version__}"
+            + (f"; command `{' '.join(command)}`" if command is not None else "") + ").", "",
+            "Produced by `tfapprox verify --all`. Each verdict has two parts: **verdict (certified)** is what the "
+            "check certifies (every bound holds, every enclosure is valid, the fitted rate matches; it decides "
+            "the exit status), **found** is what it found beyond that, with no pass/fail meaning (e.g. how many of "
+            "the paper's trends the construction reproduces). Each table below lists, per size, the certified "
+            "measured error (`error`: the exact value or the upper end of its enclosure) and the explicit bound. "
+            "The notes under each table say which numbers are exact, which are lower bounds from a "
+            "search and which are analytic upper bounds.", ""]
+    head += summary + [""]
     for safe, parts in pages.items():
         write_text_atomic(folder / safe, f"# {safe[:-3] if safe.endswith('.md') else safe}\n\n"
                           "Produced by `tfapprox verify --all`; see [index.md](index.md).\n\n" + "\n".join(parts))
-    write_text_atomic(folder / "index.md", "\n".join(sections) + "\n")
+    write_text_atomic(folder / "index.md", "\n".join(head + sections) + "\n")
     if not quiet:
         print(f"report written to {folder / 'index.md'} ({'all passed' if all_ok else 'some checks FAILED'})")
     return all_ok

@@ -51,14 +51,19 @@ the files hold data.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
+import stat
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tfapprox.theory.limits import MAX_HEADS, MAX_MODEL_DIM, MAX_MODEL_FILE_BYTES, MAX_WIDTH
 
 __all__ = [
     "UnsupportedExport",
@@ -501,19 +506,14 @@ def _check_pt2_archive(path: Path) -> None:
     names that are identifiers, and call targets that are ATen operators or Python
     arithmetic/comparison/indexing.  Raises ``ValueError`` otherwise.
     """
-    import io
-    import stat as _stat
-    import zipfile
-
     torch = _torch()
-    from tfapprox.theory.limits import MAX_MODEL_FILE_BYTES
 
     where = f"path {str(path)!r}"
     try:
         st = path.stat()
     except OSError as exc:
         raise ValueError(f"{where}: cannot read the torch export ({exc.strerror or exc})") from exc
-    if not _stat.S_ISREG(st.st_mode):
+    if not stat.S_ISREG(st.st_mode):
         raise ValueError(f"{where} is not a regular file; a .pt2 torch export is expected")
     if st.st_size > MAX_MODEL_FILE_BYTES:
         raise ValueError(f"{where} has {st.st_size} bytes; a torch export may have at most {MAX_MODEL_FILE_BYTES} "
@@ -657,7 +657,6 @@ def _check_lens_checkpoint(ck: Any, where: str) -> dict[str, Any]:
     semantics.  Raises ``ValueError`` naming the entry, the value and what is allowed.
     """
     torch = _torch()
-    from tfapprox.theory.limits import MAX_HEADS, MAX_MODEL_DIM, MAX_WIDTH
 
     def bad(what: str, value: Any, allowed: str) -> ValueError:
         text = repr(value)
@@ -998,16 +997,13 @@ def load_lens(path: str | Path) -> tuple[Any, Any]:
         entry, its value and what is allowed).
     """
     torch = _torch()
-    from tfapprox.theory.limits import MAX_MODEL_FILE_BYTES
 
     path = Path(path)
     try:
         st = path.stat()
     except OSError as exc:
         raise ValueError(f"path {str(path)!r}: cannot read the lens export ({exc.strerror or exc})") from exc
-    import stat as _stat
-
-    if not _stat.S_ISREG(st.st_mode):
+    if not stat.S_ISREG(st.st_mode):
         raise ValueError(f"path {str(path)!r} is not a regular file; a lens export file is expected")
     if st.st_size > MAX_MODEL_FILE_BYTES:
         raise ValueError(f"path {str(path)!r} has {st.st_size} bytes; a lens export may have at most "

@@ -610,6 +610,23 @@ def test_torch_export_load_runs_code_from_the_file_and_load_torch_refuses_it(tmp
         load_torch(tmp_path / "x.pt2")
 
 
+@pytest.mark.parametrize("feature", ["log-normalised", "t5-unmasked-none", "log_round", "table-NF-none"])
+def test_load_torch_accepts_every_file_save_torch_writes(feature, tmp_path):
+    """load_torch's archive check is an allowlist: it must accept what save_torch writes
+    for every feature (TMX, zeta tails, T5, FFN rounding, normalization-free, past none)."""
+    torch = _torch()
+    from tfapprox.export import load_torch, save_torch
+
+    model = Model(_spec(**FEATURES[feature]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        save_torch(model, tmp_path / "m.pt2")
+    module, config = load_torch(tmp_path / "m.pt2")
+    X = np.random.default_rng(14).uniform(-1, 1, (2, 7, 2))
+    assert _rel(module(torch.tensor(X)).numpy(), model.run(X)) <= REL
+    assert config["past"] == model.past
+
+
 def zipfile_writer(dst, src):
     """Copy the archive ``src`` to ``dst`` and return it open for appending."""
     import shutil

@@ -1037,5 +1037,5 @@ def load_snippet(target: str, path: str | Path) -> str:
         return (f"from tfapprox.export import load_lens\n"
                 f"model, embed = load_lens({p})   # logits = model(embed(x), start_at_layer=0)")
     return (f"from tfapprox.export import load_torch\n"
-            f"model, config = load_torch({p})   # y = model(x); checks the archive holds no pickles or "
-            f"native code first")
+            f"model, config = load_torch({p})   # y = model(x); refuses archives torch.export.load would "
+            f"run code from")

@@ -7,7 +7,9 @@ Tests needing torch or transformer_lens skip with a reason when the extra is abs
 
 from __future__ import annotations
 
+import ast
 import json
+import math
 import os
 import subprocess
 import sys
@@ -381,7 +383,10 @@ def test_cli_export_torch_loads_in_fresh_python_without_tfapprox(tmp_path):
     assert _rel(np.load(tmp_path / "y.npy"), model.run(X)) <= REL
 
 
-def test_cli_export_lens_loads_in_fresh_python_without_tfapprox(tmp_path):
+def test_cli_export_lens_loads_with_the_package_loader_which_executes_nothing(tmp_path):
+    """The lens file is loaded by tfapprox.export.load_lens in a fresh ``python -I``
+    while exec, eval and compile are disabled (after a first load of another file has
+    imported torch's lazily loaded modules): loading runs no text from the file."""
     _lens()
     from tfapprox.cli import main
 
@@ -390,15 +395,269 @@ def test_cli_export_lens_loads_in_fresh_python_without_tfapprox(tmp_path):
     assert main(["export", str(tmp_path / "m.json"), "--to", "lens", "--out", str(tmp_path / "m.lens.pt")]) == 0
     X = np.random.default_rng(10).uniform(-1, 1, (2, 12, 1))
     np.save(tmp_path / "x.npy", X)
-    res = _fresh_python("""
+    from tfapprox.export import save_lens
+
+    save_lens(build_model("thm3.1", lags="1,3", heads=8, rpe="log"), tmp_path / "warm.lens.pt")
+    res = subprocess.run([sys.executable, "-I", "-c", textwrap.dedent("""
+        import builtins
         import numpy as np
-        import torch; ck = torch.load("m.lens.pt", weights_only=True); ns = {}; exec(ck["loader"], ns)
-        load = ns["load"]; model, embed = load(ck)
+        import torch, transformer_lens, tfapprox.export
+        from tfapprox.export import load_lens
+
+        load_lens("warm.lens.pt")  # first use: torch and typing import and compile their own lazy parts
+
+        def forbidden(*args, **kwargs):
+            raise AssertionError("exec/eval/compile called while loading")
+
+        saved = builtins.exec, builtins.eval, builtins.compile
+        builtins.exec = builtins.eval = builtins.compile = forbidden
+        try:
+            model, embed = load_lens("m.lens.pt")
+        finally:
+            builtins.exec, builtins.eval, builtins.compile = saved
         logits = model(embed(torch.tensor(np.load("x.npy"))), start_at_layer=0)
         np.save("y.npy", logits[:, 1:].detach().numpy())
-        """, tmp_path)
+        """)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     assert _rel(np.load(tmp_path / "y.npy"), model.run(X)) <= REL
+
+
+def _walk(obj, path="ck"):
+    """Yield (path, leaf) for every leaf of a nested dict/list/tuple."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            assert type(k) is str, (path, k)
+            yield from _walk(v, f"{path}[{k!r}]")
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _walk(v, f"{path}[{i}]")
+    else:
+        yield path, obj
+
+
+_CODE_NODES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Import, ast.ImportFrom,
+               ast.Call, ast.Assign)
+
+
+def _python_code_in(text: str) -> list[str]:
+    """The code-bearing syntax nodes of ``text`` read as Python (none if it does not parse)."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    return [type(n).__name__ for n in ast.walk(tree) if isinstance(n, _CODE_NODES)]
+
+
+def test_python_code_detector_flags_loader_source_and_passes_plain_data():
+    assert _python_code_in("import torch\ndef load(ck):\n    return ck\n")
+    assert _python_code_in("__import__('os').system('true')")
+    for text in ("lin", "padded", "float64", "tfapprox.lens-export/1", '{"a": [1, null, true]}', "relu"):
+        assert not _python_code_in(text), text
+
+
+@pytest.mark.parametrize("feature", ["lin-normalised", "log-NF", "t5-masked", "table-NF-none"])
+def test_lens_file_is_data_only_and_load_lens_reproduces_the_model(feature, tmp_path):
+    torch = _torch()
+    _lens()
+    from tfapprox.export import load_lens, save_lens
+
+    kw = dict(FEATURES[feature])
+    kw["kinds"] = tuple(k for k in kw.get("kinds", ("free", "dp", "tmx")) if k != "tmx")
+    model = Model(_spec(**kw))
+    pad = [0.25, -0.5]
+    path = save_lens(model, tmp_path / "m.lens.pt", pad=pad)
+    ck = torch.load(str(path), weights_only=True)  # the restricted unpickler: no callables
+    assert "loader" not in ck
+    strings = 0
+    for where, leaf in _walk(ck):
+        assert leaf is None or type(leaf) in (str, int, float, bool, torch.Tensor), (where, type(leaf))
+        if isinstance(leaf, str):
+            strings += 1
+            assert not _python_code_in(leaf), (where, leaf[:80])  # no string is Python code
+    assert strings >= 5
+    hooked, embed = load_lens(path)
+    X = np.random.default_rng(11).uniform(-1, 1, (3, 9, 2))
+    logits = hooked(embed(torch.tensor(X)), start_at_layer=0).detach().numpy()
+    got = logits[:, 1:] if model.past == "padded" else logits
+    assert _rel(got, model.run(X, pad=pad)) <= REL
+
+
+class _Marker:
+    """Unpickling this would create a file (it must never happen)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def _tamper(ck, key, value):
+    ck = dict(ck)
+    ck[key] = value
+    return ck
+
+
+def test_load_lens_never_runs_code_from_the_file_and_refuses_what_is_not_data(tmp_path):
+    torch = _torch()
+    _lens()
+    from tfapprox.export import load_lens, save_lens
+
+    model = build_model("thm3.1", lags="1,3", heads=12, rpe="log")
+    path = save_lens(model, tmp_path / "m.lens.pt")
+    ck = torch.load(str(path), weights_only=True)
+    marker = tmp_path / "MARKER"
+    # loader text as earlier versions stored it: tolerated, never read
+    code = f"open({str(marker)!r}, 'w').close()\ndef load(ck):\n    open({str(marker)!r}, 'w').close()\n"
+    torch.save(_tamper(ck, "loader", code), tmp_path / "old.pt")
+    load_lens(tmp_path / "old.pt")
+    assert not marker.exists()
+    # a pickled callable: the restricted unpickler refuses it before anything runs
+    torch.save(_tamper(ck, "pad", _Marker(marker)), tmp_path / "pickle.pt")
+    with pytest.raises(ValueError, match="weights_only=True"):
+        load_lens(tmp_path / "pickle.pt")
+    assert not marker.exists()
+    # configuration a TransformerLens would act on (tokenizer download, remote code) is refused
+    cases = {
+        "tokenizer": (_tamper(ck, "config", dict(ck["config"], tokenizer_name="gpt2", trust_remote_code=True)),
+                      "config fields"),
+        "dtype": (_tamper(ck, "config", dict(ck["config"], dtype="save")), r"config\['dtype'\]"),
+        "size": (_tamper(ck, "config", dict(ck["config"], d_mlp=10 ** 12)), r"config\['d_mlp'\]"),
+        "rpe": (_tamper(ck, "layers", [dict(ck["layers"][0], rpe_kind="__import__")]), "rpe_kind"),
+        "past": (_tamper(ck, "past", "all"), "past"),
+        "extra": (_tamper(ck, "hooks", "x"), "set of entries"),
+        "format": (_tamper(ck, "format", "tfapprox.lens-export/0"), "format"),
+        "shape": (_tamper(ck, "state_dict", dict(ck["state_dict"], **{"unembed.b_U": torch.zeros(7,
+                                                                      dtype=torch.float64)})), "shape"),
+        "nan": (_tamper(ck, "embed_b", torch.full_like(ck["embed_b"], math.nan)), "non-finite"),
+        "not a dict": ([1, 2], "a dict"),
+    }
+    for name, (bad, match) in cases.items():
+        torch.save(bad, tmp_path / f"{name}.pt")
+        with pytest.raises(ValueError, match=match):
+            load_lens(tmp_path / f"{name}.pt")
+    for bad_path, match in ((tmp_path / "missing.pt", "cannot read"), (tmp_path, "not a regular file")):
+        with pytest.raises(ValueError, match=match):
+            load_lens(bad_path)
+    (tmp_path / "garbage.pt").write_bytes(b"not a torch file")
+    with pytest.raises(ValueError, match="weights_only=True"):
+        load_lens(tmp_path / "garbage.pt")
+
+
+def _rewrite_pt2(src, dst, fn):
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_STORED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, fn(info.filename, zin.read(info.filename)))
+
+
+def test_torch_export_load_runs_code_from_the_file_and_load_torch_refuses_it(tmp_path):
+    """What docs/interop.md says about torch.export.load: a crafted .pt2's guards_code is
+    Python that ``.module()`` compiles and every call runs.  load_torch refuses such
+    archives (and pickled payloads, foreign entries, unknown call targets) before
+    torch.export.load sees them, and loads what save_torch writes."""
+    torch = _torch()
+    from tfapprox.export import load_torch, save_torch
+
+    model = build_model("thm3.1", lags="1,5,20", heads=20)
+    save_torch(model, tmp_path / "m.pt2")
+    module, config = load_torch(tmp_path / "m.pt2")
+    X = np.random.default_rng(12).uniform(-1, 1, (2, 7, 1))
+    assert _rel(module(torch.tensor(X)).numpy(), model.run(X)) <= REL
+    assert config["format"] == "tfapprox.torch-export/1" and config["past"] == "padded"
+
+    marker = tmp_path / "MARKER"
+
+    def guards(name, data):
+        if name.endswith("models/model.json"):
+            prog = json.loads(data)
+            prog["guards_code"] = [f"__import__('pathlib').Path({str(marker)!r}).touch() is None"]
+            return json.dumps(prog).encode()
+        return data
+
+    _rewrite_pt2(tmp_path / "m.pt2", tmp_path / "g.pt2", guards)
+    with pytest.raises(ValueError, match="guards_code"):
+        load_torch(tmp_path / "g.pt2")
+    assert not marker.exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.export.load(str(tmp_path / "g.pt2")).module()(torch.tensor(X))
+    assert marker.exists()  # torch alone ran the file's Python: why load_torch checks first
+
+    def pickled(name, data):
+        if name.endswith("model_weights_config.json"):
+            cfg = json.loads(data)
+            next(iter(cfg["config"].values()))["use_pickle"] = True
+            return json.dumps(cfg).encode()
+        return data
+
+    def target(name, data):
+        if name.endswith("models/model.json"):
+            return data.replace(b'"torch.ops.aten.relu.default"', b'"torch.os.system"')
+        return data
+
+    for fn, match in ((pickled, "pickled payload"), (target, "torch.os.system")):
+        _rewrite_pt2(tmp_path / "m.pt2", tmp_path / "bad.pt2", fn)
+        with pytest.raises(ValueError, match=match):
+            load_torch(tmp_path / "bad.pt2")
+    with zipfile_writer(tmp_path / "so.pt2", tmp_path / "m.pt2") as z:
+        z.writestr("m/data/aotinductor/model/model.so", b"\x7fELF")
+    with pytest.raises(ValueError, match="aotinductor"):
+        load_torch(tmp_path / "so.pt2")
+    (tmp_path / "x.pt2").write_bytes(b"PK not a zip")
+    with pytest.raises(ValueError, match="not a .pt2 archive"):
+        load_torch(tmp_path / "x.pt2")
+
+
+@pytest.mark.parametrize("feature", ["log-normalised", "t5-unmasked-none", "log_round", "table-NF-none"])
+def test_load_torch_accepts_every_file_save_torch_writes(feature, tmp_path):
+    """load_torch's archive check is an allowlist: it must accept what save_torch writes
+    for every feature (TMX, zeta tails, T5, FFN rounding, normalization-free, past none)."""
+    torch = _torch()
+    from tfapprox.export import load_torch, save_torch
+
+    model = Model(_spec(**FEATURES[feature]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        save_torch(model, tmp_path / "m.pt2")
+    module, config = load_torch(tmp_path / "m.pt2")
+    X = np.random.default_rng(14).uniform(-1, 1, (2, 7, 2))
+    assert _rel(module(torch.tensor(X)).numpy(), model.run(X)) <= REL
+    assert config["past"] == model.past
+
+
+def zipfile_writer(dst, src):
+    """Copy the archive ``src`` to ``dst`` and return it open for appending."""
+    import shutil
+    import zipfile
+
+    shutil.copyfile(src, dst)
+    return zipfile.ZipFile(dst, "a")
+
+
+@pytest.mark.parametrize("target", ["torch", "lens"])
+def test_load_snippet_runs_and_reproduces_the_model(target, tmp_path):
+    torch = _torch()
+    if target == "lens":
+        _lens()
+    from tfapprox.export import load_snippet, save_lens, save_torch
+
+    model = build_model("thm3.1", lags="1,5,20", heads=20)
+    path = tmp_path / ("m.pt2" if target == "torch" else "m.lens.pt")
+    (save_torch if target == "torch" else save_lens)(model, path)
+    snippet = load_snippet(target, path)
+    assert "exec" not in snippet and "weights_only=False" not in snippet
+    ns = {}
+    exec(snippet, ns)  # the snippet is this package's own text, as the CLI prints it
+    X = np.random.default_rng(13).uniform(-1, 1, (2, 6, 1))
+    if target == "torch":
+        out = ns["model"](torch.tensor(X)).numpy()
+    else:
+        out = ns["model"](ns["embed"](torch.tensor(X)), start_at_layer=0)[:, 1:].detach().numpy()
+    assert _rel(out, model.run(X)) <= REL
+    with pytest.raises(ValueError, match="target must be"):
+        load_snippet("onnx", path)
 
 
 def test_cli_export_refusal_is_a_clear_error(tmp_path, capsys):

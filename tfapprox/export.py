@@ -24,34 +24,46 @@ Two targets, both optional (``pip install 'tfapprox[torch]'`` / ``'tfapprox[lens
   RPE supplied through permanent hooks on ``blocks.{l}.attn.hook_attn_scores``.
   Things it cannot express faithfully are refused with :class:`UnsupportedExport`.
 
-Files (``tfapprox export MODEL.json --to torch|lens --out FILE``):
+Files (``tfapprox export MODEL.json --to torch|lens --out FILE``).  Loading a model
+never executes code from a file (issue 12): every loader is code in this package, and
+the files hold data.
 
-* ``--to torch`` writes a ``torch.export`` program (``.pt2``, code and state dict,
-  config JSON as the extra file ``tfapprox_config.json``); it loads with torch alone::
+* ``--to torch`` writes a ``torch.export`` program (``.pt2``: graph, state dict, config
+  JSON as the extra file ``tfapprox_config.json``).  Load it with :func:`load_torch`,
+  which first checks that the archive holds only what :func:`save_torch` writes (no
+  pickled payloads, no shared libraries, no guard source, only ATen and arithmetic call
+  targets), because ``torch.export.load`` itself can execute code from a crafted file::
 
-      import torch
-      model = torch.export.load("model.pt2").module()   # y = model(x), x (batch, N, d) float64
+      from tfapprox.export import load_torch
+      model, config = load_torch("model.pt2")   # y = model(x), x (batch, N, d) float64
 
-* ``--to lens`` writes ``torch.save`` of a dict of tensors and strings (loadable with
-  ``weights_only=True``): the ``HookedTransformerConfig`` fields, the state dict, the
-  RPE tables and the loader's Python source (needs only torch and transformer_lens)::
+  The data-only alternative is the model file itself: ``to_torch("model.json")``.
+* ``--to lens`` writes ``torch.save`` of a dict of tensors, numbers, strings and
+  booleans (the sizes of the ``HookedTransformerConfig``, the state dict, the RPE
+  tables); :func:`load_lens` reads it with ``weights_only=True``, validates every entry
+  and builds the model and its RPE hooks with this package's code::
 
-      import torch; ck = torch.load("model.lens.pt", weights_only=True); ns = {}; exec(ck["loader"], ns)
-      load = ns["load"]; model, embed = load(ck)   # logits = model(embed(x), start_at_layer=0)
+      from tfapprox.export import load_lens
+      model, embed = load_lens("model.lens.pt")   # logits = model(embed(x), start_at_layer=0)
 
-  ``exec`` runs the file's ``loader`` text: read it first (``print(ck["loader"])``) if
-  the file is not your own, as with any pickle.
+:func:`load_snippet` returns these lines for ``tfapprox export`` to print.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import re
+import stat
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tfapprox.theory.limits import MAX_HEADS, MAX_MODEL_DIM, MAX_MODEL_FILE_BYTES, MAX_WIDTH
 
 __all__ = [
     "UnsupportedExport",
@@ -62,7 +74,7 @@ __all__ = [
     "save_lens",
     "load_torch",
     "load_lens",
-    "LENS_LOADER_SOURCE",
+    "load_snippet",
 ]
 
 TORCH_FORMAT = "tfapprox.torch-export/1"
@@ -85,18 +97,32 @@ def _torch():
     return torch
 
 
-# --------------------------------------------------------------------------- RPE source
-# Shared by the torch module and the TransformerLens loader (which is shipped as text
-# inside lens export files, so that loading needs neither tfapprox nor its source).
-_RPE_SOURCE = r'''
-import math
-import torch
+# ------------------------------------------------------------------------------ RPE
+# Shared by the torch module and the TransformerLens hooks.  Plain package code: no
+# export file carries code, and loading one never executes anything read from it.
+def _rpe_log_bias(kind: str, p: Any, phi_table: Any, logtail_table: Any, n: int, padded: bool) -> Any:
+    """Log-weights (H, n', n') added to the attention logits (eq. (4)).
 
-def rpe_log_bias(kind, p, phi_table, logtail_table, n, padded):
-    """Log-weights (H, n', n') added to the attention logits (n' = n + 1 with a pad
-    position 0 for the padded past, else n).  Window query i, key j <= i: p phi(i - j);
-    pad key for window query t: log sum_{s >= t+1} e^{p phi(s)}; pad query: its own
-    total mass log sum_{s >= 0} e^{p phi(s)}; keys after the query: -inf."""
+    ``n' = n + 1`` with a pad position 0 for the padded past, else ``n``.  Window query
+    ``i``, key ``j <= i``: ``p phi(i - j)``; pad key for window query ``t``:
+    ``log sum_{s >= t+1} e^{p phi(s)}``; pad query: its own total mass
+    ``log sum_{s >= 0} e^{p phi(s)}``; keys after the query: ``-inf``.
+
+    Parameters
+    ----------
+    kind
+        ``"lin"`` (``phi(s) = -s``), ``"log"`` (``phi(s) = -log s``) or ``"table"``
+        (``phi_table[min(s, S)]``, T5 and table RPE).
+    p
+        Slopes, tensor (H,).
+    phi_table, logtail_table
+        Tensors (S+1,) and (H, S+1) from :func:`_rpe_tables` (unused for lin/log).
+    n
+        Window length.
+    padded
+        Whether to add the padded-past position 0 (closed-form tails).
+    """
+    torch = _torch()
     dt = p.dtype
     t = torch.arange(n, device=p.device)
     lag = t[:, None] - t[None, :]
@@ -129,13 +155,6 @@ def rpe_log_bias(kind, p, phi_table, logtail_table, n, padded):
     out[:, 1:, 1:] = logw
     out[:, :, 0] = tail
     return out
-'''
-
-
-def _exec_source(source: str) -> dict[str, Any]:
-    ns: dict[str, Any] = {}
-    exec(compile(source, "<tfapprox export source>", "exec"), ns)  # our own constant text
-    return ns
 
 
 def _rpe_tables(rpe: Any, ps: list[float]) -> tuple[str, np.ndarray, np.ndarray]:
@@ -215,7 +234,7 @@ def _digits_check(model: Any, dtype: Any, tol: float = 1e-8) -> int:
 def _torch_classes() -> dict[str, Any]:
     torch = _torch()
     nn = torch.nn
-    rpe_log_bias = _exec_source(_RPE_SOURCE)["rpe_log_bias"]
+    rpe_log_bias = _rpe_log_bias
 
     class Embedding(nn.Module):
         """``x_t^{(0)} = W_E x_t + b_E`` (eq. (2))."""
@@ -461,64 +480,324 @@ def save_torch(model: Any, path: str | Path, *, example_length: int = 8) -> Path
     return path
 
 
-def load_torch(path: str | Path) -> tuple[Any, dict[str, Any]]:
-    """(module, config) from a file written by :func:`save_torch` (torch only)."""
+#: ``_operator`` call targets a graph may use (Python int arithmetic on symbolic sizes).
+_PT2_OPERATORS = {"_operator." + n for n in ("add", "sub", "mul", "floordiv", "truediv", "mod", "neg", "pow",
+                                              "getitem", "eq", "ne", "lt", "le", "gt", "ge")}
+_PT2_ATEN = re.compile(r"torch\.ops\.aten\.(?!__)[A-Za-z_][A-Za-z0-9_]*\.(?!__)[A-Za-z_][A-Za-z0-9_]*")
+_PT2_FILES = re.compile(r"(data/weights/weight_[0-9]+|data/weights/model_weights_config\.json"
+                        r"|data/constants/model_constants_config\.json|data/constants/tensor_[0-9]+"
+                        r"|models/model\.json|data/sample_inputs/model\.pt|extra/tfapprox_config\.json"
+                        r"|archive_format|archive_version|\.data/version|byteorder|\.data/serialization_id)")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_pt2_archive(path: Path) -> None:
+    """Refuse a ``.pt2`` archive unless ``torch.export.load`` reads it as data only.
+
+    ``torch.export.load`` (torch 2.13) executes code from the archive in several ways
+    (docs/interop.md, "Files: what loading executes"): payloads marked ``use_pickle``
+    and opaque constants are unpickled without restriction, the sample inputs fall back
+    to ``torch.load(weights_only=False)``, ``data/aotinductor/`` holds shared libraries
+    that are loaded, ``guards_code`` strings are compiled into Python by ``.module()``,
+    and a call target is any attribute path under ``torch``, ``operator`` or ``math``
+    (``torch.os.system`` among them).  This check accepts exactly the layout
+    :func:`save_torch` writes: the listed file names, no pickled payloads, sample
+    inputs that load with ``weights_only=True``, no guards code, no subgraphs, node
+    names that are identifiers, and call targets that are ATen operators or Python
+    arithmetic/comparison/indexing.  Raises ``ValueError`` otherwise.
+    """
     torch = _torch()
+
+    where = f"path {str(path)!r}"
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise ValueError(f"{where}: cannot read the torch export ({exc.strerror or exc})") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"{where} is not a regular file; a .pt2 torch export is expected")
+    if st.st_size > MAX_MODEL_FILE_BYTES:
+        raise ValueError(f"{where} has {st.st_size} bytes; a torch export may have at most {MAX_MODEL_FILE_BYTES} "
+                         f"(tfapprox.theory.limits.MAX_MODEL_FILE_BYTES)")
+
+    def refuse(what: str) -> ValueError:
+        return ValueError(f"{where}: {what}; tfapprox.export.load_torch accepts only the data-only layout "
+                          f"save_torch writes (torch.export.load would execute or import code for this)")
+
+    try:
+        zf = zipfile.ZipFile(str(path))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ValueError(f"{where} is not a .pt2 archive (a zip file): {exc}") from exc
+    with zf:
+        names = zf.namelist()
+        if not names or any(n.count("/") < 1 for n in names):
+            raise refuse("it is not a single-directory PT2 archive")
+        root = names[0].split("/", 1)[0]
+        for n in names:
+            head, rest = n.split("/", 1)
+            if head != root or not _PT2_FILES.fullmatch(rest):
+                raise refuse(f"it contains the entry {n[:120]!r}")
+        if sum(zf.getinfo(n).file_size for n in names) > MAX_MODEL_FILE_BYTES:
+            raise refuse("its entries unpack to more than MAX_MODEL_FILE_BYTES")
+
+        def read_json(rest: str) -> Any:
+            try:
+                return json.loads(zf.read(f"{root}/{rest}"))
+            except KeyError as exc:
+                raise refuse(f"it has no {rest}") from exc
+            except ValueError as exc:
+                raise refuse(f"{rest} is not JSON") from exc
+
+        for rest in ("data/weights/model_weights_config.json", "data/constants/model_constants_config.json"):
+            cfg = read_json(rest)
+            entries = cfg.get("config") if isinstance(cfg, dict) else None
+            if not isinstance(entries, dict):
+                raise refuse(f"{rest} has no config mapping")
+            for key, meta in entries.items():
+                if not isinstance(meta, dict) or meta.get("use_pickle") is not False:
+                    raise refuse(f"{rest} entry {str(key)[:60]!r} is a pickled payload")
+                pn = meta.get("path_name")
+                if not isinstance(pn, str) or not re.fullmatch(r"(weight|tensor)_[0-9]+", pn):
+                    raise refuse(f"{rest} entry {str(key)[:60]!r} has path {str(pn)[:60]!r}")
+        try:
+            torch.load(io.BytesIO(zf.read(f"{root}/data/sample_inputs/model.pt")), weights_only=True)
+        except KeyError as exc:
+            raise refuse("it has no data/sample_inputs/model.pt") from exc
+        except Exception as exc:  # torch.export.load would retry with weights_only=False
+            raise refuse("its sample inputs do not load with weights_only=True") from exc
+        prog = read_json("models/model.json")
+        if not isinstance(prog, dict) or prog.get("guards_code") not in ([], None):
+            raise refuse("its program carries guards_code (Python source compiled by .module())")
+        gm = prog.get("graph_module")
+        graph = gm.get("graph") if isinstance(gm, dict) else None
+        nodes = graph.get("nodes") if isinstance(graph, dict) else None
+        if not isinstance(nodes, list):
+            raise refuse("its program has no graph")
+        for node in nodes:
+            target = node.get("target") if isinstance(node, dict) else None
+            if not isinstance(target, str) or not (_PT2_ATEN.fullmatch(target) or target in _PT2_OPERATORS):
+                raise refuse(f"a graph node calls {str(target)[:80]!r} (allowed: ATen operators, Python arithmetic)")
+            if not _IDENT.fullmatch(str(node.get("name", ""))):
+                raise refuse(f"a graph node is named {str(node.get('name'))[:60]!r}")
+        if '"as_graph"' in zf.read(f"{root}/models/model.json").decode("utf-8", "replace"):
+            raise refuse("its program contains subgraphs")
+
+
+def load_torch(path: str | Path) -> tuple[Any, dict[str, Any]]:
+    """``(module, config)`` from a file written by :func:`save_torch`, executing nothing from it.
+
+    ``torch.export.load`` alone can execute code from a crafted ``.pt2`` (pickled
+    payloads, shared libraries, guard source, arbitrary call targets; see
+    :func:`_check_pt2_archive` and docs/interop.md).  This function first checks that
+    the archive has exactly the data-only layout :func:`save_torch` writes, then calls
+    ``torch.export.load``.  For a loader that reads data only by construction, keep the
+    model file and use ``to_torch("model.json")``.
+
+    Raises
+    ------
+    ValueError
+        The file is not a regular ``.pt2`` archive of bounded size, or it contains
+        anything ``torch.export.load`` would execute or import (the message names it).
+    """
+    torch = _torch()
+    path = Path(path)
+    _check_pt2_archive(path)
     extra = {"tfapprox_config.json": ""}
     ep = torch.export.load(str(path), extra_files=extra)
-    return ep.module(), json.loads(extra["tfapprox_config.json"])
+    try:
+        config = json.loads(extra["tfapprox_config.json"])
+    except ValueError as exc:
+        raise ValueError(f"path {str(path)!r}: extra/tfapprox_config.json is not JSON") from exc
+    if not isinstance(config, dict) or config.get("format") != TORCH_FORMAT:
+        raise ValueError(f"path {str(path)!r} is not a tfapprox torch export (format "
+                         f"{config.get('format') if isinstance(config, dict) else None!r}, expected {TORCH_FORMAT!r})")
+    return ep.module(), config
 
 
 # --------------------------------------------------------------------- TransformerLens
-LENS_LOADER_SOURCE = _RPE_SOURCE + r'''
+#: ``HookedTransformerConfig`` fields a lens export file stores.  The loader builds the
+#: configuration from these alone: the sizes are read (and bounded), every other field
+#: must equal the value written here, and no other field is accepted (a field such as
+#: ``tokenizer_name`` or ``trust_remote_code`` would make TransformerLens fetch and run
+#: code at construction).
+_LENS_SIZE_FIELDS = ("n_layers", "d_model", "n_ctx", "d_head", "n_heads", "d_mlp", "d_vocab")
+_LENS_FIXED_CONFIG: dict[str, Any] = {
+    "act_fn": "relu", "normalization_type": None, "attn_only": False,
+    "positional_embedding_type": "standard", "use_attn_scale": False, "default_prepend_bos": False,
+    "original_architecture": "tfapprox", "dtype": "float64", "device": "cpu", "init_weights": False}
+_LENS_N_CTX = 4096
+_LENS_KEYS = {"format", "config", "state_dict", "layers", "past", "embed_W", "embed_b", "pad", "tfapprox_config"}
+_LENS_LAYER_KEYS = {"rpe_kind", "p", "phi_table", "logtail_table", "normalized"}
 
-def install_rpe_hooks(model, ck):
+
+def _lens_state_shapes(cfg: dict[str, int]) -> dict[str, tuple[int, ...]]:
+    """The state dict entries (name -> shape) a lens export file must hold for ``cfg``."""
+    L, D, H, dh = cfg["n_layers"], cfg["d_model"], cfg["n_heads"], cfg["d_head"]
+    m, V, n_ctx = cfg["d_mlp"], cfg["d_vocab"], cfg["n_ctx"]
+    shapes: dict[str, tuple[int, ...]] = {"embed.W_E": (V, D), "pos_embed.W_pos": (n_ctx, D),
+                                          "unembed.W_U": (D, V), "unembed.b_U": (V,)}
+    for l in range(L):
+        pre = f"blocks.{l}."
+        for nm in ("W_Q", "W_K", "W_V"):
+            shapes[pre + "attn." + nm] = (H, D, dh)
+        shapes[pre + "attn.W_O"] = (H, dh, D)
+        for nm in ("b_Q", "b_K", "b_V"):
+            shapes[pre + "attn." + nm] = (H, dh)
+        shapes[pre + "attn.b_O"] = (D,)
+        shapes[pre + "mlp.W_in"], shapes[pre + "mlp.b_in"] = (D, m), (m,)
+        shapes[pre + "mlp.W_out"], shapes[pre + "mlp.b_out"] = (m, D), (D,)
+    return shapes
+
+
+def _check_lens_checkpoint(ck: Any, where: str) -> dict[str, Any]:
+    """Validate a lens export dict read from ``where``; return the sizes of its config.
+
+    Everything is checked before TransformerLens allocates anything: the keys, the
+    config (sizes are positive integers, the other fields exactly the exported values),
+    every tensor's dtype (float64), shape and finiteness, the RPE kinds and the past
+    semantics.  Raises ``ValueError`` naming the entry, the value and what is allowed.
+    """
+    torch = _torch()
+
+    def bad(what: str, value: Any, allowed: str) -> ValueError:
+        text = repr(value)
+        text = text if len(text) <= 80 else text[:77] + "..."
+        return ValueError(f"{where}: {what} is {text}; allowed: {allowed}")
+
+    def tensor(what: str, value: Any, shape: tuple[int, ...] | None, ndim: int | None = None) -> Any:
+        if type(value) is not torch.Tensor:
+            raise bad(what, type(value).__name__, "a torch.Tensor")
+        if value.dtype != torch.float64:
+            raise bad(what + " dtype", value.dtype, "torch.float64")
+        if shape is not None and tuple(value.shape) != shape:
+            raise bad(what + " shape", tuple(value.shape), str(shape))
+        if ndim is not None and value.dim() != ndim:
+            raise bad(what + " shape", tuple(value.shape), f"{ndim} dimensions")
+        return value
+
+    if not isinstance(ck, dict):
+        raise bad("the file's content", type(ck).__name__, "a dict (a tfapprox lens export)")
+    if ck.get("format") != LENS_FORMAT:
+        raise bad("format", ck.get("format"), repr(LENS_FORMAT))
+    keys = set(ck) - {"loader"}  # earlier versions stored loader text here: it is never read
+    if keys != _LENS_KEYS:
+        raise bad("the set of entries", sorted(map(str, keys)), str(sorted(_LENS_KEYS)))
+    cfg = ck["config"]
+    if not isinstance(cfg, dict) or set(cfg) != set(_LENS_SIZE_FIELDS) | set(_LENS_FIXED_CONFIG):
+        got = sorted(map(str, cfg)) if isinstance(cfg, dict) else type(cfg).__name__
+        raise bad("config fields", got, str(sorted(set(_LENS_SIZE_FIELDS) | set(_LENS_FIXED_CONFIG))))
+    for key, want in _LENS_FIXED_CONFIG.items():
+        if type(cfg[key]) is not type(want) or cfg[key] != want:
+            raise bad(f"config[{key!r}]", cfg[key], repr(want))
+    limits = {"n_layers": 1024, "d_model": 2 * MAX_MODEL_DIM, "n_ctx": _LENS_N_CTX, "d_head": 2 * MAX_MODEL_DIM,
+              "n_heads": MAX_HEADS, "d_mlp": MAX_WIDTH, "d_vocab": MAX_MODEL_DIM}
+    sizes: dict[str, int] = {}
+    for key in _LENS_SIZE_FIELDS:
+        v = cfg[key]
+        lo = _LENS_N_CTX if key == "n_ctx" else 1
+        if type(v) is not int or not lo <= v <= limits[key]:
+            raise bad(f"config[{key!r}]", v, f"an integer in [{lo}, {limits[key]}]")
+        sizes[key] = v
+    sd = ck["state_dict"]
+    shapes = _lens_state_shapes(sizes)
+    if not isinstance(sd, dict) or set(sd) != set(shapes):
+        got = sorted(map(str, sd))[:6] if isinstance(sd, dict) else type(sd).__name__
+        raise bad("state_dict keys", got, f"exactly the {len(shapes)} parameters of the config")
+    for key, shape in shapes.items():
+        if not bool(torch.isfinite(tensor(f"state_dict[{key!r}]", sd[key], shape)).all()):
+            raise bad(f"state_dict[{key!r}]", "non-finite entries", "finite float64 weights")
+    if ck["past"] not in ("padded", "none"):
+        raise bad("past", ck["past"], "'padded' or 'none'")
+    E = tensor("embed_W", ck["embed_W"], None, 2)
+    if E.shape[0] != sizes["d_model"] or not 1 <= E.shape[1] <= MAX_MODEL_DIM:
+        raise bad("embed_W shape", tuple(E.shape), f"(d_model={sizes['d_model']}, d) with 1 <= d <= {MAX_MODEL_DIM}")
+    tensor("embed_b", ck["embed_b"], (sizes["d_model"],))
+    tensor("pad", ck["pad"], (E.shape[1],))
+    for name in ("embed_W", "embed_b", "pad"):
+        if not bool(torch.isfinite(ck[name]).all()):
+            raise bad(name, "non-finite entries", "finite float64 values")
+    layers = ck["layers"]
+    if not isinstance(layers, list) or len(layers) != sizes["n_layers"]:
+        raise bad("layers", type(layers).__name__ if not isinstance(layers, list) else f"{len(layers)} entries",
+                  f"a list of n_layers={sizes['n_layers']} dicts")
+    H = sizes["n_heads"]
+    for l, lay in enumerate(layers):
+        if not isinstance(lay, dict) or set(lay) != _LENS_LAYER_KEYS:
+            got = sorted(map(str, lay)) if isinstance(lay, dict) else type(lay).__name__
+            raise bad(f"layers[{l}]", got, f"a dict with keys {sorted(_LENS_LAYER_KEYS)}")
+        if lay["rpe_kind"] not in ("lin", "log", "table"):
+            raise bad(f"layers[{l}]['rpe_kind']", lay["rpe_kind"], "'lin', 'log' or 'table'")
+        if type(lay["normalized"]) is not bool:
+            raise bad(f"layers[{l}]['normalized']", lay["normalized"], "True or False")
+        p = tensor(f"layers[{l}]['p']", lay["p"], (H,))
+        if not bool((p > 0).all()) or not bool(torch.isfinite(p).all()):
+            raise bad(f"layers[{l}]['p']", "a non-positive or non-finite slope", "finite slopes p > 0")
+        phi = tensor(f"layers[{l}]['phi_table']", lay["phi_table"], None, 1)
+        if not 1 <= phi.shape[0] <= MAX_WIDTH:
+            raise bad(f"layers[{l}]['phi_table'] length", phi.shape[0], f"1 to {MAX_WIDTH}")
+        tensor(f"layers[{l}]['logtail_table']", lay["logtail_table"], (H, phi.shape[0]))
+    if not isinstance(ck["tfapprox_config"], str):
+        raise bad("tfapprox_config", type(ck["tfapprox_config"]).__name__, "a JSON string")
+    return sizes
+
+
+def _install_rpe_hooks(model: Any, layers: list[dict[str, Any]], padded: bool) -> Any:
     """Add the RPE (and, for normalization-free layers, the unnormalised weights) as
-    permanent hooks: hook_attn_scores += log-weights; hook_pattern = exp(scores) if NF."""
-    padded = ck["past"] == "padded"
-    last_scores = {}
-    for l, lay in enumerate(ck["layers"]):
-        def add_bias(scores, hook, lay=lay, l=l):
+    permanent hooks: ``hook_attn_scores += log-weights``; ``hook_pattern = exp(scores)``
+    for normalization-free layers (Sec. 4)."""
+    torch = _torch()
+    last_scores: dict[int, Any] = {}
+    for l, lay in enumerate(layers):
+        def add_bias(scores: Any, hook: Any, lay: dict[str, Any] = lay, l: int = l) -> Any:
             n = scores.shape[-1] - (1 if padded else 0)
-            bias = rpe_log_bias(lay["rpe_kind"], lay["p"].to(scores.dtype), lay["phi_table"].to(scores.dtype),
-                                lay["logtail_table"].to(scores.dtype), n, padded)
+            bias = _rpe_log_bias(lay["rpe_kind"], lay["p"].to(scores.dtype), lay["phi_table"].to(scores.dtype),
+                                 lay["logtail_table"].to(scores.dtype), n, padded)
             out = scores + bias[None]
             last_scores[l] = out
             return out
+
         model.add_perma_hook(f"blocks.{l}.attn.hook_attn_scores", add_bias)
         if not lay["normalized"]:
-            def unnormalised(pattern, hook, l=l):
+            def unnormalised(pattern: Any, hook: Any, l: int = l) -> Any:
                 return torch.exp(last_scores[l])
+
             model.add_perma_hook(f"blocks.{l}.attn.hook_pattern", unnormalised)
     return model
 
 
-def load(ck):
-    """(HookedTransformer, embed) from a tfapprox lens export dict.  ``embed(x)`` maps
-    windows x (batch, N, d) to the residual stream input (with the pad position in front
-    for past='padded'); run ``model(embed(x), start_at_layer=0)``.  Outputs at window
-    times are ``logits[:, 1:]`` for past='padded' (position 0 is the padded past), else
-    ``logits``."""
-    import transformer_lens as tl
-    cfg = dict(ck["config"])
-    cfg["dtype"] = getattr(torch, cfg["dtype"])
-    import warnings
+def _build_lens(ck: dict[str, Any], where: str = "lens export") -> tuple[Any, Any]:
+    """``(HookedTransformer, embed)`` from a lens export dict (validated first).
+
+    Pure package code: the dict supplies tensors, sizes and a few names checked against
+    fixed sets; nothing in it is executed or looked up as code.
+    """
+    torch = _torch()
+    sizes = _check_lens_checkpoint(ck, where)
+    try:
+        import transformer_lens as tl
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError("loading a lens export needs TransformerLens: pip install 'tfapprox[lens]' "
+                          "(transformer-lens==3.9.0)") from exc
+    cfg = dict(sizes, **_LENS_FIXED_CONFIG)
+    cfg["dtype"] = torch.float64
     with warnings.catch_warnings():  # 3.x marks HookedTransformer deprecated; the lens extra pins 3.9.0
         warnings.filterwarnings("ignore", message="HookedTransformer is deprecated", category=DeprecationWarning)
         model = tl.HookedTransformer(tl.HookedTransformerConfig(**cfg))
     full = model.state_dict()  # buffers (causal mask, IGNORE) keep their own values
     for key, value in ck["state_dict"].items():
         if key not in full or full[key].shape != value.shape:
-            raise ValueError(f"state dict key {key} {tuple(value.shape)} does not fit this TransformerLens")
+            raise ValueError(f"{where}: state dict key {key} {tuple(value.shape)} does not fit this "
+                             f"TransformerLens (transformer-lens==3.9.0 is the tested version)")
         full[key] = value
     model.load_state_dict(full, strict=True)
     model.requires_grad_(False)  # exact weights from a proof, not trainable parameters
     model.eval()
-    install_rpe_hooks(model, ck)
-    W, b, pad = ck["embed_W"], ck["embed_b"], ck["pad"]
     padded = ck["past"] == "padded"
+    _install_rpe_hooks(model, ck["layers"], padded)
+    W, b, pad = ck["embed_W"], ck["embed_b"], ck["pad"]
 
-    def embed(x):
+    def embed(x: Any) -> Any:
+        """Residual stream input ``W_E x + b_E`` for windows ``x`` (batch, N, d), with
+        the padded-past position in front for ``past="padded"``."""
         x = torch.as_tensor(x, dtype=W.dtype)
         h = x @ W.T + b
         if padded:
@@ -527,7 +806,6 @@ def load(ck):
         return h
 
     return model, embed
-'''
 
 
 def _lens_parts(model: Any, pad: Any = None) -> dict[str, Any]:
@@ -619,22 +897,21 @@ def _lens_parts(model: Any, pad: Any = None) -> dict[str, Any]:
     W_U[D:D + c, :] = np.eye(c) if extra else 0.0
     if not extra:
         W_U[:D, :] = np.eye(D)
-    n_ctx = 4096
+    n_ctx = _LENS_N_CTX
     sd["embed.W_E"] = T(np.zeros((d_vocab, d_model)))
     sd["pos_embed.W_pos"] = T(np.zeros((n_ctx, d_model)))
     sd["unembed.W_U"], sd["unembed.b_U"] = T(W_U), T(np.zeros(d_vocab))
-    config = {"n_layers": L, "d_model": d_model, "n_ctx": n_ctx, "d_head": d_head, "n_heads": n_heads,
-              "d_mlp": d_mlp, "d_vocab": d_vocab, "act_fn": "relu", "normalization_type": None,
-              "attn_only": False, "positional_embedding_type": "standard", "use_attn_scale": False,
-              "default_prepend_bos": False, "original_architecture": "tfapprox", "dtype": "float64",
-              "device": "cpu", "init_weights": False}
+    config = dict({"n_layers": L, "d_model": d_model, "n_ctx": n_ctx, "d_head": d_head, "n_heads": n_heads,
+                   "d_mlp": d_mlp, "d_vocab": d_vocab}, **_LENS_FIXED_CONFIG)
     padv = np.zeros(spec.input_dim) if pad is None else np.asarray(pad, dtype=float).reshape(-1)
+    if padv.shape != (spec.input_dim,) or not np.all(np.isfinite(padv)):
+        raise ValueError(f"pad must be {spec.input_dim} finite numbers (token dimension d), got {pad!r}")
     W_E = np.zeros((d_model, spec.input_dim))
     W_E[:D] = low.embedding
     b_E = np.zeros(d_model)
     b_E[:D] = low.embedding_bias
     return {"format": LENS_FORMAT, "config": config, "state_dict": sd, "layers": layers, "past": spec.past,
-            "embed_W": T(W_E), "embed_b": T(b_E), "pad": T(padv), "loader": LENS_LOADER_SOURCE,
+            "embed_W": T(W_E), "embed_b": T(b_E), "pad": T(padv),
             "tfapprox_config": json.dumps(export_config(model))}
 
 
@@ -667,13 +944,19 @@ def to_transformer_lens(model: Any, *, pad: Any = None) -> tuple[Any, Any]:
     (eq. (15)), attention without residual (Thm 5.1), TMX heads (Def. C.5).
     """
     _torch()
-    ck = _lens_parts(model, pad)
-    ns = _exec_source(LENS_LOADER_SOURCE)
-    return ns["load"](ck)
+    return _build_lens(_lens_parts(model, pad))
 
 
 def save_lens(model: Any, path: str | Path, *, pad: Any = None) -> Path:
-    """Write the TransformerLens export file (see the module docstring for loading)."""
+    """Write the TransformerLens export file: data only, loaded by :func:`load_lens`.
+
+    The file is ``torch.save`` of a dict of tensors, numbers, strings, booleans and
+    ``None`` (it loads with ``torch.load(path, weights_only=True)``): the sizes of the
+    ``HookedTransformerConfig``, the state dict, the RPE tables (kind, slopes, phi and
+    log-tail tables, normalised or not per layer), the past semantics, the input
+    embedding and pad token, and :func:`export_config` as JSON text.  It holds no code:
+    the loader is :func:`load_lens`, in this package.
+    """
     torch = _torch()
     ck = _lens_parts(model, pad)
     path = Path(path)
@@ -682,9 +965,77 @@ def save_lens(model: Any, path: str | Path, *, pad: Any = None) -> Path:
 
 
 def load_lens(path: str | Path) -> tuple[Any, Any]:
-    """``(hooked, embed)`` from a lens export file, exactly as the documented snippet does."""
+    """``(hooked, embed)`` from a file written by :func:`save_lens`, executing nothing from it.
+
+    The file is read with ``torch.load(path, weights_only=True)`` (PyTorch's restricted
+    unpickler: tensors and plain containers only, no callables), then validated entry by
+    entry before anything is built: the format tag, the exact set of entries, the config
+    (integer sizes within the limits of ``tfapprox.theory.limits``; every other
+    ``HookedTransformerConfig`` field must equal the exported value and no other field
+    is accepted, so a file cannot name a tokenizer or ask for remote code), float64
+    finite tensors of the shapes the config implies, RPE kinds in ``lin``/``log``/
+    ``table`` and ``past`` in ``padded``/``none``.  The model and its hooks are then
+    built by this package's code (:func:`to_transformer_lens` uses the same builder).
+
+    Parameters
+    ----------
+    path
+        A lens export file (``tfapprox export MODEL --to lens``); at most
+        ``tfapprox.theory.limits.MAX_MODEL_FILE_BYTES`` bytes.
+
+    Returns
+    -------
+    (hooked, embed)
+        Run ``hooked(embed(x), start_at_layer=0)`` on windows ``x`` (batch, N, d); with
+        ``past="padded"`` the outputs are ``logits[:, 1:]``.
+
+    Raises
+    ------
+    ValueError
+        The file is not a regular file of bounded size, not loadable with
+        ``weights_only=True``, or not a well-formed lens export (the message names the
+        entry, its value and what is allowed).
+    """
     torch = _torch()
-    ck = torch.load(str(path), weights_only=True)
-    if ck.get("format") != LENS_FORMAT:
-        raise ValueError(f"{path} is not a tfapprox lens export (format {ck.get('format')!r})")
-    return _exec_source(ck["loader"])["load"](ck)
+
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise ValueError(f"path {str(path)!r}: cannot read the lens export ({exc.strerror or exc})") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"path {str(path)!r} is not a regular file; a lens export file is expected")
+    if st.st_size > MAX_MODEL_FILE_BYTES:
+        raise ValueError(f"path {str(path)!r} has {st.st_size} bytes; a lens export may have at most "
+                         f"{MAX_MODEL_FILE_BYTES} (tfapprox.theory.limits.MAX_MODEL_FILE_BYTES)")
+    try:
+        ck = torch.load(str(path), weights_only=True, map_location="cpu")
+    except Exception as exc:  # the restricted unpickler refuses anything but data
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"path {str(path)!r} does not load with torch.load(weights_only=True), so it is not a "
+                         f"data-only tfapprox lens export: {first[:200]}") from exc
+    return _build_lens(ck, f"lens export {str(path)!r}")
+
+
+def load_snippet(target: str, path: str | Path) -> str:
+    """The Python lines that load a file written by ``tfapprox export --to TARGET``.
+
+    ``tfapprox export`` prints them.  Neither executes code stored in the file beyond
+    what the text below says: see docs/interop.md, "Files: what loading executes".
+
+    Parameters
+    ----------
+    target
+        ``"torch"`` or ``"lens"``.
+    path
+        The written file (inserted as a Python string literal).
+    """
+    if target not in ("torch", "lens"):
+        raise ValueError(f"target must be 'torch' or 'lens', got {target!r}")
+    p = repr(str(path))
+    if target == "lens":
+        return (f"from tfapprox.export import load_lens\n"
+                f"model, embed = load_lens({p})   # logits = model(embed(x), start_at_layer=0)")
+    return (f"from tfapprox.export import load_torch\n"
+            f"model, config = load_torch({p})   # y = model(x); refuses archives torch.export.load would "
+            f"run code from")

@@ -82,6 +82,7 @@ NODE_FAMILIES: tuple[str, ...] = ("chebyshev2", "chebyshev1")
 #: The paper's ``alpha = gamma = 0.01`` (App. F), exact.
 DEFAULT_ALPHA = sympy.Rational(1, 100)
 DEFAULT_GAMMA = sympy.Rational(1, 100)
+"""The paper's ``gamma = 0.01`` of Lemmas F.1/F.4 (App. F), exact."""
 
 _LOG2_10 = math.log2(10)
 

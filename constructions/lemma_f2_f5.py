@@ -82,6 +82,7 @@ class ShiftedDeltaKernel:
 
     @property
     def rpe(self) -> str:
+        """The base kernel's RPE type (``"lin"`` or ``"log"``)."""
         return self.base.rpe
 
     @property
@@ -91,6 +92,7 @@ class ShiftedDeltaKernel:
 
     @property
     def num_terms(self) -> int:
+        """Number of heads ``H`` of the base kernel."""
         return self.base.num_terms
 
     @property
@@ -100,6 +102,7 @@ class ShiftedDeltaKernel:
 
     @property
     def lemma(self) -> str:
+        """``"F.2"`` (lin) or ``"F.5"`` (log)."""
         return "F.2" if self.rpe == "lin" else "F.5"
 
     def exact_coefficient(self, k: int) -> sympy.Expr:

@@ -96,6 +96,7 @@ __all__ = [
 #: Lemma F.3's ``alpha = 5e-3`` and Lemma F.6's ``alpha = 1e-2`` (exact).
 F3_ALPHA = sympy.Rational(1, 200)
 F6_ALPHA = sympy.Rational(1, 100)
+"""Lemma F.6's ``alpha = 1e-2`` (exact)."""
 
 
 def paper_gamma(decay: str, beta: Any) -> sympy.Rational:
@@ -198,6 +199,7 @@ class EssentialKernel:
 
     @property
     def decay(self) -> str:
+        """``"exp"`` (lin-RPE, Lemma F.3) or ``"poly"`` (log-RPE, Lemma F.6)."""
         return "exp" if self.rpe == "lin" else "poly"
 
     def evaluate(self, s: Any) -> np.ndarray:

@@ -47,6 +47,7 @@ class DiagonalLinearRNN:
 
     @property
     def hidden_units(self) -> int:
+        """Number of hidden units (one per decay)."""
         return len(self.decays)
 
     @classmethod

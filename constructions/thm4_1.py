@@ -68,6 +68,7 @@ class MemoryFFN:
 
     @property
     def meets_threshold(self) -> bool:
+        """Whether ``accuracy < threshold`` (Thm 4.1's width condition holds)."""
         return self.accuracy < self.threshold
 
 

@@ -124,10 +124,12 @@ class PositionFFN:
 
     @property
     def meets_threshold(self) -> bool:
+        """Whether ``accuracy < threshold`` (Thm 4.4's condition holds)."""
         return self.accuracy < self.threshold
 
     @property
     def reads_memories(self) -> tuple[int, ...]:
+        """The memories (``j > 0``) among the tokens this FFN reads."""
         return tuple(j for j in self.reads if j > 0)
 
     def tolerated_token_error(self) -> float:
@@ -154,14 +156,17 @@ class Thm44Construction:
 
     @property
     def stores_log(self) -> bool:
+        """Whether positions are stored as logarithms (log-RPE)."""
         return self.rpe == "log"
 
     @property
     def num_layers(self) -> int:
+        """Number of blocks of the construction."""
         return len(self.spec.blocks)
 
     @property
     def heads_per_layer(self) -> int:
+        """The largest number of heads of one layer."""
         return max(len(b.attention.heads) for b in self.spec.blocks if b.attention is not None)
 
 

@@ -120,6 +120,17 @@ MAX_RATE_INDEX = 20
 
 #: Sympy symbols used by the bound expressions.
 H, n, T, alpha, gamma = sympy.symbols("H n T alpha gamma", positive=True)
+# One docstring per symbol (griffe gives the names of a tuple assignment none).
+H: sympy.Symbol
+"""The number of heads ``H`` (positive sympy symbol) in the symbolic bounds."""
+n: sympy.Symbol
+"""The rate index ``n`` of Lemmas F.1/F.4 (bound ``C(n) H^{-n}``), positive sympy symbol."""
+T: sympy.Symbol
+"""The memory lag ``T`` (positive sympy symbol)."""
+alpha: sympy.Symbol
+"""The change-of-variables rate ``alpha`` of Lemmas F.1/F.4 (paper: 0.01), positive sympy symbol."""
+gamma: sympy.Symbol
+"""The decay factor ``gamma`` of Lemmas F.1/F.4 (paper: 0.01), positive sympy symbol."""
 
 _Y = sympy.Symbol("y", real=True)
 _DPS = 50

@@ -83,6 +83,7 @@ __all__ = [
 ]
 
 DECAYS: tuple[str, ...] = ("exp", "poly")
+"""Decay types of a memory kernel: ``"exp"`` (``e^{-beta t}``, Thm 5.1 with lin-RPE) and ``"poly"`` (``t^{-beta}``, log-RPE)."""
 
 #: Relative slack unit with which ArrayKernel checks its declared decay on float64
 #: values: at lag t the slack is ``_ARRAY_TOL * (1 + beta t)`` (exp) or
@@ -201,6 +202,7 @@ class MemoryKernel(ABC):
 
     @property
     def decay_constant(self) -> sympy.Expr:  # pragma: no cover - every subclass overrides
+        """The constant ``C`` of the decay bound ``|rho(t)| <= C e^{-beta t}`` or ``C t^{-beta}`` (exact)."""
         raise NotImplementedError
 
     @property
@@ -267,7 +269,8 @@ class MemoryKernel(ABC):
             return _enclose(head, head + tail, dps)
 
     @abstractmethod
-    def to_dict(self) -> dict: ...
+    def to_dict(self) -> dict:
+        """The JSON description of the kernel (``kind`` and exact parameters)."""
 
 
 # ---------------------------------------------------------------------------
@@ -838,6 +841,7 @@ class ArrayKernel(MemoryKernel):
 
     @property
     def length(self) -> int:
+        """Number of stored values."""
         return len(self.array)
 
     @property

@@ -285,6 +285,7 @@ class MemoryFunction(ABC):
 
     @property
     def n_in(self) -> int | None:
+        """Number of scalar inputs (None if unknown)."""
         return None
 
     barron_norm: Any = None
@@ -305,7 +306,8 @@ class MemoryFunction(ABC):
         return int(out) if arr.ndim == 1 else out
 
     @abstractmethod
-    def to_dict(self) -> dict: ...
+    def to_dict(self) -> dict:
+        """The JSON description of the memory function (``kind`` and exact parameters)."""
 
 
 def _token(name: str, value: Any, d: int | None) -> tuple:
@@ -471,6 +473,7 @@ class TableMemoryFunction(MemoryFunction):
 
     @cached_property
     def lipschitz(self) -> sympy.Expr:  # type: ignore[override]
+        """Exact Lipschitz constant over the table (largest slope between two entries)."""
         keys = np.array([[_to_float(v) for t in key for v in t] for key, _ in self.entries], dtype=float)
         vals = self._lookup.astype(float)
         n = len(keys)
@@ -542,10 +545,12 @@ class ReluMemoryFunction(MemoryFunction):
 
     @property
     def barron_norm(self) -> sympy.Expr:  # type: ignore[override]
+        """The readout's Barron norm."""
         return self.readout.barron_norm
 
     @property
     def lipschitz(self) -> sympy.Expr:  # type: ignore[override]
+        """The readout's Lipschitz constant."""
         return self.readout.lipschitz
 
     def _values(self, Z: np.ndarray) -> np.ndarray:
@@ -773,6 +778,7 @@ class AdaptiveMemoryTarget(Target):
 
     @property
     def paper_class(self) -> str:
+        """The paper's name of the class, ``H^Adap_(K,M)`` (see :attr:`paper_index`)."""
         K, M = self.paper_index
         return f"H^Adap_({K},{M})"
 

@@ -119,6 +119,7 @@ THM41 = register(Check(
               "certified error against the bound, exact positions and enumerated worst case",
     _thm41_args, _thm41_run, default_options=(("--rpe", "lin", "--heads", "8,32,128,256"),
                                              ("--rpe", "log", "--heads", "8,32,128"))))
+"""The ``thm4.1`` check (Theorem 4.1, App. C.1)."""
 
 
 # ----------------------------------------------------------------------- Prop 4.3
@@ -153,6 +154,7 @@ PROP43 = register(Check(
     "prop4.3", "Proposition 4.3: TMX attention reaches the DP error at equal H with O(D) instead of O(D^2) "
                "query/key parameters", _thm41_args, _prop43_run,
     default_options=(("--rpe", "lin", "--heads", "8,64"), ("--rpe", "log", "--heads", "8,64"))))
+"""The ``prop4.3`` check (Proposition 4.3 / C.6: TMX attention)."""
 
 
 # ----------------------------------------------------------------------- Prop 4.2
@@ -222,3 +224,4 @@ def _prop42_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
 PROP42 = register(Check(
     "prop4.2", "Proposition 4.2: DP attention fits the witness at rate O(1/H); the best DP-free attention "
                "(linear programme) stays at error 1 >= 2/3", _prop42_args, _prop42_run, default_options=((),)))
+"""The ``prop4.2`` check (Proposition 4.2 / C.4: DP vs DP-free)."""

@@ -164,6 +164,7 @@ THM51 = register(Check("thm5.1", "Theorem 5.1: essentially sparse memories; exac
                        _thm51_args, _thm51_run,
                        default_options=(("--kernel", "exp:0.5", "--rpe", "lin", "--heads", "64,256,1024"),
                                         ("--kernel", "poly:3", "--rpe", "log", "--heads", "64,256,1024"))))
+"""The ``thm5.1`` check (Theorem 5.1, App. E.1)."""
 
 
 # --------------------------------------------------------------------------- finite experiments
@@ -260,7 +261,9 @@ def _experiment(name: str) -> Check:
 
 
 H27 = register(_experiment("h2.7"))
+"""The ``h2.7`` check (experiment H.2.7 by construction)."""
 H28 = register(_experiment("h2.8"))
+"""The ``h2.8`` check (experiment H.2.8 by construction)."""
 
 
 def _float64_check(rpe: str, beta: float, rho: np.ndarray, L: int) -> float:
@@ -368,6 +371,7 @@ def _tails_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
 
 TAILS = register(Check("tails", "Insights 4a/4b: best-found H-head errors of lin- and log-RPE on light and "
                                 "heavy tails", _tails_args, _tails_run))
+"""The ``tails`` check (Insights 4a/4b: lin vs log RPE on light and heavy tails)."""
 
 
 def _curse_args(p: argparse.ArgumentParser) -> None:
@@ -492,3 +496,4 @@ def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
 
 CURSE = register(Check("curse-of-memory", "Curse of memory: diagonal linear RNN units vs log-RPE heads needed for "
                                           "a target l1 error on t^-beta", _curse_args, _curse_run))
+"""The ``curse-of-memory`` check (RNN units vs log-RPE heads)."""

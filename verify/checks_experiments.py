@@ -332,3 +332,4 @@ EXPERIMENTS_CHECK = register(Check(
     "experiments", "Experiments H.2.2-H.2.5 by construction: exact worst-case and mean-square errors of the "
                    "finite-sequence Theorem 3.1 construction per (H, m), heads and width needed, the paper's trends",
     _exp_args, _exp_run))
+"""The ``experiments`` check (experiments H.2.2-H.2.5 by construction)."""

@@ -184,6 +184,7 @@ THM44 = register(Check(
     default_options=(("--K", "2", "--M", "3", "--rpe", "lin", "--heads", "64,128,256", "--enumerate-heads", "64"),
                      ("--K", "2", "--M", "2", "--rpe", "lin", "--heads", "64,128,256", "--enumerate-heads", "0"),
                      ("--K", "2", "--M", "3", "--rpe", "log", "--heads", "128,256", "--enumerate-heads", "0"))))
+"""The ``thm4.4`` check (Theorem 4.4, App. D.1)."""
 
 
 # ----------------------------------------------------------------------- Proposition 4.5
@@ -387,3 +388,4 @@ PROP45 = register(Check(
     "prop4.5", "Proposition 4.5 / App. D.2: heads and width needed for eps by the 2-layer and the (M+1)-layer "
                "constructions, from the explicit bounds and from certified errors",
     _prop45_args, _prop45_run, default_options=((),)))
+"""The ``prop4.5`` check (Proposition 4.5 / App. D.2)."""

@@ -64,6 +64,7 @@ class EssentialEnclosure:
 
     @property
     def value(self) -> float:
+        """Midpoint of the enclosure."""
         return 0.5 * (self.lower + self.upper)
 
     @property
@@ -565,6 +566,7 @@ class RNNFit:
 
     @property
     def error(self) -> float:
+        """The certified upper end of the fit's l1 error."""
         return self.enclosure.upper
 
 

@@ -51,6 +51,7 @@ class CheckResult:
     pages: dict[str, str | bytes] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        """The result as a JSON-able dict (check, passed, parameters, rows, fit, notes)."""
         return {
             "check": self.check,
             "passed": bool(self.passed),
@@ -116,6 +117,7 @@ class Check:
 
 
 CHECKS: dict[str, Check] = {}
+"""Every registered check by name (filled by :func:`register`, built-in checks loaded on first use)."""
 
 
 def register(check: Check) -> Check:
@@ -127,6 +129,7 @@ def register(check: Check) -> Check:
 
 
 def get_check(name: str) -> Check:
+    """The registered check called ``name``; ValueError listing the available names if there is none."""
     _load_builtin_checks()
     if name not in CHECKS:
         raise ValueError(f"unknown check {name!r}; available: {', '.join(sorted(CHECKS)) or '(none)'}")
@@ -134,6 +137,7 @@ def get_check(name: str) -> Check:
 
 
 def all_checks() -> list[Check]:
+    """Every registered check (built-in ones first), in registration order."""
     _load_builtin_checks()
     return [CHECKS[k] for k in CHECKS]
 

@@ -28,7 +28,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from griffe import Alias, Extension, GriffeLoader, Module, Object
+from griffe import Alias, Docstring, Extension, GriffeLoader, Module, Object
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
@@ -39,7 +39,7 @@ _LOG = logging.getLogger("mkdocs.hooks.api_roles")
 #: ``:role:`target``` or ``:py:role:`target``` (Sphinx Python-domain roles).
 ROLE_RE = re.compile(r":(?:py:)?(?P<role>class|func|meth|data|mod|attr|exc|obj|const|type):`(?P<text>[^`]+)`")
 
-_ROLE_COUNTS = {"converted": 0, "linked": 0, "code": 0, "literal_blocks": 0}
+_ROLE_COUNTS = {"converted": 0, "linked": 0, "code": 0, "literal_blocks": 0, "inherited": 0, "comments": 0}
 
 
 def _is_public_path(path: str) -> bool:
@@ -112,6 +112,7 @@ def convert_roles(value: str, context: Object, loader: GriffeLoader) -> str:
         path = resolve(target.lstrip("~"), context, loader)
         if path is None:
             _ROLE_COUNTS["code"] += 1
+            _LOG.debug("api_roles: %s in %s -> inline code", text, context.path)
             return f"`{title}`"
         _ROLE_COUNTS["linked"] += 1
         return f"[`{title}`][{path}]"
@@ -160,10 +161,60 @@ def convert_literal_blocks(value: str) -> str:
     return "\n".join(out)
 
 
+def inherit_docstrings(cls: Object) -> None:
+    """Give an undocumented method or property the docstring of the member it overrides.
+
+    Python's :func:`inspect.getdoc` does the same; without it the API reference would drop
+    every override (``to_dict``, ``values``, ...) of a documented base-class member.
+    """
+    for name, member in cls.members.items():
+        if isinstance(member, Alias) or (member.docstring and member.docstring.value.strip()):
+            continue
+        if not (member.is_function or member.is_attribute):
+            continue
+        try:
+            bases = cls.mro()
+        except Exception:  # noqa: BLE001 - unresolvable base (external): nothing to inherit
+            continue
+        for base in bases:
+            inherited = base.members.get(name)
+            if inherited is not None and not isinstance(inherited, Alias) and inherited.docstring \
+                    and inherited.docstring.value.strip():
+                member.docstring = Docstring(inherited.docstring.value, parent=member,
+                                             parser=inherited.docstring.parser,
+                                             parser_options=inherited.docstring.parser_options)
+                _ROLE_COUNTS["inherited"] += 1
+                break
+
+
+def comment_docstring(attr: Object) -> str | None:
+    """The Sphinx ``#:`` doc-comment of an attribute: the ``#:`` lines right above it, or one after it."""
+    try:
+        lines = attr.lines_collection[attr.filepath]  # type: ignore[index]
+    except Exception:  # noqa: BLE001 - no source (compiled/inspected): no comment
+        try:
+            lines = Path(attr.filepath).read_text(encoding="utf-8").split("\n")  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001
+            return None
+    if not attr.lineno:
+        return None
+    row = attr.lineno - 1
+    same_line = re.search(r"#:\s?(.*)$", lines[row]) if row < len(lines) else None
+    if same_line:
+        return same_line.group(1).strip() or None
+    above: list[str] = []
+    i = row - 1
+    while i >= 0 and lines[i].lstrip().startswith("#:"):
+        above.insert(0, lines[i].lstrip()[2:].strip())
+        i -= 1
+    return "\n".join(above).strip() or None
+
+
 class SphinxRolesToAutorefs(Extension):
     """Rewrite Sphinx roles and ``::`` blocks in every docstring of the loaded package."""
 
     def on_package(self, *, pkg: Module, loader: GriffeLoader, **kwargs: Any) -> None:
+        _LOG.debug("api_roles: on_package %s; loaded: %s", pkg.path, list(loader.modules_collection.members))
         if pkg.path != ROOT_PACKAGE:
             return
         seen: set[int] = set()
@@ -172,6 +223,14 @@ class SphinxRolesToAutorefs(Extension):
             if id(obj) in seen:
                 return
             seen.add(id(obj))
+            if obj.is_class:
+                inherit_docstrings(obj)
+            if obj.is_attribute and not (obj.docstring and obj.docstring.value.strip()):
+                text = comment_docstring(obj)
+                if text:
+                    obj.docstring = Docstring(text, parent=obj, parser=loader.docstring_parser,
+                                              parser_options=loader.docstring_options)
+                    _ROLE_COUNTS["comments"] += 1
             if obj.docstring is not None and obj.docstring.value:
                 value = convert_literal_blocks(obj.docstring.value)
                 obj.docstring.value = convert_roles(value, obj, loader)
@@ -181,7 +240,7 @@ class SphinxRolesToAutorefs(Extension):
 
         walk(pkg)
         _LOG.info("api_roles: %(converted)d Sphinx roles converted (%(linked)d links, %(code)d inline code), "
-                  "%(literal_blocks)d literal blocks fenced", _ROLE_COUNTS)
+                  "%(literal_blocks)d literal blocks fenced, %(inherited)d docstrings inherited, %(comments)d from #: comments", _ROLE_COUNTS)
 
 
 @event_priority(90)  # after package_tree.py (100), before mkdocstrings reads its handler options

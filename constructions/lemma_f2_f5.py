@@ -2,7 +2,7 @@
 
 Theorem 4.1 (App. C.1) needs one head group that extracts ``x_{t-B}`` for a lag
 ``B = g(x_t)`` that changes with the query.  The dot product supplies the shift; the
-kernel must work for every ``B`` with the **same** coefficients (digest section 4.7):
+kernel must work for every ``B`` with the **same** coefficients (App. F):
 
 * **Lemma F.2 (lin-RPE, translation).**  With ``P_T(u) = e^{-gamma u} Q(e^{-alpha u})`` the
   Lemma F.1 kernel for lag ``T`` (bump at ``T``),

@@ -4,7 +4,7 @@ Target (eq. (8), (10)): ``t_1 = g_1(x_t)``, ``t_l = g_l(x_t, x_{t-t_1}, ..., x_{
 ``l <= K``, ``t_l = g_l(x_t, x_{t-t_1}, ..., x_{t-t_K})`` for ``l > K``,
 ``y_t = f(x_t, x_{t-t_1}, ..., x_{t-t_M})``, ``1 <= g_l <= T_l``.
 
-The construction (digest section 4.5), ``L = K + 1 + 1{M >= K+1}`` blocks:
+The construction (App. D.1), ``L = K + 1 + 1{M >= K+1}`` blocks:
 
 * **Embedding and layout** as in Thm 4.1 (:mod:`tfapprox.constructions.thm4_1`):
   ``D = (M+1) d + M + 1``: token block, ``M`` memory blocks, ``M`` position coordinates,

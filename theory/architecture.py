@@ -1,4 +1,4 @@
-"""The paper's Transformer as a typed, exact spec (paper eqs. (2)-(4), digest 1.3-1.4).
+"""The paper's Transformer as a typed, exact spec (paper eqs. (2)-(4), Sec. 2.2).
 
 A model is an embedding ``x_t^{(0)} = W_E x_t + b_E`` followed by ``L`` blocks
 

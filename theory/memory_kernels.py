@@ -39,7 +39,7 @@ Conventions
   by default 0.  This matches log-RPE, whose weight at lag 0 is ``e^{p phi_log(0)} = 0``
   (``phi_log(0) = -inf``, eq. (4)): a log-RPE head never sees the current token.  It is
   the choice used for the paper's experiment H.2.7, where ``rho(0) = 0^{-0.5}`` is
-  undefined (digest section 6).
+  undefined (Differences from the paper, D23).
 * Summability: ``beta > 0`` for ``"exp"``; ``beta > 1`` for ``"poly"``.  A polynomial
   kernel with ``0 < beta <= 1`` (not in ``l^1``, outside Thm 5.1) is accepted only with
   ``allow_non_summable=True``, for the paper's H.2.7 experiment ``rho(t) = t^{-0.5}``

@@ -5,7 +5,7 @@ space and to be Lipschitz, ``f in B cap L`` (eqs. (6), (10), (14)); the theorems
 bounds are ``E_FFN = O~(||f||_B / sqrt(m))`` plus ``||f||_Lip * E_Attn`` (Thm 3.1, 4.1,
 4.4, 5.1).  The output dimension is ``c = 1`` as in the paper (Sec. 2.1).
 
-The Barron norm (Def. G.1, digest 1.5) is
+The Barron norm (Def. G.1, Sec. 2.3) is
 
     ||f||_B = inf_rho E_rho[ |a| (||b||_1 + |c|) ],   f(z) = E_rho[ a relu(b . z + c) ],
 

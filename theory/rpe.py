@@ -7,11 +7,11 @@ An RPE gives the additive attention logit ``p * phi(s)`` at lag ``s = t - j >= 0
 * ``LinRPE``: ``phi_lin(s) = -s`` (ALiBi-type), weight ``e^{-p s}``;
 * ``LogRPE``: ``phi_log(s) = -log s`` for ``s >= 1`` and ``-inf`` at ``s = 0``
   (KERPLE(log)-type), weight ``s^{-p}``; log-RPE heads never see the current token;
-* ``T5RPE``: T5's bucketed encoding (digest 4.8), ``phi(s) = -bucket(s)``;
+* ``T5RPE``: T5's bucketed encoding (App. G.1), ``phi(s) = -bucket(s)``;
 * ``TableRPE``: a user-supplied ``phi`` given as a finite table, ``-inf`` beyond it.
 
 Each class also states the tail sums ``sum_{s >= a} exp(p phi(s))`` that make attention
-over an infinite padded past exact (design.md section 3): a geometric series for lin,
+over an infinite padded past exact (Differences from the paper, D17): a geometric series for lin,
 the Hurwitz zeta function for log, finite piecewise sums for T5 (masked beyond its
 maximal distance) and tables.  Numeric evaluation of these sums lives in
 ``tfapprox.verify.tails``; here they are exact sympy expressions.
@@ -95,7 +95,7 @@ class LogRPE:
 
 @dataclass(frozen=True)
 class T5RPE:
-    """T5's bucketed RPE (App. G.1, digest 4.8): ``phi(s) = -bucket(s)`` with
+    """T5's bucketed RPE (App. G.1): ``phi(s) = -bucket(s)`` with
 
     ``bucket(s) = s`` for ``s < B``, ``B + floor(B log(s/B) / log(D/B))`` for
     ``B <= s < D`` and ``2B - 1`` for ``s >= D``.

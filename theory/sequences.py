@@ -3,7 +3,7 @@
 The paper's inputs are two-sided infinite sequences ``(x_t)_{t in Z}``.  tfapprox
 represents an input as a finite *window* ``x_0, ..., x_{N-1}`` together with an
 explicit statement of what precedes it, the *past* semantics, shared by models and
-targets (design.md section 3):
+targets (Differences from the paper, D17):
 
 ``"padded"``
     Every time before the window holds the same padding token ``pad`` (a vector of

@@ -1,6 +1,6 @@
 """Lowering exact weights to numbers: float64, mpmath at a chosen precision, or sympy.
 
-Exact sympy weights are lowered explicitly (design.md section 4): an ``Integer`` or
+Exact sympy weights are lowered explicitly (Differences from the paper, D18): an ``Integer`` or
 ``Rational`` becomes ``mpf(p) / mpf(q)`` under the working precision, any other
 expression is evaluated by ``evalf`` at the working precision plus guard digits and
 converted from its mpf value, never through a printed string or a float.  float64

@@ -1,4 +1,4 @@
-"""The check registry behind ``tfapprox verify`` (design.md section 6).
+"""The check registry behind ``tfapprox verify``.
 
 A :class:`Check` knows its CLI options, runs at given sizes and returns a
 :class:`CheckResult`: a table of rows (each bound-check row carries ``error``, the

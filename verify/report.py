@@ -1,7 +1,7 @@
 """Printing check results and writing the ``verify --all`` report folder.
 
 The report folder holds ``index.md`` (one table per check, with what every number is),
-one JSON file per check (the keys of design.md section 6), PNG plots of error
+one JSON file per check (the keys of :meth:`~tfapprox.verify.registry.CheckResult.to_json`), PNG plots of error
 against size with the bound, and any extra pages (and their files) that checks
 contribute through :attr:`CheckResult.pages` (e.g. ``experiments.md``).  Every file is written atomically.
 """

@@ -33,7 +33,8 @@ __all__ = ["Prop42Construction", "build_prop4_2_dp"]
 
 @dataclass(frozen=True)
 class Prop42Construction:
-    """The Prop. 4.2(A) DP attention: its spec, the witness target, the Lemma F.2 kernel and ``lag_of`` (head -> lag it reads)."""
+    """The Prop. 4.2(A) DP attention: its spec, the witness target, the Lemma F.2 kernel and
+    ``lag_of`` (head -> lag it reads)."""
 
     spec: TransformerSpec
     target: AdaptiveMemoryTarget

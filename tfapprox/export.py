@@ -528,7 +528,8 @@ def load(ck):
 
     return model, embed
 '''
-"""Python source shipped with a TransformerLens export: the RPE and normalization-free attention hooks (needs only torch and transformer_lens)."""
+"""Python source shipped with a TransformerLens export: the RPE and normalization-free attention
+hooks (needs only torch and transformer_lens)."""
 
 
 def _lens_parts(model: Any, pad: Any = None) -> dict[str, Any]:

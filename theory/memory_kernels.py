@@ -83,7 +83,8 @@ __all__ = [
 ]
 
 DECAYS: tuple[str, ...] = ("exp", "poly")
-"""Decay types of a memory kernel: ``"exp"`` (``e^{-beta t}``, Thm 5.1 with lin-RPE) and ``"poly"`` (``t^{-beta}``, log-RPE)."""
+"""Decay types of a memory kernel: ``"exp"`` (``e^{-beta t}``, Thm 5.1 with lin-RPE) and
+``"poly"`` (``t^{-beta}``, log-RPE)."""
 
 #: Relative slack unit with which ArrayKernel checks its declared decay on float64
 #: values: at lag t the slack is ``_ARRAY_TOL * (1 + beta t)`` (exp) or

@@ -27,7 +27,8 @@ from .validation import require_choice, short_repr
 __all__ = ["Past", "PAST_CHOICES", "check_past", "as_window_batch", "check_pad"]
 
 Past = Literal["padded", "none"]
-"""The past semantics of an input window: ``"padded"`` (the paper's two-sided infinite sequence) or ``"none"`` (finite)."""
+"""The past semantics of an input window: ``"padded"`` (the paper's two-sided infinite
+sequence) or ``"none"`` (finite)."""
 PAST_CHOICES: tuple[str, ...] = ("padded", "none")
 """The allowed values of :data:`Past`, in the order the CLI lists them."""
 

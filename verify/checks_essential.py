@@ -149,7 +149,7 @@ def _thm51_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                   "between the roots of Q, plus Euler-Maclaurin (verify/essential_error.py)." if rpe == "log" else
                   "lin-RPE: direct sum until the geometric tail bound is negligible."),
                rate_note,
-               "'no lag0 fix': log-RPE without the residual path adds sum_k |rho_k(0)| (erratum D2, docs/differences.md).",
+               "'no lag0 fix': log-RPE without the residual path adds sum_k |rho_k(0)| (docs: erratum D2).",
                "'bound' = explicit Lemma F.3/F.6 bounds summed over memories, best admissible n (all checked).",
                "The paper's alpha = 5e-3 / 1e-2 make the rate show late (H in the hundreds to thousands); "
                + ("the fit is informational unless --min-order is given." if not enforce

@@ -213,3 +213,30 @@ def test_tfapprox_page_lists_the_top_level_names(built_api) -> None:
     text = "".join(built_api["tfapprox"].chunks)
     missing = [name for name in tfapprox.__all__ if name not in text]
     assert not missing, f"the tfapprox API page does not list {missing}"
+
+
+def test_rendered_api_shows_every_public_method_and_property(griffe_package, built_api) -> None:
+    anchors = set().union(*(page.anchors for page in built_api.values()))
+    missing, seen = [], set()
+    for module_name in MODULES:
+        module = importlib.import_module(module_name)
+        gmod = griffe_package.modules_collection[module_name]
+        for name in getattr(module, "__all__", []):
+            if name == "__version__":
+                continue
+            obj = _target(gmod[name])
+            if not obj.is_class or obj.path in seen:
+                continue
+            seen.add(obj.path)
+            missing += [f"{obj.path}.{m}" for m, _ in _public_members(obj) if f"{obj.path}.{m}" not in anchors]
+    assert len(seen) > 50
+    assert not missing, f"{len(missing)} public methods/properties are not in the API reference: {missing}"
+
+
+def test_literal_blocks_become_fenced_code() -> None:
+    roles = _load_hook("api_roles")
+    text = "The API in one import::\n\n    import tfapprox as tf\n    tf.Model\n\nAfter.\n\nA bare block:\n\n::\n\n    x = 1\n"
+    assert roles.convert_literal_blocks(text) == (
+        "The API in one import:\n\n```python\nimport tfapprox as tf\ntf.Model\n```\n\nAfter.\n\n"
+        "A bare block:\n\n```python\nx = 1\n```\n")
+    assert roles.convert_literal_blocks(">>> f(a::b)\n\n    y\n") == ">>> f(a::b)\n\n    y\n"

@@ -1,6 +1,6 @@
 """Lemmas F.1 and F.4: a delta ``1{t = T}`` as a sum of ``H`` exponentials or powers.
 
-The paper's proofs (Wang & E 2024, App. F; digest section 4.7) build the kernel of one head
+The paper's proofs (Wang & E 2024, App. F) build the kernel of one head
 group of the Theorem 3.1 Transformer in four steps, reproduced here exactly:
 
 1. **Bump.** ``Psi(y) = exp(-1/(1 - y^2))`` on ``(-1, 1)``, ``0`` elsewhere, placed at the
@@ -23,7 +23,7 @@ group of the Theorem 3.1 Transformer in four steps, reproduced here exactly:
    (lin) or ``sum_k a_k t^{-(1 + gamma + alpha k)}`` (log): ``H`` exponentials / powers, i.e.
    ``H`` DP-free heads with ``p = beta_k`` and value weight ``a_k`` times the softmax normaliser.
 
-Numerics (design.md section 4).  The monomial coefficients ``a_k`` are huge (about
+Numerics (Differences from the paper, D18).  The monomial coefficients ``a_k`` are huge (about
 ``10^{0.75 H}``) and cancel, so the kernel is carried twice:
 
 * the *stable basis*: the Chebyshev coefficients ``c_j`` of ``Q(u) = sum_j c_j T_j(2u - 1)``,
@@ -82,6 +82,7 @@ NODE_FAMILIES: tuple[str, ...] = ("chebyshev2", "chebyshev1")
 #: The paper's ``alpha = gamma = 0.01`` (App. F), exact.
 DEFAULT_ALPHA = sympy.Rational(1, 100)
 DEFAULT_GAMMA = sympy.Rational(1, 100)
+"""The paper's ``gamma = 0.01`` of Lemmas F.1/F.4 (App. F), exact."""
 
 _LOG2_10 = math.log2(10)
 
@@ -464,7 +465,7 @@ class DeltaKernel:
 
         ``log10(sum_k |a_k| * max_s basis) - log10(error) + guard``; the basis functions are
         at most ``1`` (at ``s = 0`` for lin, ``s = 1`` for log).  Arithmetic at fewer digits
-        can lose everything to cancellation (design.md section 4).  Never below 15.
+        can lose everything to cancellation (Differences from the paper, D18).  Never below 15.
 
         Examples
         --------

@@ -2,7 +2,7 @@
 
 Theorem 4.1 (App. C.1) needs one head group that extracts ``x_{t-B}`` for a lag
 ``B = g(x_t)`` that changes with the query.  The dot product supplies the shift; the
-kernel must work for every ``B`` with the **same** coefficients (digest section 4.7):
+kernel must work for every ``B`` with the **same** coefficients (App. F):
 
 * **Lemma F.2 (lin-RPE, translation).**  With ``P_T(u) = e^{-gamma u} Q(e^{-alpha u})`` the
   Lemma F.1 kernel for lag ``T`` (bump at ``T``),
@@ -82,6 +82,7 @@ class ShiftedDeltaKernel:
 
     @property
     def rpe(self) -> str:
+        """The base kernel's RPE type (``"lin"`` or ``"log"``)."""
         return self.base.rpe
 
     @property
@@ -91,6 +92,7 @@ class ShiftedDeltaKernel:
 
     @property
     def num_terms(self) -> int:
+        """Number of heads ``H`` of the base kernel."""
         return self.base.num_terms
 
     @property
@@ -100,6 +102,7 @@ class ShiftedDeltaKernel:
 
     @property
     def lemma(self) -> str:
+        """``"F.2"`` (lin) or ``"F.5"`` (log)."""
         return "F.2" if self.rpe == "lin" else "F.5"
 
     def exact_coefficient(self, k: int) -> sympy.Expr:

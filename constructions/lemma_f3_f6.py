@@ -1,6 +1,6 @@
 """Lemmas F.3 and F.6: a decaying memory kernel ``rho`` as a sum of ``H`` exponentials or powers.
 
-The paper's proofs (Wang & E 2024, App. F; digest section 4.7) are reproduced step by step:
+The paper's proofs (Wang & E 2024, App. F) are reproduced step by step:
 
 1. **Bump sum.** One bump per lag ``T``, ``Psi_T(u) = V_T Psi((u - mu_T)/sigma_T)`` with
    ``Psi(y) = exp(-1/(1 - y^2))``, placed at the image of ``T`` under the change of variables
@@ -24,7 +24,7 @@ The paper's proofs (Wang & E 2024, App. F; digest section 4.7) are reproduced st
 
 Two points the paper leaves open, handled here and documented:
 
-* **Erratum 6(d): lag 0 in Lemma F.3.**  The paper's bump sum starts at ``T = 1``, so
+* **Erratum (Differences from the paper, D1): lag 0 in Lemma F.3.**  The paper's bump sum starts at ``T = 1``, so
   ``P(0) = Q(1) ~ varphi(1) = 0`` while ``rho(0)`` may be nonzero: the lemma as written
   misses ``|rho(0)|``.  The sound fix (default, ``include_zero=True``) adds the bump ``T = 0``
   at ``mu_0 = 1`` with ``sigma_0 = (1 - e^{-alpha})/2``.  Its support sticks out of ``[0, 1]``
@@ -96,6 +96,7 @@ __all__ = [
 #: Lemma F.3's ``alpha = 5e-3`` and Lemma F.6's ``alpha = 1e-2`` (exact).
 F3_ALPHA = sympy.Rational(1, 200)
 F6_ALPHA = sympy.Rational(1, 100)
+"""Lemma F.6's ``alpha = 1e-2`` (exact)."""
 
 
 def paper_gamma(decay: str, beta: Any) -> sympy.Rational:
@@ -198,6 +199,7 @@ class EssentialKernel:
 
     @property
     def decay(self) -> str:
+        """``"exp"`` (lin-RPE, Lemma F.3) or ``"poly"`` (log-RPE, Lemma F.6)."""
         return "exp" if self.rpe == "lin" else "poly"
 
     def evaluate(self, s: Any) -> np.ndarray:
@@ -257,7 +259,7 @@ def essential_kernel(rpe: str, kernel: MemoryKernel, num_terms: Any, *, alpha: A
     alpha, gamma : rational, optional
         Default: the paper's (F.3: ``5e-3``, ``1e-2 beta``; F.6: ``1e-2``, ``1e-4 beta``).
     include_zero : bool
-        lin only: add the bump at ``T = 0`` (the fix of erratum 6(d); default).
+        lin only: add the bump at ``T = 0`` (the fix of erratum D1; default).
     tail_tolerance : float
         Cut the bump sum once the declared l1 tail of ``rho`` is below this.
     max_bumps : int

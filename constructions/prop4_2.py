@@ -2,7 +2,7 @@
 
 ``X in {-1, 0, 1}^Z``; the paper's ``g(x) = x + 1`` (``g(-1) = 0``, outside the class) or the
 corrected ``g(x) = x + 2`` (:func:`tfapprox.theory.targets.prop42_witness`).  Construction
-(digest 4.3, with the embedding fixed to what must be meant): ``D = 2``, ``W_E = (1, 0)^T``,
+(App. C.2, with the embedding fixed to what must be meant): ``D = 2``, ``W_E = (1, 0)^T``,
 ``b_E = (0, 1)^T``, so ``x^{(0)}_t = (x_t, 1)``; lin-RPE, normalization-free, no residual;
 head ``h``: ``p = beta_h``, ``W_Q = sqrt(beta_h) (1, c)`` with ``c`` the shift (1 paper, 2
 corrected), ``W_K = sqrt(beta_h) (0, 1)``, ``W_V = alpha_h e_1 e_1^T``, ``W_O = (1, 0)``.  The logit
@@ -33,6 +33,9 @@ __all__ = ["Prop42Construction", "build_prop4_2_dp"]
 
 @dataclass(frozen=True)
 class Prop42Construction:
+    """The Prop. 4.2(A) DP attention: its spec, the witness target, the Lemma F.2 kernel and
+    ``lag_of`` (head -> lag it reads)."""
+
     spec: TransformerSpec
     target: AdaptiveMemoryTarget
     kernel: ShiftedDeltaKernel

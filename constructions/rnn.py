@@ -1,4 +1,4 @@
-"""Linear RNN / diagonal state-space model: the curse-of-memory comparison (digest section 5).
+"""Linear RNN / diagonal state-space model: the curse-of-memory comparison (Sec. 5, App. H.1).
 
 ``h_t = diag(lambda) h_{t-1} + b x_t``, ``y_t = c . h_t`` with ``0 < lambda_k < 1`` realises the
 convolution kernel ``k(s) = sum_k c_k b_k lambda_k^s`` (``s >= 0``): exactly the lin-RPE family
@@ -47,6 +47,7 @@ class DiagonalLinearRNN:
 
     @property
     def hidden_units(self) -> int:
+        """Number of hidden units (one per decay)."""
         return len(self.decays)
 
     def __repr__(self) -> str:

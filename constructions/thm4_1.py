@@ -1,7 +1,7 @@
 """Theorem 4.1 (App. C.1) and Proposition 4.3 (App. C.3): two-layer Transformers for H^Adap_(1,M).
 
 Target ``y_t = f(x_t, x_{t-g_1(x_t)}, ..., x_{t-g_M(x_t)})`` (eq. (9)), ``1 <= g_i <= T_i``.
-The construction (digest section 4.2):
+The construction (App. C.1):
 
 * **Embedding** ``D = (M+1) d + M + 1``: ``W_E = (I_d, 0)^T``, ``b_E = 0``.  Layout: the token
   block, ``M`` memory blocks, ``M`` memory-position coordinates, one constant coordinate.
@@ -29,7 +29,7 @@ The construction (digest section 4.2):
 
 **TMX (Prop. 4.3, Def. C.5)**, ``tmx=True``: each head has the row ``w = e_{g_k}^T`` instead of
 ``W_Q, W_K``; the logit is ``p (phi(s) - phi(w^T x_t))``.  *Fix of the paper's log case*
-(digest 4.4, open point 6b): ``phi_log(w^T x_t) = -log(w^T x_t)`` needs ``w^T x_t = g_k``, but
+(Prop. C.6; Differences from the paper, D5): ``phi_log(w^T x_t) = -log(w^T x_t)`` needs ``w^T x_t = g_k``, but
 App. C.1's log construction stores ``log g_k``.  The TMX log construction therefore stores
 ``g_k`` itself, with the lin rounding ``[.]`` (threshold ``1/2``), and needs no constant.
 """
@@ -73,6 +73,7 @@ class MemoryFFN:
 
     @property
     def meets_threshold(self) -> bool:
+        """Whether ``accuracy < threshold`` (Thm 4.1's width condition holds)."""
         return self.accuracy < self.threshold
 
 

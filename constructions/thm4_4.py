@@ -4,7 +4,7 @@ Target (eq. (8), (10)): ``t_1 = g_1(x_t)``, ``t_l = g_l(x_t, x_{t-t_1}, ..., x_{
 ``l <= K``, ``t_l = g_l(x_t, x_{t-t_1}, ..., x_{t-t_K})`` for ``l > K``,
 ``y_t = f(x_t, x_{t-t_1}, ..., x_{t-t_M})``, ``1 <= g_l <= T_l``.
 
-The construction (digest section 4.5), ``L = K + 1 + 1{M >= K+1}`` blocks:
+The construction (App. D.1), ``L = K + 1 + 1{M >= K+1}`` blocks:
 
 * **Embedding and layout** as in Thm 4.1 (:mod:`tfapprox.constructions.thm4_1`):
   ``D = (M+1) d + M + 1``: token block, ``M`` memory blocks, ``M`` position coordinates,
@@ -124,10 +124,12 @@ class PositionFFN:
 
     @property
     def meets_threshold(self) -> bool:
+        """Whether ``accuracy < threshold`` (Thm 4.4's condition holds)."""
         return self.accuracy < self.threshold
 
     @property
     def reads_memories(self) -> tuple[int, ...]:
+        """The memories (``j > 0``) among the tokens this FFN reads."""
         return tuple(j for j in self.reads if j > 0)
 
     def tolerated_token_error(self) -> float:
@@ -173,14 +175,17 @@ class Thm44Construction:
 
     @property
     def stores_log(self) -> bool:
+        """Whether positions are stored as logarithms (log-RPE)."""
         return self.rpe == "log"
 
     @property
     def num_layers(self) -> int:
+        """Number of blocks of the construction."""
         return len(self.spec.blocks)
 
     @property
     def heads_per_layer(self) -> int:
+        """The largest number of heads of one layer."""
         return max(len(b.attention.heads) for b in self.spec.blocks if b.attention is not None)
 
 

@@ -13,7 +13,7 @@ Target ``y_t = f((X * rho_1)(t), ..., (X * rho_M)(t))`` (eq. (13)).  The constru
    ``sum_{s=1}^{L-1} s^{-beta}``).
 4. The FFN is the readout ``f`` (as in Thm 3.1, :func:`~tfapprox.constructions.thm3_1.readout_ffn`).
 
-**Erratum 6(c), the lag-0 term with log-RPE.**  ``phi_log(0) = -inf``: no log-RPE head sees
+**Erratum (Differences from the paper, D2): the lag-0 term with log-RPE.**  ``phi_log(0) = -inf``: no log-RPE head sees
 ``x_t``, and the construction has no residual, so ``rho_k(0) x_t`` is lost (worst-case error
 ``sum_k |rho_k(0)|``).  The fix implemented (``lag0="residual"``, default for log): the model
 width becomes ``D = (M + 1) d``, the residual connection around attention is kept so block 0
@@ -130,7 +130,7 @@ def build_thm5_1(target: EssentiallySparseTarget, num_heads: Any, *, rpe: str | 
     rpe
         ``"lin"`` or ``"log"``; default from the kernels' decay.
     lag0
-        ``"residual"`` (the fix of erratum 6(c); default for log) or ``"none"`` (the paper).
+        ``"residual"`` (the fix of erratum D2; default for log) or ``"none"`` (the paper).
     with_spec
         Also build the exact :class:`TransformerSpec` (exact rational head weights; feasible for
         moderate ``H``; needs ``d = 1`` and a linear readout).

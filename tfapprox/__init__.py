@@ -16,6 +16,7 @@ Subpackages: :mod:`tfapprox.theory` (targets, architecture spec, bounds),
 from __future__ import annotations
 
 __version__ = "0.1.0"
+"""The package version (PEP 440), also printed by ``tfapprox --version``."""
 
 from tfapprox.api import build_model, fixed_memory_target
 from tfapprox.constructions.delta_kernels import DeltaKernel, delta_kernel, lemma_f1_kernel, lemma_f4_kernel

@@ -5,7 +5,7 @@ Two targets, both optional (``pip install 'tfapprox[torch]'`` / ``'tfapprox[lens
 ``import tfapprox`` never imports them.
 
 * :func:`to_torch` returns a plain ``torch.nn.Module`` that implements the paper's
-  architecture (eqs. (2)-(4), (15); design.md section 3) exactly as
+  architecture (eqs. (2)-(4), (15); Differences from the paper, D17) exactly as
   :func:`tfapprox.verify.forward.forward` does: lin/log/T5/table RPE, normalised and
   normalization-free attention, TMX heads (Def. C.5), FFN precision (ties to even), the
   readout FFN without residual, and both past semantics.  For ``past="padded"`` the
@@ -79,7 +79,7 @@ __all__ = [
 
 TORCH_FORMAT = "tfapprox.torch-export/1"
 LENS_FORMAT = "tfapprox.lens-export/1"
-#: decimal digits float64 can certify (design.md section 4); beyond, exports warn
+#: decimal digits float64 can certify (Differences from the paper, D18); beyond, exports warn
 FLOAT64_DIGITS = 15
 FLOAT32_DIGITS = 6
 
@@ -204,7 +204,7 @@ def export_config(model: Any) -> dict[str, Any]:
 def _digits_check(model: Any, dtype: Any, tol: float = 1e-8) -> int:
     """Warn when ``dtype`` cannot evaluate ``model``'s weights; return the digits needed.
 
-    The criterion is ``Model.run``'s own (design.md section 4): the float64 forward pass's
+    The criterion is ``Model.run``'s own (Differences from the paper, D18): the float64 forward pass's
     first-order rounding-error estimate on a probe window of unit-norm tokens, scaled to ``dtype``'s machine
     epsilon, against ``tol`` (``Model.run``'s default ``float64_tol``).  float32 always
     warns and states the digits needed (``Model.digits_needed(tol)``).

@@ -1,4 +1,4 @@
-"""The paper's Transformer as a typed, exact spec (paper eqs. (2)-(4), digest 1.3-1.4).
+"""The paper's Transformer as a typed, exact spec (paper eqs. (2)-(4), Sec. 2.2).
 
 A model is an embedding ``x_t^{(0)} = W_E x_t + b_E`` followed by ``L`` blocks
 
@@ -46,6 +46,7 @@ __all__ = [
 FFN_PRECISIONS: tuple[Any, ...] = (None, "round", "log_round")
 
 ExactMatrix = sympy.ImmutableDenseMatrix
+"""The exact matrix type of every weight: ``sympy.ImmutableDenseMatrix``."""
 
 
 def exact_matrix(name: str, value: Any, shape: tuple[int | None, int | None] | None = None) -> ExactMatrix:
@@ -180,6 +181,7 @@ class AttentionLayer:
 
     @property
     def output_width(self) -> int:
+        """Rows of the output matrix: the width this layer adds to the residual stream."""
         return self.output.rows
 
 
@@ -212,14 +214,17 @@ class FeedForward:
 
     @property
     def width(self) -> int:
+        """The FFN width ``m`` (hidden neurons)."""
         return self.inner.rows
 
     @property
     def input_width(self) -> int:
+        """Columns of the inner matrix: the width the FFN reads."""
         return self.inner.cols
 
     @property
     def output_width(self) -> int:
+        """Rows of the outer matrix: the width the FFN writes."""
         return self.outer.rows
 
 
@@ -340,10 +345,12 @@ class TransformerSpec:
 
     @property
     def num_layers(self) -> int:
+        """Number of blocks ``L``."""
         return len(self.blocks)
 
     @property
     def num_heads(self) -> tuple[int, ...]:
+        """Heads per block (0 for a block without attention)."""
         return tuple(len(b.attention.heads) if b.attention else 0 for b in self.blocks)
 
     def __repr__(self) -> str:
@@ -378,4 +385,5 @@ class TransformerSpec:
         return out
 
     def parameter_count(self) -> int:
+        """Number of weight entries (``len(parameters())``)."""
         return len(self.parameters())

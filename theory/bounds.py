@@ -7,7 +7,7 @@ The paper (Wang & E 2024, App. F) proves, for every rate index ``n >= 1``,
 * Theorem 3.1: ``E_Attn <= C(n)/H^n (sum_i e^{0.01 T_i})^{n+1}`` (lin), resp.
   ``C(n)/H^n (sum_i T_i^{1.01})^{n+1}`` (log),
 
-with a constant ``C(n)`` that the paper never makes explicit (digest section 10, item 7).
+with a constant ``C(n)`` that the paper never makes explicit (Differences from the paper, D12).
 This module makes it explicit for the construction that :mod:`tfapprox.constructions.delta_kernels`
 actually builds: the bump ``Psi_T(u) = V_T Psi((u - mu_T)/sigma_T)`` interpolated at ``H``
 Chebyshev points on ``[0, 1]`` (degree ``N = H - 1``).  The sup-norm interpolation error
@@ -120,6 +120,17 @@ MAX_RATE_INDEX = 20
 
 #: Sympy symbols used by the bound expressions.
 H, n, T, alpha, gamma = sympy.symbols("H n T alpha gamma", positive=True)
+# One docstring per symbol (griffe gives the names of a tuple assignment none).
+H: sympy.Symbol
+"""The number of heads ``H`` (positive sympy symbol) in the symbolic bounds."""
+n: sympy.Symbol
+"""The rate index ``n`` of Lemmas F.1/F.4 (bound ``C(n) H^{-n}``), positive sympy symbol."""
+T: sympy.Symbol
+"""The memory lag ``T`` (positive sympy symbol)."""
+alpha: sympy.Symbol
+"""The change-of-variables rate ``alpha`` of Lemmas F.1/F.4 (paper: 0.01), positive sympy symbol."""
+gamma: sympy.Symbol
+"""The decay factor ``gamma`` of Lemmas F.1/F.4 (paper: 0.01), positive sympy symbol."""
 
 _Y = sympy.Symbol("y", real=True)
 _DPS = 50
@@ -802,7 +813,7 @@ def essential_kernel_bound(rpe: str, kernel: Any, num_terms: Any, rate: Any, *, 
     coefficients add ``(1 + Lambda_N) node_residual``.  Then
     ``l1 <= sup * sum_t w(t) + truncation_tail + missing_lag0`` (the cut bump sum costs exactly
     ``sum_{t > T_max} |rho(t)|``; ``missing_lag0 = |rho(0)|`` when Lemma F.3 is used without the
-    ``T = 0`` bump, erratum 6(d)).
+    ``T = 0`` bump, erratum D1 of the Differences page).
 
     The rate index is *not* checked against the lemma's admissible range here (see
     :func:`tfapprox.constructions.lemma_f3_f6.check_rate`); the bound is valid for every
@@ -956,7 +967,7 @@ def thm4_4_head_condition(rpe: str, max_lags: Sequence[int], heads_per_memory: S
     For each memory ``l`` whose ``g_l`` reads memory blocks ``J_l`` (``reads[l-1]``, 0 = ``x_t``):
     the token error it sees is at most ``err_l = sqrt(sum_{j in J_l} B(T_j, H_j)^2)`` ((E3), explicit
     Lemma F.2/F.5 bounds), and the proof asks ``Lip(g_l) err_l <= 1/4`` (lin) or ``<= 1/(8 T_l)``
-    (log; digest section 3).  Returns one dict per memory with ``token_error_bound``,
+    (log; Thm 4.4).  Returns one dict per memory with ``token_error_bound``,
     ``lipschitz``, ``product``, ``threshold`` and ``met`` (memories reading ``x_t`` only: always met).
 
     >>> c = thm4_4_head_condition("lin", (2, 2), (512, 512), 2, [(0,), (1,)], [2, 2], 2)
@@ -987,7 +998,7 @@ def thm4_4_min_heads_paper(rpe: str, max_lags: Sequence[int], layers_K: Any, max
     """Smallest ``H`` meeting the paper's head-count condition with the explicit ``C(n)``:
 
     ``C(n)/H^n sqrt(sum_{l <= K'} E(T_l)^2) <= 1 / (4 max Lip(g_l))`` (lin) or ``1/(4 max Lip(log g_l))``
-    (log), ``K' = K`` if ``M > K`` and ``K - 1`` if ``M = K`` (digest section 3).  Returns 1 when the sum
+    (log), ``K' = K`` if ``M > K`` and ``K - 1`` if ``M = K`` (Thm 4.4).  Returns 1 when the sum
     is empty (``K' = 0``).
 
     >>> thm4_4_min_heads_paper("lin", (2, 2), 2, 2, 3) > 1000
@@ -1007,7 +1018,7 @@ def thm4_4_min_heads_paper(rpe: str, max_lags: Sequence[int], layers_K: Any, max
 
 def app_d2_head_ratio(rpe: str, max_lags: Sequence[int], rate: Any, *, alpha: Any = _DEFAULT,
                       gamma: Any = _DEFAULT) -> mpmath.mpf:
-    """App. D.2 (corrected reading, digest section 3 and 10.5): ``H^{(M+1)}_need / H^{(2)}_need``.
+    """App. D.2 (corrected reading, Differences from the paper, D8): ``H^{(M+1)}_need / H^{(2)}_need``.
 
     ``(H^{(M+1)}/H^{(2)})^{2n} = sum_i b_i^2 / (sum_i b_i)^2`` with ``b_i = E(T_i)``
     (``e^{0.01 (n+1) T_i}`` lin, ``T_i^{1.01 (n+1)}`` log): the 2-layer network needs

@@ -39,7 +39,7 @@ Conventions
   by default 0.  This matches log-RPE, whose weight at lag 0 is ``e^{p phi_log(0)} = 0``
   (``phi_log(0) = -inf``, eq. (4)): a log-RPE head never sees the current token.  It is
   the choice used for the paper's experiment H.2.7, where ``rho(0) = 0^{-0.5}`` is
-  undefined (digest section 6).
+  undefined (Differences from the paper, D23).
 * Summability: ``beta > 0`` for ``"exp"``; ``beta > 1`` for ``"poly"``.  A polynomial
   kernel with ``0 < beta <= 1`` (not in ``l^1``, outside Thm 5.1) is accepted only with
   ``allow_non_summable=True``, for the paper's H.2.7 experiment ``rho(t) = t^{-0.5}``
@@ -83,6 +83,8 @@ __all__ = [
 ]
 
 DECAYS: tuple[str, ...] = ("exp", "poly")
+"""Decay types of a memory kernel: ``"exp"`` (``e^{-beta t}``, Thm 5.1 with lin-RPE) and
+``"poly"`` (``t^{-beta}``, log-RPE)."""
 
 #: Relative slack unit with which ArrayKernel checks its declared decay on float64
 #: values: at lag t the slack is ``_ARRAY_TOL * (1 + beta t)`` (exp) or
@@ -201,6 +203,7 @@ class MemoryKernel(ABC):
 
     @property
     def decay_constant(self) -> sympy.Expr:  # pragma: no cover - every subclass overrides
+        """The constant ``C`` of the decay bound ``|rho(t)| <= C e^{-beta t}`` or ``C t^{-beta}`` (exact)."""
         raise NotImplementedError
 
     @property
@@ -267,7 +270,8 @@ class MemoryKernel(ABC):
             return _enclose(head, head + tail, dps)
 
     @abstractmethod
-    def to_dict(self) -> dict: ...
+    def to_dict(self) -> dict:
+        """The JSON description of the kernel (``kind`` and exact parameters)."""
 
 
 # ---------------------------------------------------------------------------
@@ -838,6 +842,7 @@ class ArrayKernel(MemoryKernel):
 
     @property
     def length(self) -> int:
+        """Number of stored values."""
         return len(self.array)
 
     @property

@@ -5,7 +5,7 @@ space and to be Lipschitz, ``f in B cap L`` (eqs. (6), (10), (14)); the theorems
 bounds are ``E_FFN = O~(||f||_B / sqrt(m))`` plus ``||f||_Lip * E_Attn`` (Thm 3.1, 4.1,
 4.4, 5.1).  The output dimension is ``c = 1`` as in the paper (Sec. 2.1).
 
-The Barron norm (Def. G.1, digest 1.5) is
+The Barron norm (Def. G.1, Sec. 2.3) is
 
     ||f||_B = inf_rho E_rho[ |a| (||b||_1 + |c|) ],   f(z) = E_rho[ a relu(b . z + c) ],
 
@@ -135,6 +135,7 @@ class Readout(ABC):
 
     @property
     def domain_radius(self) -> sympy.Rational | None:
+        """Radius of the input box the readout's constants hold on (None: everywhere)."""
         return None
 
     @abstractmethod
@@ -158,7 +159,8 @@ class Readout(ABC):
         return float(out) if arr.ndim == 1 else out
 
     @abstractmethod
-    def to_dict(self) -> dict: ...
+    def to_dict(self) -> dict:
+        """The JSON description of the readout (``kind`` and exact parameters)."""
 
 
 @dataclass(frozen=True)
@@ -239,10 +241,12 @@ class ReluSumReadout(Readout):
 
     @property
     def n_in(self) -> int:
+        """Number of inputs of the readout."""
         return len(self.inner[0])
 
     @property
     def num_neurons(self) -> int:
+        """Number of ReLU neurons."""
         return len(self.outer)
 
     @cached_property
@@ -259,6 +263,7 @@ class ReluSumReadout(Readout):
 
     @property
     def lipschitz_is_exact(self) -> bool:
+        """Whether :attr:`lipschitz` is the exact constant (one neuron) rather than an upper bound."""
         return self.num_neurons == 1
 
     def _evaluate_rows(self, z: np.ndarray) -> np.ndarray:
@@ -284,6 +289,7 @@ class ReluSumReadout(Readout):
                 sympy.ImmutableDenseMatrix(1, m, list(self.outer)))
 
     def to_dict(self) -> dict:
+        """The JSON description (model file format)."""
         return {"kind": self.kind,
                 "outer": [rational_to_str(v) for v in self.outer],
                 "inner": [[rational_to_str(v) for v in r] for r in self.inner],
@@ -328,14 +334,17 @@ class LinearReadout(Readout):
 
     @property
     def n_in(self) -> int:
+        """Number of inputs of the readout."""
         return len(self.weights)
 
     @property
     def barron_norm(self) -> sympy.Rational:
+        """Barron norm bound ``2 sum |w_i| + |b|`` (exact), for the FFN error of Thm 3.1."""
         return 2 * sympy.Add(*[abs(v) for v in self.weights]) + abs(self.bias)
 
     @property
     def lipschitz(self) -> sympy.Expr:
+        """Exact Lipschitz constant ``||w||_2``."""
         return sympy.sqrt(sympy.Add(*[v * v for v in self.weights]))
 
     lipschitz_is_exact = True
@@ -404,15 +413,18 @@ class ProductReadout(Readout):
 
     @property
     def domain_radius(self) -> sympy.Rational:
+        """Radius of the input box on which the bounds hold."""
         return self.radius
 
     @property
     def barron_norm(self) -> sympy.Rational:
+        """Barron norm bound of the product on its box (exact)."""
         n, r = self.n_in, self.radius
         return 2 * sympy.Integer(n) ** n * r ** (n - 1) * (n + (n - 1) * r) / sympy.factorial(n)
 
     @property
     def lipschitz(self) -> sympy.Expr:
+        """Lipschitz constant ``sqrt(n) r^(n-1)`` on the box of radius ``r`` (exact)."""
         n = self.n_in
         return sympy.sqrt(n) * self.radius ** (n - 1)
 
@@ -426,6 +438,7 @@ class ProductReadout(Readout):
             return mpmath.fprod(z)
 
     def to_dict(self) -> dict:
+        """The JSON description (model file format)."""
         return {"kind": self.kind, "n_in": self.n_in, "radius": rational_to_str(self.radius)}
 
 

@@ -7,11 +7,11 @@ An RPE gives the additive attention logit ``p * phi(s)`` at lag ``s = t - j >= 0
 * ``LinRPE``: ``phi_lin(s) = -s`` (ALiBi-type), weight ``e^{-p s}``;
 * ``LogRPE``: ``phi_log(s) = -log s`` for ``s >= 1`` and ``-inf`` at ``s = 0``
   (KERPLE(log)-type), weight ``s^{-p}``; log-RPE heads never see the current token;
-* ``T5RPE``: T5's bucketed encoding (digest 4.8), ``phi(s) = -bucket(s)``;
+* ``T5RPE``: T5's bucketed encoding (App. G.1), ``phi(s) = -bucket(s)``;
 * ``TableRPE``: a user-supplied ``phi`` given as a finite table, ``-inf`` beyond it.
 
 Each class also states the tail sums ``sum_{s >= a} exp(p phi(s))`` that make attention
-over an infinite padded past exact (design.md section 3): a geometric series for lin,
+over an infinite padded past exact (Differences from the paper, D17): a geometric series for lin,
 the Hurwitz zeta function for log, finite piecewise sums for T5 (masked beyond its
 maximal distance) and tables.  Numeric evaluation of these sums lives in
 ``tfapprox.verify.tails``; here they are exact sympy expressions.
@@ -43,6 +43,7 @@ class LinRPE:
         return -np.asarray(s, dtype=float)
 
     def phi_exact(self, s: int) -> sympy.Expr:
+        """``phi_lin(s) = -s`` exactly (eq. (4))."""
         return -sympy.Integer(s)
 
     def summable(self, p: sympy.Expr) -> bool:
@@ -57,6 +58,7 @@ class LinRPE:
         return sympy.exp(-p * start) / (1 - sympy.exp(-p))
 
     def to_dict(self) -> dict:
+        """The JSON description ``{"type": "lin"}`` (model file format)."""
         return {"type": "lin"}
 
 
@@ -67,11 +69,13 @@ class LogRPE:
     kind = "log"
 
     def phi(self, s: np.ndarray) -> np.ndarray:
+        """``phi_log(s) = -log s`` for ``s >= 1`` and ``-inf`` at ``s = 0`` (eq. (4)), float64."""
         s = np.asarray(s, dtype=float)
         with np.errstate(divide="ignore"):
             return np.where(s >= 1, -np.log(np.maximum(s, 1.0)), -np.inf)
 
     def phi_exact(self, s: int) -> sympy.Expr:
+        """``phi_log(s)`` exactly: ``-log s``, ``-oo`` at ``s = 0``."""
         return -sympy.log(sympy.Integer(s)) if s >= 1 else -sympy.oo
 
     def summable(self, p: sympy.Expr) -> bool:
@@ -85,12 +89,13 @@ class LogRPE:
         return sympy.zeta(p, max(int(start), 1))
 
     def to_dict(self) -> dict:
+        """The JSON description ``{"type": "log"}`` (model file format)."""
         return {"type": "log"}
 
 
 @dataclass(frozen=True)
 class T5RPE:
-    """T5's bucketed RPE (App. G.1, digest 4.8): ``phi(s) = -bucket(s)`` with
+    """T5's bucketed RPE (App. G.1): ``phi(s) = -bucket(s)`` with
 
     ``bucket(s) = s`` for ``s < B``, ``B + floor(B log(s/B) / log(D/B))`` for
     ``B <= s < D`` and ``2B - 1`` for ``s >= D``.
@@ -122,6 +127,7 @@ class T5RPE:
         return min(B + int(value), 2 * B - 1)
 
     def phi(self, s: np.ndarray) -> np.ndarray:
+        """``phi(s) = -bucket(s)`` (float64; ``-inf`` beyond ``max_distance`` when masked)."""
         s = np.asarray(s)
         flat = np.array([self._phi_float(int(v)) for v in s.reshape(-1)], dtype=float)
         return flat.reshape(s.shape)
@@ -132,22 +138,26 @@ class T5RPE:
         return -float(self.bucket(s))
 
     def phi_exact(self, s: int) -> sympy.Expr:
+        """``phi(s) = -bucket(s)`` exactly (``-oo`` beyond ``max_distance`` when masked)."""
         if self.mask_beyond and s >= self.max_distance:
             return -sympy.oo
         return -sympy.Integer(self.bucket(s))
 
     def summable(self, p: sympy.Expr) -> bool:
+        """Whether the padded-past tail is finite: only with ``mask_beyond``."""
         return self.mask_beyond
 
     summability = "mask_beyond=True (the last T5 bucket holds infinitely many lags)"
 
     def tail_exact(self, p: sympy.Expr, start: int) -> sympy.Expr:
+        """Exact ``sum_{s >= start} e^{-p bucket(s)}`` (needs ``mask_beyond``; else ValueError)."""
         if not self.mask_beyond:
             raise ValueError("T5RPE without mask_beyond has no finite tail sum over an infinite padded past")
         return sum((sympy.exp(-p * self.bucket(s)) for s in range(max(int(start), 0), self.max_distance)),
                    sympy.Integer(0))
 
     def to_dict(self) -> dict:
+        """The JSON description (model file format)."""
         return {"type": "t5", "num_exact": self.num_exact, "max_distance": self.max_distance,
                 "mask_beyond": self.mask_beyond}
 
@@ -172,30 +182,36 @@ class TableRPE:
         object.__setattr__(self, "values", vals)
 
     def phi(self, s: np.ndarray) -> np.ndarray:
+        """Table lookup (float64), ``-inf`` outside the table or where the entry is ``None``."""
         s = np.asarray(s)
         table = np.array([-math.inf if v is None else float(v) for v in self.values] + [-math.inf])
         idx = np.where((s >= 0) & (s < len(self.values)), s, len(self.values)).astype(int)
         return table[idx]
 
     def phi_exact(self, s: int) -> sympy.Expr:
+        """Table lookup (exact), ``-oo`` outside the table or where the entry is ``None``."""
         if 0 <= s < len(self.values) and self.values[s] is not None:
             return self.values[s]
         return -sympy.oo
 
     def summable(self, p: sympy.Expr) -> bool:
+        """Always True: a table is finite."""
         return True
 
     summability = "always (finite table)"
 
     def tail_exact(self, p: sympy.Expr, start: int) -> sympy.Expr:
+        """Exact ``sum_{s >= start} e^{p phi(s)}`` over the table."""
         return sum((sympy.exp(p * v) for v in self.values[max(int(start), 0):] if v is not None),
                    sympy.Integer(0))
 
     def to_dict(self) -> dict:
+        """The JSON description (model file format)."""
         return {"type": "table", "values": [None if v is None else _decimal(v) for v in self.values]}
 
 
 RPE = Union[LinRPE, LogRPE, T5RPE, TableRPE]
+"""Any relative positional encoding: lin, log (eq. (4)), T5's bucketed RPE (App. G.1) or a user table."""
 
 
 def _decimal(value: sympy.Expr, dps: int = 40) -> str:

@@ -3,7 +3,7 @@
 The paper's inputs are two-sided infinite sequences ``(x_t)_{t in Z}``.  tfapprox
 represents an input as a finite *window* ``x_0, ..., x_{N-1}`` together with an
 explicit statement of what precedes it, the *past* semantics, shared by models and
-targets (design.md section 3):
+targets (Differences from the paper, D17):
 
 ``"padded"``
     Every time before the window holds the same padding token ``pad`` (a vector of
@@ -27,7 +27,10 @@ from .validation import require_choice, short_repr
 __all__ = ["Past", "PAST_CHOICES", "check_past", "as_window_batch", "check_pad"]
 
 Past = Literal["padded", "none"]
+"""The past semantics of an input window: ``"padded"`` (the paper's two-sided infinite
+sequence) or ``"none"`` (finite)."""
 PAST_CHOICES: tuple[str, ...] = ("padded", "none")
+"""The allowed values of :data:`Past`, in the order the CLI lists them."""
 
 
 def check_past(past: Any) -> str:

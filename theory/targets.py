@@ -1,4 +1,4 @@
-"""The paper's three target classes as validated specs (eqs. (5)-(14), digest section 2).
+"""The paper's three target classes as validated specs (eqs. (5)-(14), Secs. 3.1, 4.1, 5.1).
 
 * :class:`FixedMemoryTarget`: H^Fix, fixed, long but M-sparse memories (Sec. 3.1)
 
@@ -33,7 +33,7 @@ Conventions chosen here (documented in ``docs/targets.md``)
 -----------------------------------------------------------
 * **Warm-up indexing.**  ``nesting`` is the ``K`` of eq. (8).  The warm-up class of
   eq. (9), in which every ``g_i`` reads ``x_t`` only, is ``nesting = 0`` ("K = 0 in (8)"),
-  which the paper nevertheless names H^Adap_{(1,M)} (digest erratum 6(e));
+  which the paper nevertheless names H^Adap_{(1,M)} (Differences from the paper, D6);
   ``paper_class`` reports the paper's name.  This matches Thm 4.4's depth
   ``L = K + 1 + 1{M >= K+1}``, which is 2 at ``K = 0``, the two layers of Thm 4.1.
 * **Zero lags.**  ``g_i`` values must lie in ``1..T_i`` (eq. (10)).  The paper's
@@ -41,7 +41,7 @@ Conventions chosen here (documented in ``docs/targets.md``)
   ``allow_zero_lag=True`` (:func:`prop42_witness`).
 * **Experiments** (App. H): windows of 1000 tokens in ``{+-1}``, output read at the last
   position ``t = 999`` (0-based), the paper's 1-based ``x_48, x_56, x_99`` being lags
-  952, 944, 901 (digest section 6, "reproduction notes": an inference, not stated).
+  952, 944, 901 (an inference, not stated: Differences from the paper, D23).
 
 Examples
 --------
@@ -285,6 +285,7 @@ class MemoryFunction(ABC):
 
     @property
     def n_in(self) -> int | None:
+        """Number of scalar inputs (None if unknown)."""
         return None
 
     barron_norm: Any = None
@@ -305,7 +306,8 @@ class MemoryFunction(ABC):
         return int(out) if arr.ndim == 1 else out
 
     @abstractmethod
-    def to_dict(self) -> dict: ...
+    def to_dict(self) -> dict:
+        """The JSON description of the memory function (``kind`` and exact parameters)."""
 
 
 def _token(name: str, value: Any, d: int | None) -> tuple:
@@ -471,6 +473,7 @@ class TableMemoryFunction(MemoryFunction):
 
     @cached_property
     def lipschitz(self) -> sympy.Expr:  # type: ignore[override]
+        """Exact Lipschitz constant over the table (largest slope between two entries)."""
         keys = np.array([[_to_float(v) for t in key for v in t] for key, _ in self.entries], dtype=float)
         vals = self._lookup.astype(float)
         n = len(keys)
@@ -542,10 +545,12 @@ class ReluMemoryFunction(MemoryFunction):
 
     @property
     def barron_norm(self) -> sympy.Expr:  # type: ignore[override]
+        """The readout's Barron norm."""
         return self.readout.barron_norm
 
     @property
     def lipschitz(self) -> sympy.Expr:  # type: ignore[override]
+        """The readout's Lipschitz constant."""
         return self.readout.lipschitz
 
     def _values(self, Z: np.ndarray) -> np.ndarray:
@@ -773,6 +778,7 @@ class AdaptiveMemoryTarget(Target):
 
     @property
     def paper_class(self) -> str:
+        """The paper's name of the class, ``H^Adap_(K,M)`` (see :attr:`paper_index`)."""
         K, M = self.paper_index
         return f"H^Adap_({K},{M})"
 
@@ -1061,7 +1067,7 @@ class PaperExperiment:
     Windows of ``window_length = 1000`` tokens in ``{+-1}`` (presumably i.i.d. uniform),
     finite sequences (``past = "none"``), output read at the last position
     ``read_at = 999`` (0-based; the paper's 1-based ``t = 1000``).  The reading position
-    and the lags are our inference (digest section 6, reproduction notes).
+    and the lags are our inference (Differences from the paper, D23).
     """
 
     name: str
@@ -1092,7 +1098,7 @@ def _gaussian_readout_on(positions: Sequence[int], seed: int) -> ReluSumReadout:
 
 
 def paper_experiment(name: str, *, seed: int = 0) -> PaperExperiment:
-    """The synthetic targets of App. H.2 (digest section 6).
+    """The synthetic targets of App. H.2 (and Differences from the paper, D23).
 
     * ``"H.2.2"`` (and ``"H.2.5"``, same target): ``sum_{k=1}^{64} relu(<w_k, (x_48, x_56, x_99)>)``,
       ``w_k ~ N(0, I_3)`` drawn with ``seed`` (the paper's draw is unknown): a

@@ -1,5 +1,5 @@
 """Shared input validation: every check raises ``ValueError`` or ``TypeError`` naming
-the parameter, the value received and what is allowed (design.md section 8).
+the parameter, the value received and what is allowed (docs/contributing.md, Style).
 
 These helpers are the one place where the wording of validation errors lives; every
 spec, construction and CLI command uses them.

@@ -52,9 +52,11 @@ class ShiftErrors:
 
     @property
     def lower(self) -> float:
+        """``max_B`` of the lower ends: a certified lower bound of the Lemma's error."""
         return max(e.lower for e in self.enclosures)
 
     def at(self, B: int) -> L1Enclosure:
+        """The enclosure at shift ``B``."""
         return self.enclosures[self.shifts.index(B)]
 
 

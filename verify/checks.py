@@ -228,5 +228,8 @@ THM31 = register(Check(
     default_options=(("--rpe", "lin", "--lags", "1,5,20", "--heads", "32,64,128,256,512,1024"),
                      ("--rpe", "log", "--lags", "1,3,8", "--heads", "32,64,128,256,512,1024")),
     has_plot=True))
+"""The ``thm3.1`` check (Theorem 3.1, App. B.1), registered in :data:`tfapprox.verify.registry.CHECKS`."""
 LEMMA_F1 = register(_lemma_check("lin"))
+"""The ``lemma-f1`` check (Lemma F.1, lin-RPE delta kernels)."""
 LEMMA_F4 = register(_lemma_check("log"))
+"""The ``lemma-f4`` check (Lemma F.4, log-RPE delta kernels)."""

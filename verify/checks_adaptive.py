@@ -120,6 +120,7 @@ THM41 = register(Check(
     _thm41_args, _thm41_run, default_options=(("--rpe", "lin", "--heads", "8,32,128,256"),
                                              ("--rpe", "log", "--heads", "8,32,128")),
     has_plot=True))
+"""The ``thm4.1`` check (Theorem 4.1, App. C.1)."""
 
 
 # ----------------------------------------------------------------------- Prop 4.3
@@ -154,6 +155,7 @@ PROP43 = register(Check(
     "prop4.3", "Proposition 4.3: TMX attention reaches the DP error at equal H with O(D) instead of O(D^2) "
                "query/key parameters", _thm41_args, _prop43_run,
     default_options=(("--rpe", "lin", "--heads", "8,64"), ("--rpe", "log", "--heads", "8,64")), has_plot=False))
+"""The ``prop4.3`` check (Proposition 4.3 / C.6: TMX attention)."""
 
 
 # ----------------------------------------------------------------------- Prop 4.2
@@ -224,3 +226,4 @@ PROP42 = register(Check(
     "prop4.2", "Proposition 4.2: DP attention fits the witness at rate O(1/H); the best DP-free attention "
                "(linear programme) stays at error 1 >= 2/3", _prop42_args, _prop42_run, default_options=((),),
     has_plot=True))
+"""The ``prop4.2`` check (Proposition 4.2 / C.4: DP vs DP-free)."""

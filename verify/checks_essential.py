@@ -151,7 +151,7 @@ def _thm51_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                   "between the roots of Q, plus Euler-Maclaurin (verify/essential_error.py)." if rpe == "log" else
                   "lin-RPE: direct sum until the geometric tail bound is negligible."),
                rate_note,
-               "'no lag0 fix': log-RPE without the residual path adds sum_k |rho_k(0)| (erratum 6(c)).",
+               "'no lag0 fix': log-RPE without the residual path adds sum_k |rho_k(0)| (docs: erratum D2).",
                "'bound' = explicit Lemma F.3/F.6 bounds summed over memories, best admissible n (all checked).",
                "The paper's alpha = 5e-3 / 1e-2 make the rate show late (H in the hundreds to thousands); "
                + ("the fit is informational unless --min-order is given." if not enforce
@@ -167,6 +167,7 @@ THM51 = register(Check("thm5.1", "Theorem 5.1: essentially sparse memories; exac
                        default_options=(("--kernel", "exp:0.5", "--rpe", "lin", "--heads", "64,256,1024"),
                                         ("--kernel", "poly:3", "--rpe", "log", "--heads", "64,256,1024")),
     has_plot=True))
+"""The ``thm5.1`` check (Theorem 5.1, App. E.1)."""
 
 
 # --------------------------------------------------------------------------- finite experiments
@@ -276,7 +277,9 @@ def _experiment(name: str) -> Check:
 
 
 H27 = register(_experiment("h2.7"))
+"""The ``h2.7`` check (experiment H.2.7 by construction)."""
 H28 = register(_experiment("h2.8"))
+"""The ``h2.8`` check (experiment H.2.8 by construction)."""
 
 
 def _float64_check(rpe: str, beta: float, rho: np.ndarray, L: int) -> float:
@@ -389,6 +392,7 @@ def _tails_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
 
 TAILS = register(Check("tails", "Insights 4a/4b: best-found H-head errors of lin- and log-RPE on light and "
                                 "heavy tails", _tails_args, _tails_run, has_plot=True))
+"""The ``tails`` check (Insights 4a/4b: lin vs log RPE on light and heavy tails)."""
 
 
 def _curse_args(p: argparse.ArgumentParser) -> None:
@@ -515,3 +519,4 @@ def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
 CURSE = register(Check("curse-of-memory", "Curse of memory: diagonal linear RNN units vs log-RPE heads needed for "
                                           "a target l1 error on t^-beta", _curse_args, _curse_run,
                        has_plot=True))
+"""The ``curse-of-memory`` check (RNN units vs log-RPE heads)."""

@@ -333,3 +333,4 @@ EXPERIMENTS_CHECK = register(Check(
     "experiments", "Experiments H.2.2-H.2.5 by construction: exact worst-case and mean-square errors of the "
                    "finite-sequence Theorem 3.1 construction per (H, m), heads and width needed, the paper's trends",
     _exp_args, _exp_run, has_plot=False))
+"""The ``experiments`` check (experiments H.2.2-H.2.5 by construction)."""

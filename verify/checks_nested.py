@@ -9,7 +9,7 @@
 * ``prop4.5``: a 3-memory warm-up target; heads and width needed for ``--eps`` by the 2-layer
   (Thm 4.1) and the ``(M+1)``-layer (Prop. 4.5) constructions, from the explicit bounds and from
   the certified (measured) errors, side by side, with App. D.2's prediction (corrected reading,
-  digest 10.5).
+  Differences from the paper, D8).
 """
 
 from __future__ import annotations
@@ -185,6 +185,7 @@ THM44 = register(Check(
                      ("--K", "2", "--M", "2", "--rpe", "lin", "--heads", "64,128,256", "--enumerate-heads", "0"),
                      ("--K", "2", "--M", "3", "--rpe", "log", "--heads", "128,256", "--enumerate-heads", "0")),
     has_plot=True))
+"""The ``thm4.4`` check (Theorem 4.4, App. D.1)."""
 
 
 # ----------------------------------------------------------------------- Proposition 4.5
@@ -376,7 +377,7 @@ def _prop45_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
                "'m (construction)': the construction's exact-interpolation width of the position FFN(s); "
                "'m (smallest accepted)': smallest width whose greedy interpolant still meets the rounding "
                "threshold (the construction refuses smaller ones). The (M+1)-layer value is the max over layers.",
-               "Prediction (App. D.2, corrected reading, digest 10.5): the 2-layer network needs "
+               "Prediction (App. D.2, corrected reading, docs/differences.md D8): the 2-layer network needs "
                "(sum_i e^{0.01 T_i})^{n+1} / H^n, the (M+1)-layer one sqrt(sum_l e^{0.02 (n+1) T_l}) / H^n; "
                "'head_ratio_paper_forms' is the ratio of H needed from these forms, 'head_ratio_app_d2_formula' "
                "the printed formula (sum b^2/(sum b)^2)^{1/(2n)} with b_i = e^{0.01 (n+1) T_i}."],
@@ -388,3 +389,4 @@ PROP45 = register(Check(
     "prop4.5", "Proposition 4.5 / App. D.2: heads and width needed for eps by the 2-layer and the (M+1)-layer "
                "constructions, from the explicit bounds and from certified errors",
     _prop45_args, _prop45_run, default_options=((),), has_plot=False))
+"""The ``prop4.5`` check (Proposition 4.5 / App. D.2)."""

@@ -239,3 +239,4 @@ TIGHTNESS_CHECK = register(Check(
     "tightness", "How tight are the proofs: best-found H-head kernels against the paper's construction and its "
                  "explicit bound (Lemmas F.1/F.4, F.2/F.5), and the free parameters alpha, gamma",
     _tight_args, _tight_run, has_plot=False))
+"""The ``tightness`` check (best found vs construction vs bound)."""

@@ -1,7 +1,7 @@
 """Exact l1 errors of general memory-kernel approximations, and best-found approximations by LP.
 
 For DP-free heads the attention error is linear in the input, so its worst case over
-``||x_t|| <= 1`` is the l1 norm of the kernel error (design.md section 3).  This module
+``||x_t|| <= 1`` is the l1 norm of the kernel error (the worst case is computed, not sampled).  This module
 computes it:
 
 * :func:`essential_l1_error` -- a rigorous enclosure of ``||rho - P||_{l1}`` for the Lemma
@@ -64,6 +64,7 @@ class EssentialEnclosure:
 
     @property
     def value(self) -> float:
+        """Midpoint of the enclosure."""
         return 0.5 * (self.lower + self.upper)
 
     @property
@@ -414,7 +415,7 @@ def expsum_l1_error(decays: Sequence[float], coefficients: Sequence[float], beta
                     max_intervals: int = 200_000) -> ExpSumEnclosure:
     """Rigorous enclosure of the exact l1 error of the kernel ``K(s) = sum_k c_k lambda_k^s`` (the
     float64 ``lambda_k``, ``c_k`` taken as exact numbers) against ``rho(s) = s^-beta``, ``rho(0) = 0``,
-    over **all** lags ``s >= 0`` (digest section 5, curse of memory).
+    over **all** lags ``s >= 0`` (Sec. 5, curse of memory).
 
     * ``s < direct_terms`` and leaves of ``<= leaf`` lags: direct float64 sum with a per-lag
       rounding bound (:func:`_expsum_terms`, ``4 eps rho(s)`` for ``s^-beta``).
@@ -565,6 +566,7 @@ class RNNFit:
 
     @property
     def error(self) -> float:
+        """The certified upper end of the fit's l1 error."""
         return self.enclosure.upper
 
 

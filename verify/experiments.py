@@ -1,4 +1,4 @@
-"""The paper's experiments H.2.2-H.2.5 by construction, without training (App. H, digest section 6).
+"""The paper's experiments H.2.2-H.2.5 by construction, without training (App. H).
 
 Targets (:func:`tfapprox.theory.targets.paper_experiment`): windows of ``L = 1000`` tokens in
 ``{+1,-1}``, output read at the last token, memories ``x_48, x_56, x_99`` at lags 952, 944, 901
@@ -82,7 +82,7 @@ __all__ = ["EXPERIMENTS", "PAPER_TRENDS", "REALISED_HEADS_MAX", "FiniteKernel", 
 EXPERIMENTS: tuple[str, ...] = ("H.2.2", "H.2.3", "H.2.4", "H.2.5")
 
 #: What the paper reports (trained models, AdamW, 10k steps; Tables 3-6 are images, the numbers
-#: are those quoted in the text, digest section 6).
+#: are those quoted in the text of App. H).
 PAPER_TRENDS: dict[str, str] = {
     "H.2.2": "H = 32, m = 256 is adequate (low validation loss) for trained models",
     "H.2.3": "increasing m takes the loss 0.49 -> 0.002; increasing H gives almost nothing",

@@ -17,7 +17,7 @@ matrix-valued kernel ``K(s) = sum_h W_O W_V^h e^{p_h phi(s)} / Z_h`` whenever th
 weights are Toeplitz (padded past or normalization-free), applied as a causal
 convolution; other heads use dense causal attention matrices.  The float64 pass also
 returns a first-order estimate of its own rounding error (``error_estimate``), large when
-the weights cancel (design.md section 4); :class:`tfapprox.verify.model.Model` refuses to
+the weights cancel (Differences from the paper, D18); :class:`tfapprox.verify.model.Model` refuses to
 return float64 numbers whose estimate exceeds the tolerance.
 """
 

@@ -5,7 +5,7 @@ A DP-free head group with kernel ``P`` approximates ``x_{t-T}`` by ``sum_s P(s) 
 
     ``E = sum_s |P(s) - 1{s = T}|``  (``s >= 0`` for lin-RPE, ``s >= 1`` for log-RPE),
 
-attained by the sign input of :func:`delta_kernel_sign_pattern` (design.md section 3).  This
+attained by the sign input of :func:`delta_kernel_sign_pattern` (the worst case is computed, not sampled).  This
 module computes ``E`` as a rigorous enclosure ``[lower, upper]`` (:class:`L1Enclosure`),
 never by sampling.
 

@@ -1,6 +1,6 @@
 """Lowering exact weights to numbers: float64, mpmath at a chosen precision, or sympy.
 
-Exact sympy weights are lowered explicitly (design.md section 4): an ``Integer`` or
+Exact sympy weights are lowered explicitly (Differences from the paper, D18): an ``Integer`` or
 ``Rational`` becomes ``mpf(p) / mpf(q)`` under the working precision, any other
 expression is evaluated by ``evalf`` at the working precision plus guard digits and
 converted from its mpf value, never through a printed string or a float.  float64
@@ -28,6 +28,7 @@ from tfapprox.theory.validation import require_choice, require_int
 __all__ = ["Backend", "get_backend", "lower_scalar", "BACKENDS"]
 
 BACKENDS = ("float64", "mpmath", "sympy")
+"""Number systems of the forward pass: ``"float64"``, ``"mpmath"`` (at ``dps`` digits) and ``"sympy"`` (exact)."""
 _GUARD_DIGITS = 10
 
 
@@ -75,14 +76,17 @@ class Backend:
 
     @property
     def is_float(self) -> bool:
+        """Whether this is the float64 backend."""
         return self.name == "float64"
 
     @property
     def dtype(self) -> Any:
+        """numpy dtype of the arrays: ``float`` or ``object``."""
         return float if self.is_float else object
 
     # --- conversion ---------------------------------------------------------------
     def scalar(self, expr: Any) -> Any:
+        """Lower one exact number to this backend (:func:`lower_scalar`)."""
         return lower_scalar(expr, self.name, self.dps)
 
     def matrix(self, m: sympy.MatrixBase) -> np.ndarray:
@@ -115,13 +119,16 @@ class Backend:
 
     @property
     def zero(self) -> Any:
+        """Zero in this backend's number type."""
         return 0.0 if self.is_float else (sympy.Integer(0) if self.name == "sympy" else mpmath.mpf(0))
 
     @property
     def one(self) -> Any:
+        """One in this backend's number type."""
         return 1.0 if self.is_float else (sympy.Integer(1) if self.name == "sympy" else mpmath.mpf(1))
 
     def zeros(self, shape: tuple[int, ...]) -> np.ndarray:
+        """An array of zeros of ``shape`` in this backend's number type."""
         if self.is_float:
             return np.zeros(shape)
         out = np.empty(shape, dtype=object)
@@ -136,11 +143,13 @@ class Backend:
         return np.frompyfunc(fn, 1, 1)(x).astype(object)
 
     def exp(self, x: np.ndarray) -> np.ndarray:
+        """Elementwise ``exp`` in this backend."""
         if self.is_float:
             return np.exp(x)
         return self._map(sympy.exp if self.name == "sympy" else mpmath.exp, x)
 
     def relu(self, x: np.ndarray) -> np.ndarray:
+        """Elementwise ``max(x, 0)`` in this backend."""
         if self.is_float:
             return np.maximum(x, 0.0)
         if self.name == "sympy":

@@ -46,14 +46,17 @@ class Model:
 
     @property
     def spec(self) -> TransformerSpec:
+        """The exact :class:`~tfapprox.theory.architecture.TransformerSpec` this model runs."""
         return self._spec
 
     @property
     def past(self) -> str:
+        """The past semantics of the spec (``"padded"`` or ``"none"``)."""
         return self._spec.past
 
     @property
     def metadata(self) -> Any:
+        """The construction's metadata (e.g. ``precision_digits``), as stored in the spec."""
         return self._spec.metadata
 
     def __repr__(self) -> str:

@@ -3,7 +3,7 @@
 A model file holds one :class:`~tfapprox.theory.architecture.TransformerSpec`: the
 embedding, the ``L`` blocks of eq. (2) (attention layers of eq. (3) with their RPE of
 eq. (4), FFNs with the optional precision of eq. (15)), the past semantics
-(``"padded"`` or ``"none"``, design.md section 3) and the construction's metadata.
+(``"padded"`` or ``"none"``, Differences from the paper, D17) and the construction's metadata.
 The schema is documented field by field in ``docs/model-format.md``.
 
 Numbers.  Every parameter is a JSON *string* in one of three forms (the grammar

@@ -1,4 +1,4 @@
-"""Observed convergence rates (design.md section 5).
+"""Observed convergence rates.
 
 Order-of-accuracy tests use two forms, and so do we: the least-squares slope of
 ``log error`` against ``log size`` over the last points of the sweep (the asymptotic

@@ -1,4 +1,4 @@
-"""The check registry behind ``tfapprox verify`` (design.md section 6).
+"""The check registry behind ``tfapprox verify``.
 
 A :class:`Check` knows its CLI options, runs at given sizes and returns a
 :class:`CheckResult`: a table of rows (each bound-check row carries ``error``, the
@@ -228,6 +228,7 @@ class Check:
 
 
 CHECKS: dict[str, Check] = {}
+"""Every registered check by name (filled by :func:`register`, built-in checks loaded on first use)."""
 
 
 def register(check: Check) -> Check:
@@ -239,6 +240,7 @@ def register(check: Check) -> Check:
 
 
 def get_check(name: str) -> Check:
+    """The registered check called ``name``; ValueError listing the available names if there is none."""
     _load_builtin_checks()
     if name not in CHECKS:
         raise ValueError(f"unknown check {name!r}; available: {', '.join(sorted(CHECKS)) or '(none)'}")
@@ -246,6 +248,7 @@ def get_check(name: str) -> Check:
 
 
 def all_checks() -> list[Check]:
+    """Every registered check (built-in ones first), in registration order."""
     _load_builtin_checks()
     return [CHECKS[k] for k in CHECKS]
 

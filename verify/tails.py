@@ -1,4 +1,4 @@
-"""Closed-form attention tails over the infinite padded past (design.md section 3).
+"""Closed-form attention tails over the infinite padded past (Differences from the paper, D17).
 
 With a constant padding token every padded position has the same hidden state, so the
 contribution of all lags ``s >= a`` of one head is that state times

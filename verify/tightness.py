@@ -105,6 +105,7 @@ class TightnessRow:
                     self.construction * (1 + 1e-12) >= self.best_found >= 0)
 
     def as_row(self) -> dict[str, Any]:
+        """The row as a dict for the check's table and JSON."""
         return {"lemma": self.lemma, "rpe": self.rpe, "T": self.T, "H": self.H, "bound": self.bound,
                 "bound_n": self.bound_n, "construction": self.construction,
                 "construction_lower": self.construction_lower, "best_found": self.best_found,

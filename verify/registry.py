@@ -92,7 +92,7 @@ class CheckResult:
         return text
 
     def to_json(self, command: Sequence[str] | None = None) -> dict[str, Any]:
-        """The result as JSON-ready data (design.md section 6).
+        """The result as JSON-ready data (the stable keys below; scripts read them).
 
         Keys: ``check``, ``passed`` (kept for scripts) and ``certified`` (the same value),
         ``findings``, ``findings_text``, ``parameters``, ``rows``, ``fit``, ``notes``, and

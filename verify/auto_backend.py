@@ -1,7 +1,7 @@
 """The backend a model needs: ``tfapprox eval --backend auto``.
 
 The constructions' weights often cancel so badly that float64 returns meaningless numbers
-(the realised Lemma F.1/F.4 kernels need about ``0.77 H`` digits, design.md section 4);
+(the realised Lemma F.1/F.4 kernels need about ``0.77 H`` digits);
 :meth:`tfapprox.verify.model.Model.run` then refuses float64 with a
 :class:`~tfapprox.verify.model.PrecisionError`.  :func:`choose_backend` makes the choice
 ``eval`` needs by default: ``"float64"`` when float64 passes that very test (finite outputs,

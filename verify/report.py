@@ -2,9 +2,9 @@
 
 The report folder holds ``index.md`` (a summary table of every check's verdict: what it
 certifies and what it found, then one table per check, with what every number is), one JSON
-file per check (the keys of :meth:`~tfapprox.verify.registry.CheckResult.to_json`: the verdict, the rows, the tfapprox version and the command
-line), PNG plots of error
-against size with the bound, and any extra pages (and their files) that checks
+file per check (the keys of :meth:`~tfapprox.verify.registry.CheckResult.to_json`: the
+verdict, the rows, the tfapprox version and the command line), PNG plots of error against
+size with the bound, and any extra pages (and their files) that checks
 contribute through :attr:`CheckResult.pages` (e.g. ``experiments.md``).  Every file is written atomically.
 """
 

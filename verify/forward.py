@@ -33,7 +33,9 @@ import scipy.signal
 import sympy
 
 from tfapprox.theory.architecture import AttentionLayer, FeedForward, TransformerSpec
+from tfapprox.theory.limits import MAX_QUADRATIC_ENTRIES, MAX_WINDOW_ENTRIES, MAX_WINDOW_ROWS
 from tfapprox.theory.sequences import as_window_batch, check_pad, check_past
+from tfapprox.theory.validation import require_finite_entries
 
 from .lowering import Backend
 from .tails import log_tail_float64, rpe_weights_object, tail_object
@@ -118,10 +120,14 @@ def forward(spec: TransformerSpec, X: Any, lowered: LoweredModel, *, past: str,
     be = lowered.backend
     past = check_past(past)
     d = spec.input_dim
+    _check_input("X", X)
+    if pad is not None:
+        _check_input("pad", pad)
     if be.is_float:
         x, _ = as_window_batch(X, d)
     else:
         x, _ = as_window_batch(X, d, dtype=object)
+    _check_sizes(spec, x.shape, past, be)
     ctx = mpmath.workdps(be.dps) if be.name == "mpmath" else _null()
     with ctx:
         if not be.is_float:
@@ -183,6 +189,63 @@ def forward(spec: TransformerSpec, X: Any, lowered: LoweredModel, *, past: str,
                     if hpad is not None:
                         pads.append(hpad)
     return ForwardResult(h, hidden, pads, float(err) if be.is_float else 0.0, margin)
+
+
+def _check_input(name: str, value: Any) -> None:
+    """Non-finite, complex or non-numeric input is bad input in every backend (issue 12):
+    NaN, infinities (also ``mpmath.inf``, ``sympy.oo``/``zoo``/``nan``) raise ``ValueError``,
+    complex numbers and non-numbers ``TypeError``, before anything is computed."""
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is None or arr.dtype.kind not in "fiuc":
+            try:
+                arr = np.asarray(value, dtype=object)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"{name} must be an array of real numbers, got {type(value).__name__}") from exc
+    require_finite_entries(name, arr)
+
+
+def quadratic_entries(spec: TransformerSpec, batch: int, N: int, past: str, backend: Any) -> int:
+    """Entries of the largest quadratic (N x N) intermediate of :func:`forward`.
+
+    Heads with a query-key dot product (or TMX heads) build ``batch x N x N`` logits in
+    every backend; DP-free normalised heads with ``past="none"`` build an ``N x N``
+    weight matrix per head in float64 (the padded and normalization-free cases are
+    convolutions, linear in ``N``).  0 when nothing quadratic is built.
+    """
+    worst = 0
+    for block in spec.blocks:
+        att = block.attention
+        if att is None:
+            continue
+        if any(not h.dot_product_free for h in att.heads):
+            worst = max(worst, batch * N * N)
+        elif backend.is_float and att.normalized and past == "none":
+            worst = max(worst, N * N)
+    return worst
+
+
+def _check_sizes(spec: TransformerSpec, shape: tuple[int, ...], past: str, backend: Any) -> None:
+    """Refuse windows beyond the limits of :mod:`tfapprox.theory.limits` before computing."""
+    batch, N, d = shape
+    if N > MAX_WINDOW_ROWS:
+        raise ValueError(f"X has {N} time steps, more than the limit MAX_WINDOW_ROWS = {MAX_WINDOW_ROWS}")
+    if batch * N * d > MAX_WINDOW_ENTRIES:
+        raise ValueError(f"X has {batch * N * d} entries, more than the limit MAX_WINDOW_ENTRIES = "
+                         f"{MAX_WINDOW_ENTRIES}")
+    entries = quadratic_entries(spec, batch, N, past, backend)
+    if entries > MAX_QUADRATIC_ENTRIES:
+        item = 8 if backend.is_float else 100  # bytes per float64 / rough bytes per mpf or sympy number
+        raise ValueError(
+            f"past={past!r} on a window of N = {N} time steps (batch {batch}) needs an N x N attention "
+            f"intermediate of {entries} entries (about {entries * item / 2 ** 30:.1f} GiB per copy), more "
+            f"than the limit MAX_QUADRATIC_ENTRIES = {MAX_QUADRATIC_ENTRIES}; use a shorter window"
+            + (" or past='padded' (linear in N for DP-free heads)" if past == "none" else ""))
 
 
 def _maxabs(h: np.ndarray, hpad: np.ndarray | None) -> float:
@@ -327,7 +390,7 @@ def _causal_conv_float(kernel: np.ndarray, h: np.ndarray) -> np.ndarray:
     """``out[b, t] = sum_{s <= t} kernel[s] @ h[b, t - s]`` (kernel (N, Dv, D), h (B, N, D))."""
     B, N, D = h.shape
     Dv = kernel.shape[1]
-    if N <= 256:
+    if N <= 256 and N * N * Dv * D <= MAX_QUADRATIC_ENTRIES:  # dense Toeplitz only while it is small
         t = np.arange(N)
         lag = t[:, None] - t[None, :]
         T = np.where((lag >= 0)[:, :, None, None], kernel[np.clip(lag, 0, N - 1)], 0.0)  # (N, N, Dv, D)

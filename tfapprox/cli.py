@@ -201,7 +201,7 @@ def _read_window(path: str, exact: bool = False) -> Any:
         rows: list[list[Any]] = []
         entries = 0
         try:
-            for i, row in enumerate(csv.reader(io.StringIO(text, newline=""))):
+            for i, row in enumerate(csv.reader(io.StringIO(text, newline=""), strict=True)):
                 if not row or all(not c.strip() for c in row):
                     continue
                 if len(rows) >= MAX_WINDOW_ROWS:
@@ -325,6 +325,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise UsageError("--pad is meaningless with past 'none' (nothing precedes the window); "
                          "drop --pad or use --past padded")
     X = _read_window(args.input, exact=exact)
+    if X.shape[1] != model.spec.input_dim:
+        raise UsageError(f"--input {args.input!r} has {X.shape[1]} column(s) per time step; the model reads "
+                         f"tokens of dimension d = {model.spec.input_dim}")
     pad = None
     if args.pad is not None:
         cells = args.pad.split(",")
@@ -544,8 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tfapprox`` command (exit statuses: see the module docstring)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+        with warnings.catch_warnings(record=True) as caught:  # the filters stay as configured
             try:
                 return _dispatch(_build_parser(), argv)
             finally:

@@ -56,6 +56,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     np.save(d / "object.npy", np.array([0.5, None], dtype=object), allow_pickle=True)
     np.save(d / "nan.npy", np.array([0.5, np.nan]))
     (d / "zero_bytes.npy").write_bytes(b"")
+    (d / "quote.csv").write_text('0.5\n"1\n')
+    (d / "two.csv").write_text("0.5,1\n0.25,2\n")
     (d / "long.csv").write_text("\n".join(["0.5"] * 30_000) + "\n")
     return {"dir": str(d), "model": model, **{p.stem: str(p) for p in d.iterdir() if p.stem != "m"}}
 
@@ -116,13 +118,27 @@ REPRODUCTIONS = [
 ]
 
 
+#: Further refusals of the same kind (not in the issue's text).
+EXTRA_REFUSALS = [
+    ("--dps with float64", ["eval", "MODEL", "--input", "x", "--dps", "30"], "--dps applies to --backend mpmath"),
+    ("--dps below MIN_DPS", ["eval", "MODEL", "--input", "x", "--backend", "mpmath", "--dps", "2"],
+     "--dps must be >= 5"),
+    ("verify --all --out ''", ["verify", "--all", "--out", ""], "must name the report folder"),
+    ("--lags with 30 digits", ["build", "thm3.1", "--lags", "1" * 30, "--out", "OUT"], "limit MAX_LAG"),
+    ("model file is a directory", ["eval", "DIR", "--input", "x"], "is a directory"),
+    ("CSV with an unterminated quote", ["eval", "MODEL", "--input", "quote"], "not a CSV file"),
+    ("CSV with two columns for d = 1", ["eval", "MODEL", "--input", "two"], "tokens of dimension d = 1"),
+    ("export --out the model", ["export", "MODEL", "--to", "torch", "--out", "MODEL"], "is the model file"),
+]
+
+
 def _resolve(argv: list[str], files: dict[str, str], out: str) -> list[str]:
     names = {"MODEL": files["model"], "OUT": out, "x": files["x"], "long": files["long"],
              "empty": files["empty"], "zero_bytes": files["zero_bytes"], "cube": files["cube"],
              "complex": files["complex"], "object": files["object"], "nan.npy": files["dir"] + "/nan.npy",
              "nan.csv": files["dir"] + "/nan.csv", "inf.csv": files["dir"] + "/inf.csv", "big": files["big"],
              "minf": files["minf"], "deep": files["deep"], "inf": files["inf"],
-             "underscore": files["underscore"]}
+             "underscore": files["underscore"], "quote": files["quote"], "two": files["two"]}
     result = []
     for a in argv:
         a = names.get(a, a)
@@ -130,7 +146,8 @@ def _resolve(argv: list[str], files: dict[str, str], out: str) -> list[str]:
     return result
 
 
-@pytest.mark.parametrize("case, argv, message", REPRODUCTIONS, ids=[r[0] for r in REPRODUCTIONS])
+@pytest.mark.parametrize("case, argv, message", REPRODUCTIONS + EXTRA_REFUSALS,
+                         ids=[r[0] for r in REPRODUCTIONS + EXTRA_REFUSALS])
 def test_issue12_reproduction_is_one_line_exit_2(case: str, argv: list[str], message: str,
                                                   files: dict[str, str], tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:

@@ -72,7 +72,7 @@ def _parse_int_list(text: str, name: str) -> list[int]:
         v = v.strip()
         if not v:
             continue
-        if not re.fullmatch(r"[+-]?[0-9]{1,12}", v, re.ASCII):
+        if not re.fullmatch(r"[+-]?[0-9]{1,30}", v, re.ASCII):
             raise UsageError(f"{name} must be a comma-separated list of integers, got {text!r}")
         values.append(int(v))
     if not values:
@@ -318,6 +318,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise UsageError("the model file must be named, got ''")
     _check_out(args.out, "--out", [(args.model, "model file"), (args.input, "--input file")])
     _check_size_options(args)
+    if args.dps is not None and args.backend != "mpmath":
+        raise UsageError(f"--dps applies to --backend mpmath only (got --backend {args.backend})")
     model = Model.load(args.model)
     exact = args.backend == "mpmath"
     past = args.past or model.past
@@ -386,6 +388,10 @@ def _cmd_verify(args: argparse.Namespace, extra: list[str]) -> int:
     if args.all:
         if args.check or extra:
             raise UsageError("verify --all takes no check name or check options")
+        if not args.out.strip():
+            raise UsageError("--out must name the report folder, got an empty path ''")
+        if os.path.exists(args.out) and not os.path.isdir(args.out):
+            raise UsageError(f"--out {args.out!r} is a file; --all writes a report folder")
         ok = run_all(Path(args.out), progress=_progress_factory(show_progress), quiet=args.quiet)
         return 0 if ok else 1
     if not args.check:
@@ -548,15 +554,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         with warnings.catch_warnings(record=True) as caught:  # the filters stay as configured
-            try:
-                return _dispatch(_build_parser(), argv)
-            finally:
-                seen = set()
-                for w in caught:
-                    line = _one_line(f"{w.category.__name__}: {w.message}")
-                    if line not in seen:
-                        seen.add(line)
-                        sys.stderr.write(f"tfapprox: warning: {line}\n")
+            status = _dispatch(_build_parser(), argv)
+            # printed only when the command completed: a refusal stays exactly one line
+            seen = set()
+            for w in caught:
+                line = _one_line(f"{w.category.__name__}: {w.message}")
+                if line not in seen:
+                    seen.add(line)
+                    sys.stderr.write(f"tfapprox: warning: {line}\n")
+            return status
     except SystemExit as exc:  # --help, --version
         return int(exc.code) if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     except KeyboardInterrupt:

@@ -56,6 +56,11 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     np.save(d / "object.npy", np.array([0.5, None], dtype=object), allow_pickle=True)
     np.save(d / "nan.npy", np.array([0.5, np.nan]))
     (d / "zero_bytes.npy").write_bytes(b"")
+    from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, TransformerSpec
+    from tfapprox.theory.rpe import LinRPE
+
+    Model(TransformerSpec([[1]], [[0]], (Block(AttentionLayer((AttentionHead([[R(1, 3)]], R(1, 2)),), [[1]],
+                                                              LinRPE()), None),), "padded", {})).save(d / "small.json")
     (d / "quote.csv").write_text('0.5\n"1\n')
     (d / "two.csv").write_text("0.5,1\n0.25,2\n")
     (d / "long.csv").write_text("\n".join(["0.5"] * 30_000) + "\n")
@@ -138,7 +143,7 @@ def _resolve(argv: list[str], files: dict[str, str], out: str) -> list[str]:
              "complex": files["complex"], "object": files["object"], "nan.npy": files["dir"] + "/nan.npy",
              "nan.csv": files["dir"] + "/nan.csv", "inf.csv": files["dir"] + "/inf.csv", "big": files["big"],
              "minf": files["minf"], "deep": files["deep"], "inf": files["inf"],
-             "underscore": files["underscore"], "quote": files["quote"], "two": files["two"]}
+             "underscore": files["underscore"], "small": files["small"], "quote": files["quote"], "two": files["two"]}
     result = []
     for a in argv:
         a = names.get(a, a)
@@ -400,3 +405,53 @@ def test_non_finite_input_is_refused_by_every_backend(backend: str, bad: float, 
                 model.run(np.array([R(1, 2), exact_bad], dtype=object), backend=backend, dps=30)
     with pytest.raises(TypeError, match="complex"):
         model.run(np.array([0.5, 1j]), backend=backend, dps=30 if backend == "mpmath" else None)
+
+
+# ------------------------------------------------------------------ small fuzz (default run)
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_CSV_ALPHABET = st.sampled_from(list("0123456789.,-+eE \n_nainfINF\"x/") + ["\x00", "\r\n", "é", "1e999", "1_0"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.lists(_CSV_ALPHABET, max_size=40).map("".join), backend=st.sampled_from(["float64", "mpmath"]))
+def test_fuzz_csv_windows(text: str, backend: str, files: dict[str, str], tmp_path_factory: pytest.TempPathFactory,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path_factory.mktemp("fuzz")
+    csv = folder / "w.csv"
+    csv.write_text(text, encoding="utf-8")
+    status = main(["eval", files["small"], "--input", str(csv), "--backend", backend, "--out", str(folder / "y")])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and captured.out == ""
+    if status == 0:
+        assert captured.err == ""
+        rows = [r for r in text.replace("\r\n", "\n").split("\n") if r.strip()]
+        assert len((folder / "y").read_text().splitlines()) == len(rows)
+    else:
+        assert status == 2 and captured.err.count("\n") == 1 and captured.err.startswith("tfapprox: error: ")
+        assert not (folder / "y").exists()
+    assert sorted(p.name for p in folder.iterdir()) in (["w.csv"], ["w.csv", "y"])
+
+
+_ARG_TOKENS = st.sampled_from(["eval", "MODEL", "SMALL", "--input", "x", "nan.npy", "big", "--backend", "mpmath",
+                               "float64", "sympy", "--dps", "0", "30", "abc", "--past", "none", "padded",
+                               "--pad", "1", "nan", "1,2", "--out", "", "OUT", "DIR", "-h", "--nosuch"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(argv=st.lists(_ARG_TOKENS, max_size=9))
+def test_fuzz_eval_arguments(argv: list[str], files: dict[str, str], tmp_path_factory: pytest.TempPathFactory,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path_factory.mktemp("fuzzargs")
+    out = str(folder / "out.txt")
+    argv = [files["small"] if a == "SMALL" else a for a in argv]
+    status = main(_resolve(argv, files, out))
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    if status == 2:
+        assert captured.err.count("\n") == 1 and captured.err.startswith("tfapprox: error: ")
+    else:
+        assert status == 0 and captured.err == ""
+    assert [p.name for p in folder.iterdir()] in ([], ["out.txt"])
+    assert not [p for p in Path(files["dir"]).iterdir() if p.name.startswith(TEMP_PREFIX)]

@@ -398,7 +398,7 @@ def _cmd_verify(args: argparse.Namespace, extra: list[str]) -> int:
         raise UsageError("verify needs a check name (see `tfapprox verify --list`) or --all")
     check = get_check(args.check)
     _check_out(args.json, "--json")
-    _check_out(args.plot, "--plot")
+    _check_out(args.plot, "--plot", [(args.json, "--json file")])
     parser = _Parser(
         prog=f"tfapprox verify {check.name}", description=check.summary,
         epilog="Common options: --json FILE (write the result as JSON), --plot FILE (PNG of error vs size with "

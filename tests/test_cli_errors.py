@@ -235,6 +235,16 @@ def test_csv_cells_accepted(cell: str, value: float) -> None:
     assert isinstance(exact, sympy.Rational) and (exact == sympy.Rational(cell.strip()) or value == 0.0)
 
 
+def test_long_csv_cells_are_exact_or_refused() -> None:
+    from tfapprox.cli import _parse_decimal
+
+    cell = "0." + "3" * 10_000  # beyond Python's 4300-digit int() limit
+    assert _parse_decimal(cell, "cell", exact=True) == sympy.Rational((10 ** 10_000 - 1) // 3, 10 ** 10_000)
+    assert _parse_decimal(cell, "cell", exact=False) == 0.3333333333333333
+    with pytest.raises(ValueError, match="more than the 200000 allowed"):
+        _parse_decimal("1" * 200_001, "cell", exact=True)
+
+
 # ------------------------------------------------------- internal errors are not bad input
 def test_internal_errors_exit_1_and_say_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:

@@ -144,9 +144,11 @@ def _parse_decimal(text: str, where: str, exact: bool) -> Any:
     """One CSV cell / ``--pad`` entry: float64 (correctly rounded) or the exact rational."""
     import sympy
 
-    from tfapprox.theory.numbers import MAX_EXPONENT
+    from tfapprox.theory.numbers import MAX_EXPONENT, MAX_NUMBER_LENGTH, _str_to_int
 
     cell = text.strip()
+    if len(cell) > MAX_NUMBER_LENGTH:
+        raise UsageError(f"{where}: a number of {len(cell)} characters, more than the {MAX_NUMBER_LENGTH} allowed")
     m = CSV_NUMBER.fullmatch(cell)
     if m is None:
         raise UsageError(f"{where}: {cell[:40]!r} is not a decimal number (allowed: e.g. 3, -0.25, 1.5e-3; "
@@ -163,7 +165,7 @@ def _parse_decimal(text: str, where: str, exact: bool) -> Any:
     sign = -1 if mantissa.startswith("-") else 1
     digits = mantissa.lstrip("+-")
     whole, _, frac = digits.partition(".")
-    num = int((whole or "0") + frac)
+    num = _str_to_int((whole or "0") + frac)  # any length (int() stops at 4300 digits)
     exp10 = (int(exponent) if exponent else 0) - len(frac)
     return sympy.Integer(sign * num * 10 ** exp10) if exp10 >= 0 else sympy.Rational(sign * num, 10 ** -exp10)
 

@@ -40,8 +40,13 @@ def test_eval_reproduces_model_run_to_the_last_printed_digit(tmp_path, capsys):
     assert main(["eval", str(tmp_path / "m.json"), "--input", str(tmp_path / "x.csv"),
                  "--backend", "mpmath", "--dps", "40"]) == 0
     printed = capsys.readouterr().out.split()
-    exact = model.run(x, backend="mpmath", dps=40)[:, 0]
+    # the mpmath backend reads the CSV decimals exactly (issue 12): "0.1" is 1/10, not a double
+    cells = (tmp_path / "x.csv").read_text().split()
+    x_exact = np.array([[sympy.Rational(c)] for c in cells], dtype=object)
+    exact = model.run(x_exact, backend="mpmath", dps=40)[:, 0]
     assert printed == [mpmath.nstr(v, 40, strip_zeros=False) for v in exact]
+    via_double = model.run(x, backend="mpmath", dps=40)[:, 0]
+    assert printed != [mpmath.nstr(v, 40, strip_zeros=False) for v in via_double]
 
 
 def test_eval_npy_input_and_out_file(tmp_path, capsys):

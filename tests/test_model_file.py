@@ -408,14 +408,43 @@ def test_failed_first_save_leaves_nothing(tmp_path: Path, monkeypatch: pytest.Mo
     assert list(tmp_path.iterdir()) == []
 
 
-def test_save_replaces_and_keeps_mode(tmp_path: Path) -> None:
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o277])
+def test_save_replaces_with_a_private_file(umask: int, tmp_path: Path) -> None:
+    # issue 12: every file written is 0600 minus the umask, also when it replaces a 0644 file
     path, _ = _old_file(tmp_path)
-    os.chmod(path, 0o640)
+    os.chmod(path, 0o644)
     new = hand_spec(**HAND_CASES["log-none-DP-NF"])
-    save_spec(new, path)
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
-    assert load_spec(path) == new
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json"]
+    old_umask = os.umask(umask)
+    try:
+        save_spec(new, path)
+        save_spec(new, tmp_path / "fresh.json")
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600 & ~umask
+    assert stat.S_IMODE(os.stat(tmp_path / "fresh.json").st_mode) == 0o600 & ~umask
+    assert load_spec(tmp_path / "fresh.json") == new
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh.json", "model.json"]
+
+
+def test_save_to_a_250_character_name(tmp_path: Path) -> None:
+    path = tmp_path / ("m" * 245 + ".json")
+    spec = hand_spec(**HAND_CASES["lin-padded-DP-norm"])
+    save_spec(spec, path)
+    assert load_spec(path) == spec
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+@pytest.mark.parametrize("target, error, match", [
+    ("", ValueError, "empty path"),
+    ("DIR", ValueError, "is a directory"),
+    ("DIR/", ValueError, "is a directory"),
+    ("DIR/missing/m.json", FileNotFoundError, "does not exist"),
+])
+def test_save_refuses_bad_targets_clearly(target: str, error: type, match: str, tmp_path: Path) -> None:
+    target = target.replace("DIR", str(tmp_path))
+    with pytest.raises(error, match=match):
+        save_spec(hand_spec(**HAND_CASES["lin-padded-DP-norm"]), target)
+    assert list(tmp_path.iterdir()) == []
 
 
 # ------------------------------------------------------------------- loading: refusals
@@ -439,12 +468,78 @@ def test_invalid_json_names_path_and_position(tmp_path: Path) -> None:
     ('{"format": NaN}', "NaN is not allowed"),
     ('{"format": Infinity}', "Infinity is not allowed"),
     ('{"format": "tfapprox.transformer/1", "format": "tfapprox.transformer/1"}', "duplicate key 'format'"),
-    ("[" * 100000 + "]" * 100000, "not valid JSON"),
+    ("[" * 100000 + "]" * 100000, "nested 100000 levels deep"),
     ("", "not valid JSON"),
 ])
 def test_non_standard_json_is_refused(text: str, match: str, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=match):
         load_spec(_write(tmp_path, text))
+
+
+def test_deep_nesting_is_refused_before_parsing(tmp_path: Path) -> None:
+    # issue 12: metadata nested 500 deep gave a RecursionError traceback
+    doc = _valid_doc()
+    deep: Any = 1
+    for _ in range(500):
+        deep = [deep]
+    doc["metadata"]["deep"] = deep
+    with pytest.raises(ValueError, match=r"nested 50\d levels deep, more than the limit MAX_METADATA_DEPTH"):
+        load_spec(_write(tmp_path, doc))
+    doc["metadata"]["deep"] = [[[["ok"]]]]
+    assert "deep" in load_spec(_write(tmp_path, doc)).metadata
+
+
+def test_json_depth_ignores_brackets_in_strings() -> None:
+    assert mf.json_depth('{"a": "[[[[{{{{", "b": ["\\"]]"]}') == 2
+    assert mf.json_depth("[]") == 1 and mf.json_depth("3") == 0
+
+
+@pytest.mark.parametrize("number", ["1e999999", "-1e400", "1.7976931348623159e308"])
+def test_non_finite_json_number_is_refused_on_load(number: str, tmp_path: Path) -> None:
+    # issue 12: metadata 1e999999 loaded as infinity, and the model could then not be saved
+    text = json.dumps(_valid_doc())
+    text = text.replace('"metadata": {', f'"metadata": {{"x": {number}, ', 1)
+    with pytest.raises(ValueError, match="beyond the float64 range"):
+        load_spec(_write(tmp_path, text))
+
+
+def test_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path, _valid_doc())
+    monkeypatch.setattr(mf, "MAX_MODEL_FILE_BYTES", path.stat().st_size - 1)
+    with pytest.raises(ValueError, match="more than the limit of"):
+        load_spec(path)
+    if os.path.exists("/dev/zero"):  # an endless device: at most limit + 1 bytes are read
+        monkeypatch.setattr(mf, "MAX_MODEL_FILE_BYTES", 1000)
+        with pytest.raises(ValueError, match="more than the limit of 1000 bytes"):
+            load_spec("/dev/zero")
+    with pytest.raises(ValueError, match="is a directory"):
+        load_spec(tmp_path)
+
+
+@pytest.mark.parametrize("limit, value, match", [
+    ("MAX_HEADS", 1, "the number of heads is 2, more than the limit MAX_HEADS = 1"),
+    ("MAX_MODEL_DIM", 1, "width is 2, more than the limit MAX_MODEL_DIM = 1"),
+    ("MAX_PARAMETERS", 5, "more than MAX_PARAMETERS = 5 numbers"),
+    ("MAX_WIDTH", 2, "more than the limit MAX_WIDTH = 2"),
+])
+def test_size_fields_are_limited(limit: str, value: int, match: str, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _write(tmp_path, _valid_doc())
+    monkeypatch.setattr(mf, limit, value)
+    with pytest.raises(ValueError, match=match):
+        load_spec(path)
+
+
+def test_t5_and_table_sizes_are_limited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = _valid_doc()
+    doc["blocks"][0]["attention"]["rpe"] = {"type": "t5", "num_exact": 2, "max_distance": 10 ** 12,
+                                            "mask_beyond": False}
+    with pytest.raises(ValueError, match="max_distance is 1000000000000, more than the limit MAX_T5_DISTANCE"):
+        load_spec(_write(tmp_path, doc))
+    doc["blocks"][0]["attention"]["rpe"] = {"type": "table", "values": ["0", "-1", "-2"]}
+    monkeypatch.setattr(mf, "MAX_TABLE_RPE_ENTRIES", 2)
+    with pytest.raises(ValueError, match="table entries is 3, more than the limit MAX_TABLE_RPE_ENTRIES = 2"):
+        load_spec(_write(tmp_path, doc))
 
 
 def test_non_utf8_is_refused(tmp_path: Path) -> None:

@@ -1,22 +1,53 @@
 """The ``tfapprox`` command line: ``build``, ``eval``, ``verify`` and ``export``.
 
 Exit status: 0 when everything asked for succeeded (for ``verify``: every check passed),
-1 when a check ran and failed, 2 for bad input (one line on stderr, no traceback).
+1 when a check ran and failed, 2 for bad input, 1 for an internal error.  Every error is
+exactly one line on stderr, ``tfapprox: error: ...``, never a traceback.
+
+Bad input versus internal error.  The toolkit validates its input with ``ValueError``
+and ``TypeError`` naming the parameter (design.md section 8).  The rule applied here to
+tell such a validation error from a bug is pragmatic and explicit:
+
+* exit 2 (bad input): :class:`UsageError` (argument errors, including argparse's),
+  :class:`~tfapprox.verify.model.PrecisionError`, ``OSError`` (a user path that cannot be
+  read or written), and ``ValueError``/``TypeError`` *raised by tfapprox's own code*:
+  the innermost frame of the traceback is a file of the ``tfapprox`` package
+  (``tfapprox/``, ``theory/``, ``constructions/``, ``verify/``);
+* exit 1 (internal error, "a bug, please report"): anything else, including a
+  ``ValueError`` raised inside numpy, sympy, mpmath or the standard library (it means
+  the toolkit passed on input it had not validated), ``MemoryError``,
+  ``RecursionError``, ``ZeroDivisionError`` and ``AssertionError``;
+* exit 130 on ``SIGINT`` (``tfapprox: interrupted``); files being written are removed
+  (:mod:`tfapprox.verify.atomic`).
+
+Size options are checked against :mod:`tfapprox.theory.limits` before anything is built
+(docs/guarantees.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import io
+import os
+import re
 import sys
+import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
-__all__ = ["main"]
+__all__ = ["main", "UsageError"]
 
 
 class UsageError(ValueError):
     """Bad command-line input."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """``ArgumentParser`` whose errors are one line (raised, not printed with the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
 def _progress_factory(enabled: bool):
@@ -36,50 +67,243 @@ def _progress_factory(enabled: bool):
 
 
 def _parse_int_list(text: str, name: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError as exc:
-        raise UsageError(f"{name} must be a comma-separated list of integers, got {text!r}") from exc
+    values = []
+    for v in str(text).split(","):
+        v = v.strip()
+        if not v:
+            continue
+        if not re.fullmatch(r"[+-]?[0-9]{1,30}", v, re.ASCII):
+            raise UsageError(f"{name} must be a comma-separated list of integers, got {text!r}")
+        values.append(int(v))
     if not values:
         raise UsageError(f"{name} must not be empty")
     return values
 
 
-def _read_window(path: str) -> Any:
+# ---------------------------------------------------------------------- size limits
+def _size_limits() -> dict[str, tuple[str, int, int | None]]:
+    """option (argparse dest) -> (limit name, maximum, minimum or None)."""
+    from tfapprox.theory import limits as L
+
+    return {
+        "heads": ("MAX_HEADS", L.MAX_HEADS, None),
+        "width": ("MAX_WIDTH", L.MAX_WIDTH, None),
+        "widths": ("MAX_WIDTH", L.MAX_WIDTH, None),
+        "readout_neurons": ("MAX_READOUT_NEURONS", L.MAX_READOUT_NEURONS, None),
+        "lags": ("MAX_LAG", L.MAX_LAG, None),
+        "K": ("MAX_MEMORIES", L.MAX_MEMORIES, None),
+        "M": ("MAX_MEMORIES", L.MAX_MEMORIES, None),
+        "dps": ("MAX_DPS", L.MAX_DPS, L.MIN_DPS),
+        "length": ("MAX_WINDOW_ROWS", L.MAX_WINDOW_ROWS, None),
+    }
+
+
+def _check_size_options(options: argparse.Namespace) -> None:
+    """Refuse a size option beyond its limit (theory/limits.py), before anything is built.
+
+    Integer options are checked as given; comma-separated lists (``--lags 1,5,20``,
+    ``--heads 8,64`` of ``verify``) entry by entry.  ``auto`` and other non-numeric
+    values are left to the command's own validation.
+    """
+    from tfapprox.theory.limits import MAX_MEMORIES
+
+    for dest, (limit, maximum, minimum) in _size_limits().items():
+        value = getattr(options, dest, None)
+        if value is None or isinstance(value, bool):
+            continue
+        flag = "--" + dest.replace("_", "-")
+        if isinstance(value, str):
+            if not re.fullmatch(r"[0-9+\-, ]+", value):
+                continue  # "auto", or a list the command validates itself
+            entries = _parse_int_list(value, flag)
+        elif isinstance(value, int):
+            entries = [value]
+        elif isinstance(value, (list, tuple)) and all(isinstance(v, int) for v in value):
+            entries = list(value)
+        else:
+            continue
+        for v in entries:
+            if v > maximum:
+                raise UsageError(f"{flag} {v} is more than the limit {limit} = {maximum} (docs/guarantees.md)")
+            if minimum is not None and v < minimum:
+                raise UsageError(f"{flag} must be >= {minimum}, got {v}")
+        if dest == "lags" and len(entries) > MAX_MEMORIES:
+            raise UsageError(f"{flag} lists {len(entries)} lags, more than the limit MAX_MEMORIES = "
+                             f"{MAX_MEMORIES} (docs/guarantees.md)")
+
+
+# --------------------------------------------------------------------- input windows
+#: A CSV cell: a plain decimal number.  Strict: ASCII digits, optional sign, optional
+#: fraction and exponent; no underscores (Python's float() reads "1_0" as 10), no
+#: nan/inf, no hexadecimal, no spaces inside.
+CSV_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,9})?", re.ASCII)
+_FLOAT_MAX = sys.float_info.max
+
+
+def _parse_decimal(text: str, where: str, exact: bool) -> Any:
+    """One CSV cell / ``--pad`` entry: float64 (correctly rounded) or the exact rational."""
+    import sympy
+
+    from tfapprox.theory.numbers import MAX_EXPONENT, MAX_NUMBER_LENGTH, _str_to_int
+
+    cell = text.strip()
+    if len(cell) > MAX_NUMBER_LENGTH:
+        raise UsageError(f"{where}: a number of {len(cell)} characters, more than the {MAX_NUMBER_LENGTH} allowed")
+    m = CSV_NUMBER.fullmatch(cell)
+    if m is None:
+        raise UsageError(f"{where}: {cell[:40]!r} is not a decimal number (allowed: e.g. 3, -0.25, 1.5e-3; "
+                         f"not nan, inf, 1_0 or hexadecimal)")
+    mantissa, _, exponent = cell.lower().partition("e")
+    if exponent and abs(int(exponent)) > MAX_EXPONENT:
+        raise UsageError(f"{where}: {cell[:40]!r} has an exponent beyond +-{MAX_EXPONENT}")
+    value = float(cell)  # correctly rounded; the grammar excludes nan/inf/underscores
+    if abs(value) > _FLOAT_MAX or value != value:
+        raise UsageError(f"{where}: {cell[:40]!r} is not finite in float64 (magnitude beyond "
+                         f"{_FLOAT_MAX:.6g}); non-finite input is refused in every backend")
+    if not exact:
+        return value
+    sign = -1 if mantissa.startswith("-") else 1
+    digits = mantissa.lstrip("+-")
+    whole, _, frac = digits.partition(".")
+    num = _str_to_int((whole or "0") + frac)  # any length (int() stops at 4300 digits)
+    exp10 = (int(exponent) if exponent else 0) - len(frac)
+    return sympy.Integer(sign * num * 10 ** exp10) if exp10 >= 0 else sympy.Rational(sign * num, 10 ** -exp10)
+
+
+def _read_window(path: str, exact: bool = False) -> Any:
+    """Read ``--input``: a ``.npy`` array or a CSV, bounded and strictly validated.
+
+    CSV cells are decimals (:data:`CSV_NUMBER`); with ``exact`` (the mpmath backend)
+    each cell becomes the exact rational it denotes ("0.1" is 1/10), otherwise the
+    correctly rounded float64.  A ``.npy`` file must hold a real (integer or float)
+    array of shape ``(N,)`` or ``(N, d)``; its entries are float64 values and are used
+    exactly as stored.
+    """
     import numpy as np
 
-    p = Path(path)
-    if not p.exists():
+    from tfapprox.theory.limits import MAX_INPUT_FILE_BYTES, MAX_WINDOW_ENTRIES, MAX_WINDOW_ROWS
+    from tfapprox.verify.model_file import read_bounded
+
+    if path == "":
+        raise UsageError("--input must name a file, got ''")
+    if not os.path.exists(path):
         raise UsageError(f"--input file {path!r} does not exist")
-    if p.suffix == ".npy":
-        try:
-            arr = np.load(p, allow_pickle=False)
-        except ValueError as exc:
-            raise UsageError(f"--input {path!r} is not a valid .npy array without pickles: {exc}") from exc
+    raw = read_bounded(path, MAX_INPUT_FILE_BYTES, "--input file")
+    if not raw:
+        raise UsageError(f"--input {path!r} is empty")
+    if path.endswith(".npy"):
+        arr = _read_npy(raw, path)
     else:
-        rows = []
-        with open(p, newline="") as fh:
-            for i, row in enumerate(csv.reader(fh)):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"--input {path!r} is not UTF-8 text: byte {exc.start} is invalid") from None
+        if "\x00" in text:
+            raise UsageError(f"--input {path!r} contains NUL bytes; not a CSV text file")
+        rows: list[list[Any]] = []
+        entries = 0
+        try:
+            for i, row in enumerate(csv.reader(io.StringIO(text, newline=""), strict=True)):
                 if not row or all(not c.strip() for c in row):
                     continue
-                try:
-                    rows.append([float(c) for c in row])
-                except ValueError as exc:
-                    raise UsageError(f"--input {path!r} line {i + 1}: not a number in {row!r}") from exc
-        if not rows or len({len(r) for r in rows}) != 1:
+                if len(rows) >= MAX_WINDOW_ROWS:
+                    raise UsageError(f"--input {path!r} has more than MAX_WINDOW_ROWS = {MAX_WINDOW_ROWS} rows")
+                entries += len(row)
+                if entries > MAX_WINDOW_ENTRIES:
+                    raise UsageError(f"--input {path!r} has more than MAX_WINDOW_ENTRIES = "
+                                     f"{MAX_WINDOW_ENTRIES} entries")
+                rows.append([_parse_decimal(c, f"--input {path!r} line {i + 1} column {j + 1}", exact)
+                             for j, c in enumerate(row)])
+        except csv.Error as exc:
+            raise UsageError(f"--input {path!r}: not a CSV file ({exc})") from None
+        if not rows:
+            raise UsageError(f"--input {path!r} holds no numbers")
+        if len({len(r) for r in rows}) != 1:
             raise UsageError(f"--input {path!r} must be a CSV of equal-length rows (one time step per row)")
-        arr = np.array(rows)
+        arr = np.array(rows, dtype=object if exact else float)
+    if arr.ndim == 1:
+        arr = arr[:, None]
     return arr
+
+
+def _read_npy(raw: bytes, path: str) -> Any:
+    import numpy as np
+
+    from tfapprox.theory.limits import MAX_WINDOW_ENTRIES, MAX_WINDOW_ROWS
+
+    fh = io.BytesIO(raw)
+    try:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except (ValueError, EOFError, OSError, SyntaxError) as exc:
+        raise UsageError(f"--input {path!r} is not a valid .npy file: {exc}") from None
+    if dtype.kind not in "fiu" or dtype.hasobject:
+        what = {"c": "complex numbers: the imaginary part would be lost", "O": "Python objects (pickles)",
+                "b": "booleans", "U": "text", "S": "bytes", "V": "structured records"}.get(dtype.kind, "no reals")
+        raise UsageError(f"--input {path!r} has dtype {dtype} ({what}); a window must be a real integer or "
+                         f"float array")
+    if len(shape) not in (1, 2):
+        raise UsageError(f"--input {path!r} has shape {shape}; a window is (N,) or (N, d)")
+    size = 1
+    for n in shape:
+        size *= n
+    if size == 0:
+        raise UsageError(f"--input {path!r} is an empty array of shape {shape}")
+    if shape[0] > MAX_WINDOW_ROWS or size > MAX_WINDOW_ENTRIES:
+        raise UsageError(f"--input {path!r} has shape {shape}, beyond MAX_WINDOW_ROWS = {MAX_WINDOW_ROWS} "
+                         f"rows or MAX_WINDOW_ENTRIES = {MAX_WINDOW_ENTRIES} entries")
+    if len(raw) - fh.tell() < size * dtype.itemsize:
+        raise UsageError(f"--input {path!r} is truncated: shape {shape} needs {size * dtype.itemsize} data "
+                         f"bytes, the file has {len(raw) - fh.tell()}")
+    try:
+        arr = np.load(io.BytesIO(raw), allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        raise UsageError(f"--input {path!r} is not a valid .npy array without pickles: {exc}") from None
+    arr = np.asarray(arr, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+        raise UsageError(f"--input {path!r} holds the non-finite value {arr[index]} at index {index}; "
+                         f"non-finite input is refused in every backend")
+    return arr
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
+def _check_out(path: Any, flag: str, protected: Sequence[tuple[str, str]] = ()) -> None:
+    """Validate an output path before any work: not empty, not a directory, its folder
+    exists, and not one of the command's own input files."""
+    from tfapprox.verify.atomic import check_target
+
+    if path is None:
+        return
+    check_target(path, flag)
+    for other, what in protected:
+        if other and _same_file(path, other):
+            raise UsageError(f"{flag} {path!r} is the {what}; refusing to overwrite it")
 
 
 # ----------------------------------------------------------------------------- build
 def _cmd_build(args: argparse.Namespace) -> int:
     from tfapprox.api import build_model
 
+    _check_out(args.out, "--out")
+    _check_size_options(args)
     options = {k: v for k, v in vars(args).items() if k not in ("command", "func", "out", "construction", "quiet")}
     model = build_model(args.construction, **options)
     model.save(args.out)
     meta = model.metadata
+    for warning in meta.get("warnings", ()) or ():
+        sys.stderr.write(f"tfapprox: warning: {_one_line(str(warning))}\n")
     print(f"wrote {args.out}: {model!r}")
     if "precision_digits" in meta:
         print(f"digits needed by the weights: {meta['precision_digits']}")
@@ -92,16 +316,26 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     from tfapprox.verify.model import Model
 
+    if args.model == "":
+        raise UsageError("the model file must be named, got ''")
+    _check_out(args.out, "--out", [(args.model, "model file"), (args.input, "--input file")])
+    _check_size_options(args)
+    if args.dps is not None and args.backend != "mpmath":
+        raise UsageError(f"--dps applies to --backend mpmath only (got --backend {args.backend})")
     model = Model.load(args.model)
-    X = _read_window(args.input)
+    exact = args.backend == "mpmath"
+    past = args.past or model.past
+    if args.pad is not None and past == "none":
+        raise UsageError("--pad is meaningless with past 'none' (nothing precedes the window); "
+                         "drop --pad or use --past padded")
+    X = _read_window(args.input, exact=exact)
+    if X.shape[1] != model.spec.input_dim:
+        raise UsageError(f"--input {args.input!r} has {X.shape[1]} column(s) per time step; the model reads "
+                         f"tokens of dimension d = {model.spec.input_dim}")
     pad = None
     if args.pad is not None:
-        try:
-            pad = [float(v) for v in args.pad.split(",")]
-        except ValueError as exc:
-            raise UsageError(f"--pad must be comma-separated numbers, got {args.pad!r}") from exc
-    if X.ndim == 1:
-        X = X[:, None]
+        cells = args.pad.split(",")
+        pad = [_parse_decimal(c, f"--pad entry {i + 1}", exact) for i, c in enumerate(cells)]
     out = model.run(X, backend=args.backend, dps=args.dps, past=args.past, pad=pad)
     lines = []
     for row in out:
@@ -110,10 +344,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         else:
             lines.append(",".join(mpmath.nstr(v, args.dps or 50, strip_zeros=False) for v in row))
     text = "\n".join(lines) + "\n"
-    if args.out:
-        from tfapprox.verify.registry import write_text_atomic
+    if args.out is not None:
+        from tfapprox.verify.atomic import write_atomic
 
-        write_text_atomic(args.out, text)
+        write_atomic(args.out, text, name="--out")
     else:
         sys.stdout.write(text)
     return 0
@@ -123,6 +357,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     from tfapprox.verify.model import Model
 
+    _check_out(args.out, "--out", [(args.model, "model file")])
     model = Model.load(args.model)
     try:
         from tfapprox import export
@@ -155,21 +390,25 @@ def _cmd_verify(args: argparse.Namespace, extra: list[str]) -> int:
     if args.all:
         if args.check or extra:
             raise UsageError("verify --all takes no check name or check options")
+        if not args.out.strip():
+            raise UsageError("--out must name the report folder, got an empty path ''")
+        if os.path.exists(args.out) and not os.path.isdir(args.out):
+            raise UsageError(f"--out {args.out!r} is a file; --all writes a report folder")
         ok = run_all(Path(args.out), progress=_progress_factory(show_progress), quiet=args.quiet)
         return 0 if ok else 1
     if not args.check:
         raise UsageError("verify needs a check name (see `tfapprox verify --list`) or --all")
     check = get_check(args.check)
-    parser = argparse.ArgumentParser(
+    _check_out(args.json, "--json")
+    _check_out(args.plot, "--plot", [(args.json, "--json file")])
+    parser = _Parser(
         prog=f"tfapprox verify {check.name}", description=check.summary,
         epilog="Common options: --json FILE (write the result as JSON), --plot FILE (PNG of error vs size with "
                "the bound), --quiet (no progress bar). Exit status 0 only if every row is within its bound "
                "and the fitted rate matches; 1 if not; 2 for bad input.")
     check.add_arguments(parser)
-    try:
-        options = parser.parse_args(extra)
-    except SystemExit as exc:  # argparse already printed the message
-        return 0 if exc.code == 0 else 2
+    options = parser.parse_args(extra)  # errors raise UsageError; --help exits 0
+    _check_size_options(options)
     result = check.run(options, _progress_factory(show_progress))
     print_result(result)
     if args.json:
@@ -186,7 +425,7 @@ def _cmd_verify(args: argparse.Namespace, extra: list[str]) -> int:
 def _build_parser() -> argparse.ArgumentParser:
     from tfapprox.api import add_build_arguments
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tfapprox",
         description="Constructive Transformer approximation (Wang & E, NeurIPS 2024): build the proofs' "
                     "weights, run them, and verify errors and rates without training.")
@@ -201,15 +440,23 @@ def _build_parser() -> argparse.ArgumentParser:
     p_eval = sub.add_parser("eval", help="run a saved model on an input window",
                             description="Run a saved model on one window (CSV: one time step per row, "
                                         "d columns; or .npy of shape (N,) or (N, d)). Prints one line per "
-                                        "time step: the output coordinates, float64 as repr (round-trips).")
+                                        "time step: the output coordinates, float64 as repr (round-trips). "
+                                        "CSV cells are decimals (3, -0.25, 1.5e-3; no nan, inf or 1_0): "
+                                        "the mpmath backend reads them exactly (0.1 is 1/10), float64 "
+                                        "as the correctly rounded double. .npy entries are float64 values, "
+                                        "used as stored. Non-finite input is refused (exit 2).")
     p_eval.add_argument("model", help="model file (tfapprox.transformer/1)")
     p_eval.add_argument("--input", required=True, help="window file: .csv or .npy")
     p_eval.add_argument("--backend", choices=["float64", "mpmath"], default="float64")
     p_eval.add_argument("--dps", type=int, default=None, help="digits for --backend mpmath (default 50)")
     p_eval.add_argument("--past", choices=["padded", "none"], default=None,
                         help="sequence semantics (default: the model file's)")
-    p_eval.add_argument("--pad", default=None, help="padding token for --past padded, comma-separated (default 0)")
-    p_eval.add_argument("--out", default=None, help="write the outputs to this file instead of stdout")
+    p_eval.add_argument("--pad", default=None,
+                        help="padding token for --past padded, comma-separated decimals (default 0); "
+                             "refused with --past none")
+    p_eval.add_argument("--out", default=None,
+                        help="write the outputs to this file instead of stdout (atomically, mode 0600; "
+                             "never the model or the input file)")
 
     p_export = sub.add_parser(
         "export", help="export a saved model to PyTorch or TransformerLens",
@@ -241,44 +488,95 @@ def _version() -> str:
     return __version__
 
 
+def _one_line(message: str) -> str:
+    """Collapse a message to one line (the CLI's errors and warnings are one line each)."""
+    text = " ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    return text
+
+
+def _package_dirs() -> tuple[str, ...]:
+    import tfapprox
+    import tfapprox.constructions
+    import tfapprox.theory
+    import tfapprox.verify
+
+    dirs = []
+    for mod in (tfapprox, tfapprox.theory, tfapprox.verify, tfapprox.constructions):
+        dirs.append(os.path.dirname(os.path.abspath(mod.__file__)) + os.sep)
+    return tuple(dirs)
+
+
+def _raised_by_tfapprox(exc: BaseException) -> bool:
+    """True if the innermost frame of ``exc``'s traceback is a file of the tfapprox package."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
+    return filename.startswith(_package_dirs())
+
+
+def is_validation_error(exc: BaseException) -> bool:
+    """The module docstring's rule: bad input (exit 2) or a bug (exit 1)."""
+    from tfapprox.verify.model import PrecisionError
+
+    if isinstance(exc, (UsageError, PrecisionError, OSError)):
+        return True
+    if isinstance(exc, (ValueError, TypeError)):
+        return _raised_by_tfapprox(exc)
+    return False
+
+
+def _dispatch(parser: argparse.ArgumentParser, argv: list[str]) -> int:
+    if argv and argv[0] == "verify":
+        # the check's own options (and its --help) are parsed by the check
+        wants_help = any(a in ("-h", "--help") for a in argv[1:])
+        names = [a for a in argv[1:] if not a.startswith("-")]
+        if wants_help and names:
+            argv = [a for a in argv if a not in ("-h", "--help")]
+        args, extra = parser.parse_known_args(argv)
+        if wants_help and names:
+            extra = extra + ["--help"]
+        return _cmd_verify(args, extra)
+    if not argv:
+        raise UsageError("a command is required: build, eval, export or verify (see `tfapprox --help`)")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        return _cmd_build(args)
+    if args.command == "eval":
+        return _cmd_eval(args)
+    if args.command == "export":
+        return _cmd_export(args)
+    raise UsageError("a command is required: build, eval, export or verify (see `tfapprox --help`)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``tfapprox`` command."""
+    """Entry point of the ``tfapprox`` command (exit statuses: see the module docstring)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = _build_parser()
     try:
-        if argv and argv[0] == "verify":
-            # the check's own options (and its --help) are parsed by the check
-            wants_help = any(a in ("-h", "--help") for a in argv[1:])
-            names = [a for a in argv[1:] if not a.startswith("-")]
-            if wants_help and names:
-                argv = [a for a in argv if a not in ("-h", "--help")]
-            args, extra = parser.parse_known_args(argv)
-            if wants_help and names:
-                extra = extra + ["--help"]
-            return _cmd_verify(args, extra)
-        args = parser.parse_args(argv)
-        if args.command is None:
-            parser.print_help()
+        with warnings.catch_warnings(record=True) as caught:  # the filters stay as configured
+            status = _dispatch(_build_parser(), argv)
+            # printed only when the command completed: a refusal stays exactly one line
+            seen = set()
+            for w in caught:
+                line = _one_line(f"{w.category.__name__}: {w.message}")
+                if line not in seen:
+                    seen.add(line)
+                    sys.stderr.write(f"tfapprox: warning: {line}\n")
+            return status
+    except SystemExit as exc:  # --help, --version
+        return int(exc.code) if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    except KeyboardInterrupt:
+        sys.stderr.write("tfapprox: interrupted\n")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - every exception becomes one line
+        message = _one_line(str(exc))
+        if is_validation_error(exc):
+            sys.stderr.write(f"tfapprox: error: {message or type(exc).__name__}\n")
             return 2
-        if args.command == "build":
-            return _cmd_build(args)
-        if args.command == "eval":
-            return _cmd_eval(args)
-        if args.command == "export":
-            return _cmd_export(args)
-        parser.print_help()
-        return 2
-    except SystemExit as exc:
-        return int(exc.code) if isinstance(exc.code, int) else 2
-    except (ValueError, TypeError) as exc:
-        sys.stderr.write(f"tfapprox: error: {exc}\n")
-        return 2
-    except ArithmeticError as exc:  # PrecisionError
-        sys.stderr.write(f"tfapprox: error: {exc}\n")
-        return 2
-    except OSError as exc:
-        sys.stderr.write(f"tfapprox: error: {exc}\n")
-        return 2
+        sys.stderr.write(f"tfapprox: internal error (a bug, please report): {type(exc).__name__}: {message}\n")
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,7 @@ __all__ = [
     "require_int",
     "require_real",
     "require_finite_array",
+    "require_finite_entries",
     "require_sorted_distinct_lags",
     "require_choice",
     "require_shape",
@@ -96,6 +97,62 @@ def require_finite_array(name: str, value: Any, *, ndim: int | None = None) -> n
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must contain only finite numbers, got NaN or inf")
     return arr
+
+
+def _entry_is_finite(v: Any) -> bool | None:
+    """True/False for a real number, None for something that is not a real number."""
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (numbers.Integral, np.integer)):
+        return True
+    if isinstance(v, (float, np.floating)):
+        return math.isfinite(float(v))
+    if isinstance(v, mpmath.mpf):
+        return bool(mpmath.isfinite(v))
+    if isinstance(v, sympy.Basic):
+        if v.free_symbols:
+            return None
+        if v is sympy.S.NaN or v.is_finite is False:
+            return False
+        if v.is_real is not True:  # e.g. sympy.I
+            return None
+        return v.is_finite is True
+    if isinstance(v, numbers.Real):  # e.g. fractions.Fraction, decimal-like reals
+        try:
+            return math.isfinite(float(v))
+        except (OverflowError, ValueError):
+            return False
+    return None
+
+
+def require_finite_entries(name: str, value: Any) -> None:
+    """Refuse an array (numeric or ``object``) holding NaN, an infinity, a complex number or
+    a non-number, with a ``ValueError``/``TypeError`` naming ``name`` and the first bad index.
+
+    Works for float arrays (vectorised) and for object arrays of Python numbers,
+    ``mpmath.mpf`` and exact sympy numbers (``sympy.nan``, ``oo`` and ``zoo`` are
+    refused), so that every backend of the forward pass refuses non-finite input alike.
+    """
+    arr = np.asarray(value, dtype=object) if not isinstance(value, np.ndarray) else value
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{name} must hold real numbers, got a complex array (dtype {arr.dtype}); "
+                        f"the imaginary part would be lost")
+    if arr.dtype.kind in "fiu":
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+            index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+            raise ValueError(f"{name} must contain only finite numbers, got {arr[index]} at index {index}")
+        return
+    if arr.dtype.kind == "b":
+        raise TypeError(f"{name} must hold numbers, got a boolean array")
+    if arr.dtype.kind != "O":
+        raise TypeError(f"{name} must hold real numbers, got an array of dtype {arr.dtype}")
+    for index, v in np.ndenumerate(arr):
+        ok = _entry_is_finite(v)
+        if ok is None:
+            raise TypeError(f"{name} must hold real numbers, got {short_repr(v)} of type "
+                            f"{type(v).__name__} at index {index}")
+        if not ok:
+            raise ValueError(f"{name} must contain only finite numbers, got {short_repr(v)} at index {index}")
 
 
 def require_sorted_distinct_lags(name: str, lags: Iterable[Any], *, minimum: int = 1) -> tuple[int, ...]:

@@ -33,7 +33,9 @@ import scipy.signal
 import sympy
 
 from tfapprox.theory.architecture import AttentionLayer, FeedForward, TransformerSpec
+from tfapprox.theory.limits import MAX_QUADRATIC_ENTRIES, MAX_WINDOW_ENTRIES, MAX_WINDOW_ROWS
 from tfapprox.theory.sequences import as_window_batch, check_pad, check_past
+from tfapprox.theory.validation import require_finite_entries
 
 from .lowering import Backend
 from .tails import log_tail_float64, rpe_weights_object, tail_object
@@ -118,10 +120,14 @@ def forward(spec: TransformerSpec, X: Any, lowered: LoweredModel, *, past: str,
     be = lowered.backend
     past = check_past(past)
     d = spec.input_dim
+    _check_input("X", X)
+    if pad is not None:
+        _check_input("pad", pad)
     if be.is_float:
         x, _ = as_window_batch(X, d)
     else:
         x, _ = as_window_batch(X, d, dtype=object)
+    _check_sizes(spec, x.shape, past, be, positions)
     ctx = mpmath.workdps(be.dps) if be.name == "mpmath" else _null()
     with ctx:
         if not be.is_float:
@@ -183,6 +189,95 @@ def forward(spec: TransformerSpec, X: Any, lowered: LoweredModel, *, past: str,
                     if hpad is not None:
                         pads.append(hpad)
     return ForwardResult(h, hidden, pads, float(err) if be.is_float else 0.0, margin)
+
+
+def _check_input(name: str, value: Any) -> None:
+    """Non-finite, complex or non-numeric input is bad input in every backend (issue 12):
+    NaN, infinities (also ``mpmath.inf``, ``sympy.oo``/``zoo``/``nan``) raise ``ValueError``,
+    complex numbers and non-numbers ``TypeError``, before anything is computed."""
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is None or arr.dtype.kind not in "fiuc":
+            try:
+                arr = np.asarray(value, dtype=object)
+            except (TypeError, ValueError) as exc:
+                raise TypeError(f"{name} must be an array of real numbers, got {type(value).__name__}") from exc
+    require_finite_entries(name, arr)
+
+
+def quadratic_entries(spec: TransformerSpec, batch: int, N: int, past: str, backend: Any,
+                      positions: Any = None) -> int:
+    """Size of the largest quadratic-in-``N`` part of :func:`forward`, before it runs.
+
+    float64: entries of the largest ``N x N`` intermediate.  Heads with a query-key dot
+    product (or TMX heads) build ``batch x N x N`` logits; DP-free normalised heads with
+    ``past="none"`` an ``N x N`` weight matrix per head (the padded and
+    normalization-free cases are convolutions, linear in ``N``).  Object backends
+    (mpmath, sympy) loop over lags instead: the count is their number of multiply-adds,
+    ``batch * sum_t (t + 1) * D_v * D`` per layer (more for DP heads and for normalised
+    heads without a padded past, which rebuild the kernel at every time), where the
+    last layer's times are restricted to ``positions`` if given.  0 when nothing is
+    quadratic.
+    """
+    worst = 0
+    full = N * (N + 1) // 2
+    if positions is not None:
+        pos = np.asarray(positions).reshape(-1)
+        last_sum = int(np.sum(np.clip(pos, 0, N - 1).astype(np.int64) + 1)) if pos.size else 0
+    else:
+        last_sum = full
+    n_layers = len(spec.blocks)
+    for l, block in enumerate(spec.blocks):
+        att = block.attention
+        if att is None:
+            continue
+        has_dp = any(not h.dot_product_free for h in att.heads)
+        n_free = sum(1 for h in att.heads if h.dot_product_free)
+        if backend.is_float:
+            if has_dp:
+                worst = max(worst, batch * N * N)
+            elif att.normalized and past == "none":
+                worst = max(worst, N * N)
+            continue
+        dv, d = att.heads[0].value.shape
+        times = last_sum if l == n_layers - 1 else full
+        work = 0
+        if n_free:
+            per = batch + (n_free if (att.normalized and past == "none") else 0)
+            work += times * dv * d * per
+        if has_dp:
+            work += batch * N * N * max(dv, 1) * (len(att.heads) - n_free)
+        worst = max(worst, work)
+    return worst
+
+
+def _check_sizes(spec: TransformerSpec, shape: tuple[int, ...], past: str, backend: Any,
+                 positions: Any = None) -> None:
+    """Refuse windows beyond the limits of :mod:`tfapprox.theory.limits` before computing."""
+    batch, N, d = shape
+    if N > MAX_WINDOW_ROWS:
+        raise ValueError(f"X has {N} time steps, more than the limit MAX_WINDOW_ROWS = {MAX_WINDOW_ROWS}")
+    if batch * N * d > MAX_WINDOW_ENTRIES:
+        raise ValueError(f"X has {batch * N * d} entries, more than the limit MAX_WINDOW_ENTRIES = "
+                         f"{MAX_WINDOW_ENTRIES}")
+    entries = quadratic_entries(spec, batch, N, past, backend, positions)
+    if entries <= MAX_QUADRATIC_ENTRIES:
+        return
+    if backend.is_float:
+        raise ValueError(
+            f"past={past!r} on a window of N = {N} time steps (batch {batch}) needs an N x N attention "
+            f"intermediate of {entries} entries (about {entries * 8 / 2 ** 30:.1f} GiB per copy), more "
+            f"than the limit MAX_QUADRATIC_ENTRIES = {MAX_QUADRATIC_ENTRIES}; use a shorter window"
+            + (" or past='padded' (linear in N for DP-free heads)" if past == "none" else ""))
+    raise ValueError(
+        f"the {backend.name} backend on a window of N = {N} time steps (batch {batch}) needs about {entries} "
+        f"multiply-adds (quadratic in N), more than the limit MAX_QUADRATIC_ENTRIES = {MAX_QUADRATIC_ENTRIES}; "
+        f"use a shorter window, fewer output positions, or backend='float64'")
 
 
 def _maxabs(h: np.ndarray, hpad: np.ndarray | None) -> float:
@@ -327,7 +422,7 @@ def _causal_conv_float(kernel: np.ndarray, h: np.ndarray) -> np.ndarray:
     """``out[b, t] = sum_{s <= t} kernel[s] @ h[b, t - s]`` (kernel (N, Dv, D), h (B, N, D))."""
     B, N, D = h.shape
     Dv = kernel.shape[1]
-    if N <= 256:
+    if N <= 256 and N * N * Dv * D <= MAX_QUADRATIC_ENTRIES:  # dense Toeplitz only while it is small
         t = np.arange(N)
         lag = t[:, None] - t[None, :]
         T = np.where((lag >= 0)[:, :, None, None], kernel[np.clip(lag, 0, N - 1)], 0.0)  # (N, N, Dv, D)

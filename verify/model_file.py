@@ -23,9 +23,18 @@ silently.  Reading a file converts each string to ``sympy.Integer`` / ``sympy.Ra
 from the digits matched by the grammar: files never go through ``sympify``, ``eval`` or
 ``pickle``, so loading never runs code.
 
-Saving is atomic: the text is written to a temporary file in the target's directory,
-flushed and ``fsync``-ed, then moved over the target with ``os.replace``; on any error
-the old file is left untouched and the temporary file is removed.
+Saving is atomic (:func:`tfapprox.verify.atomic.write_atomic`): the text is written to a
+temporary file in the target's directory, flushed and ``fsync``-ed, then moved over the
+target with ``os.replace``; on any error or on ``SIGINT``/``SIGTERM`` the old file is
+left untouched and the temporary file is removed.  The file gets mode ``0o600`` minus
+the umask (an existing file's wider mode is not kept).
+
+Reading is bounded: at most :data:`~tfapprox.theory.limits.MAX_MODEL_FILE_BYTES` bytes,
+a nesting depth of :data:`~tfapprox.theory.limits.MAX_METADATA_DEPTH` checked before the
+JSON parser recurses, no non-finite JSON number anywhere (``1e999999`` would parse as
+infinity), and the size limits of :mod:`tfapprox.theory.limits` on heads, widths,
+dimensions, parameters, T5 ``max_distance`` and table RPE entries, checked before the
+matrices are built.
 
 Examples
 --------
@@ -44,9 +53,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import secrets
-import stat
-from pathlib import Path
+import re
 from typing import Any, Iterator, Mapping
 
 import sympy
@@ -67,9 +74,21 @@ from tfapprox.theory.numbers import (
     is_exact_number,
     parse_number,
 )
+from tfapprox.theory.limits import (
+    MAX_HEADS,
+    MAX_METADATA_DEPTH,
+    MAX_MODEL_DIM,
+    MAX_MODEL_FILE_BYTES,
+    MAX_PARAMETERS,
+    MAX_T5_DISTANCE,
+    MAX_TABLE_RPE_ENTRIES,
+    MAX_WIDTH,
+)
 from tfapprox.theory.rpe import LinRPE, LogRPE, T5RPE, TableRPE
 from tfapprox.theory.sequences import PAST_CHOICES
 from tfapprox.theory.validation import require_int, short_repr
+
+from .atomic import write_atomic
 
 __all__ = [
     "FORMAT",
@@ -85,6 +104,8 @@ __all__ = [
     "spec_from_dict",
     "save_spec",
     "load_spec",
+    "json_depth",
+    "read_bounded",
 ]
 
 #: The format tag of this version; files with any other tag are refused.
@@ -310,11 +331,12 @@ def save_spec(spec: TransformerSpec, path: str | os.PathLike[str], *, digits: in
     """Write ``spec`` to ``path`` as a ``tfapprox.transformer/1`` model file, atomically.
 
     The document is built (and every value checked) before the disk is touched; it is
-    then written to a new temporary file in the same directory, flushed and ``fsync``-ed,
-    and moved over ``path`` with ``os.replace`` (the directory is ``fsync``-ed too where
-    the platform allows).  If anything fails, ``path`` keeps its old content and the
-    temporary file is removed.  An existing file's permission bits are kept; a new file
-    gets the usual ``0o666`` minus the umask.
+    then written by :func:`tfapprox.verify.atomic.write_atomic`: a new temporary file in
+    the same directory, flushed and ``fsync``-ed, moved over ``path`` with ``os.replace``
+    (the directory is ``fsync``-ed too where the platform allows).  If anything fails
+    (or ``SIGINT``/``SIGTERM`` arrives), ``path`` keeps its old content and the
+    temporary file is removed.  The file gets mode ``0o600`` minus the umask, also when
+    it replaces an existing file with a wider mode.
 
     Parameters
     ----------
@@ -326,47 +348,12 @@ def save_spec(spec: TransformerSpec, path: str | os.PathLike[str], *, digits: in
         Significant digits of lowered parameters (see :func:`spec_to_dict`).
     """
     data = spec_to_dict(spec, digits=digits)
-    target = Path(os.fspath(path))
-    directory = target.parent
-    tmp = directory / f".{target.name}.{secrets.token_hex(8)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fd = -1  # owned by fh now
-            for chunk in _iter_json(data):
-                fh.write(chunk)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            mode = stat.S_IMODE(os.stat(target).st_mode)
-        except FileNotFoundError:
-            mode = None
-        if mode is not None:
-            os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_directory(directory)
 
+    def text() -> Iterator[str]:
+        yield from _iter_json(data)
+        yield "\n"
 
-def _fsync_directory(directory: Path) -> None:
-    try:
-        dfd = os.open(directory, os.O_RDONLY)
-    except OSError:  # e.g. Windows cannot open directories
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
+    write_atomic(path, text(), name="model file")
 
 
 # ------------------------------------------------------------------------------- load
@@ -376,6 +363,13 @@ class _Decoder:
     def __init__(self, source: str) -> None:
         self.source = source
         self.number_paths: set[str] = set()
+        self.parameters = 0  # number strings read so far (bounded by MAX_PARAMETERS)
+
+    def limit(self, path: str, what: str, value: int, maximum: int, name: str) -> None:
+        """Refuse a size beyond a limit of :mod:`tfapprox.theory.limits` (before allocating)."""
+        if value > maximum:
+            raise self.fail(path, f"{what} is {value}, more than the limit {name} = {maximum} "
+                                  f"(docs/guarantees.md)")
 
     def fail(self, path: str, message: str, kind: type[Exception] = ValueError) -> Exception:
         where = f"{self.source}: {path}" if path else self.source
@@ -408,6 +402,10 @@ class _Decoder:
         return value
 
     def number(self, value: Any, path: str) -> sympy.Rational:
+        self.parameters += 1
+        if self.parameters > MAX_PARAMETERS:
+            raise self.fail(path, f"the file holds more than MAX_PARAMETERS = {MAX_PARAMETERS} numbers "
+                                  f"(docs/guarantees.md)")
         try:
             out = parse_number(value, path)
         except TypeError as exc:
@@ -423,6 +421,7 @@ class _Decoder:
                                   f"{short_repr(value)}", TypeError)
         if not value:
             raise self.fail(path, "must not be empty")
+        self.limit(path, "the length", len(value), MAX_WIDTH, "MAX_WIDTH")
         return [self.number(v, f"{path}[{i}]") for i, v in enumerate(value)]
 
     def matrix(self, value: Any, path: str) -> list[list[sympy.Rational]]:
@@ -433,6 +432,11 @@ class _Decoder:
                                   f"{_json_type(value)} {short_repr(value)}", TypeError)
         if not value:
             raise self.fail(path, "must have at least one row")
+        self.limit(path, "the number of rows", len(value), MAX_WIDTH, "MAX_WIDTH")
+        if isinstance(value[0], list):
+            self.limit(path, "the number of columns", len(value[0]), MAX_WIDTH, "MAX_WIDTH")
+            self.limit(path, "the number of entries", len(value) * len(value[0]), MAX_PARAMETERS,
+                       "MAX_PARAMETERS")
         rows = []
         for i, row in enumerate(value):
             if not isinstance(row, list):
@@ -469,7 +473,9 @@ class _Decoder:
             return LogRPE()
         if kind == "t5":
             b = self.integer(data["num_exact"], f"{path}.num_exact", 1)
+            self.limit(f"{path}.num_exact", "num_exact", b, MAX_T5_DISTANCE, "MAX_T5_DISTANCE")
             dmax = self.integer(data["max_distance"], f"{path}.max_distance", b + 1)
+            self.limit(f"{path}.max_distance", "max_distance", dmax, MAX_T5_DISTANCE, "MAX_T5_DISTANCE")
             mask = self.boolean(data["mask_beyond"], f"{path}.mask_beyond")
             return self.build(path, T5RPE, b, dmax, mask)
         values = data["values"]
@@ -478,6 +484,8 @@ class _Decoder:
                                               f"{_json_type(values)} {short_repr(values)}", TypeError)
         if not values:
             raise self.fail(f"{path}.values", "must not be empty")
+        self.limit(f"{path}.values", "the number of table entries", len(values), MAX_TABLE_RPE_ENTRIES,
+                   "MAX_TABLE_RPE_ENTRIES")
         table = tuple(None if v is None else self.number(v, f"{path}.values[{i}]") for i, v in enumerate(values))
         return self.build(path, TableRPE, table)
 
@@ -503,6 +511,7 @@ class _Decoder:
                                              f"{short_repr(heads_data)}", TypeError)
         if not heads_data:
             raise self.fail(f"{path}.heads", "must hold at least one head")
+        self.limit(f"{path}.heads", "the number of heads", len(heads_data), MAX_HEADS, "MAX_HEADS")
         heads = tuple(self.head(h, f"{path}.heads[{i}]") for i, h in enumerate(heads_data))
         return self.build(path, AttentionLayer, heads, w_o, rpe, normalized, residual)
 
@@ -547,6 +556,8 @@ class _Decoder:
         input_dim = self.integer(data["input_dim"], "input_dim", 1)
         width = self.integer(data["width"], "width", 1)
         output_dim = self.integer(data["output_dim"], "output_dim", 1)
+        for key, value in (("input_dim", input_dim), ("width", width), ("output_dim", output_dim)):
+            self.limit(key, key, value, MAX_MODEL_DIM, "MAX_MODEL_DIM")
         lowered = self.lowered(data["lowered_parameters"], "lowered_parameters")
         emb = self.obj(data["embedding"], "embedding", _EMBEDDING_KEYS)
         w_e = self.matrix(emb["W_E"], "embedding.W_E")
@@ -619,32 +630,104 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+#: A JSON string token (escapes included); removed before counting bracket depth.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def json_depth(text: str) -> int:
+    """Nesting depth of the arrays and objects of a JSON text, without parsing it.
+
+    Strings are removed with one regular expression and the brackets of what remains
+    are counted with a cumulative sum (numpy), so the cost is linear and nothing
+    recurses: this runs *before* ``json.loads`` so that a document nested deeper than
+    :data:`~tfapprox.theory.limits.MAX_METADATA_DEPTH` is refused before any
+    recursive code (the parser, the metadata copy) sees it.
+
+    >>> json_depth('{"a": [1, [2, "]]]"]], "b": {}}')
+    3
+    """
+    import numpy as np
+
+    stripped = _JSON_STRING.sub("", text).encode("ascii", "replace")
+    codes = np.frombuffer(stripped, dtype=np.uint8)
+    step = ((codes == ord("[")) | (codes == ord("{"))).astype(np.int64) - \
+        ((codes == ord("]")) | (codes == ord("}"))).astype(np.int64)
+    return int(np.cumsum(step).max()) if step.size else 0
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {short_repr(text, 40)} is beyond the float64 range (it would load "
+                         f"as {value}); JSON numbers in a model file must be finite")
+    return value
+
+
+def read_bounded(path: str | os.PathLike[str], limit: int, what: str) -> bytes:
+    """Read at most ``limit`` bytes of ``path``; refuse a larger file (or endless device).
+
+    At most ``limit + 1`` bytes are read, so ``/dev/zero`` or a huge file costs no more
+    than the limit.
+
+    Raises
+    ------
+    ValueError
+        The file has more than ``limit`` bytes, or ``path`` is a directory.
+    OSError
+        The file cannot be opened or read.
+    """
+    source = os.fspath(path)
+    if os.path.isdir(source):
+        raise ValueError(f"{what} {source!r} is a directory, not a file")
+    with open(source, "rb") as fh:
+        try:
+            size = os.fstat(fh.fileno()).st_size
+        except OSError:  # pragma: no cover
+            size = 0
+        if size > limit:
+            raise ValueError(f"{what} {source!r} has {size} bytes, more than the limit of {limit} bytes "
+                             f"(docs/guarantees.md)")
+        raw = fh.read(limit + 1)
+    if len(raw) > limit:
+        raise ValueError(f"{what} {source!r} has more than the limit of {limit} bytes (docs/guarantees.md)")
+    return raw
+
+
 def load_spec(path: str | os.PathLike[str]) -> TransformerSpec:
     """Read, validate and build the spec stored in a ``tfapprox.transformer/1`` file.
 
-    Parsing is plain JSON (``NaN``/``Infinity`` literals and duplicate keys refused)
-    followed by :func:`spec_from_dict`'s validation; every error message starts with the
-    file's path.  Nothing in the file is evaluated.
+    Reading is bounded (:data:`~tfapprox.theory.limits.MAX_MODEL_FILE_BYTES`), the
+    nesting depth is checked before parsing
+    (:data:`~tfapprox.theory.limits.MAX_METADATA_DEPTH`, see :func:`json_depth`), then
+    parsing is plain JSON (``NaN``/``Infinity`` literals, numbers beyond the float64
+    range such as ``1e999999`` and duplicate keys refused) followed by
+    :func:`spec_from_dict`'s validation; every error message starts with the file's
+    path.  Nothing in the file is evaluated.
 
     Raises
     ------
     OSError
         The file cannot be read.
     ValueError
-        Invalid UTF-8 or JSON (the message gives line, column and character offset), or
-        any :func:`spec_from_dict` error.
+        Too large, too deeply nested, invalid UTF-8 or JSON (the message gives line,
+        column and character offset), a non-finite number, or any
+        :func:`spec_from_dict` error.
     TypeError
         A field of the wrong JSON type.
     """
     source = os.fspath(path)
-    with open(source, "rb") as fh:
-        raw = fh.read()
+    raw = read_bounded(source, MAX_MODEL_FILE_BYTES, "model file")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{source}: not UTF-8 text: byte {exc.start} is invalid ({exc.reason})") from None
+    depth = json_depth(text)
+    if depth > MAX_METADATA_DEPTH:
+        raise ValueError(f"{source}: the JSON document is nested {depth} levels deep, more than the limit "
+                         f"MAX_METADATA_DEPTH = {MAX_METADATA_DEPTH} (docs/guarantees.md)")
     try:
-        data = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
+        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float,
+                          object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{source}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno} "
                          f"(char {exc.pos})") from None

@@ -125,7 +125,8 @@ REPRODUCTIONS = [
 
 #: Further refusals of the same kind (not in the issue's text).
 EXTRA_REFUSALS = [
-    ("--dps with float64", ["eval", "MODEL", "--input", "x", "--dps", "30"], "--dps applies to --backend mpmath"),
+    ("--dps with float64", ["eval", "MODEL", "--input", "x", "--backend", "float64", "--dps", "30"],
+     "--dps applies to the mpmath backend only"),
     ("--dps below MIN_DPS", ["eval", "MODEL", "--input", "x", "--backend", "mpmath", "--dps", "2"],
      "--dps must be >= 5"),
     ("verify --all --out ''", ["verify", "--all", "--out", ""], "must name the report folder"),

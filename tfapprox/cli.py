@@ -50,22 +50,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
 
-def _progress_factory(enabled: bool):
-    """A progress callback writing a one-line bar to stderr (only when enabled)."""
-
-    def progress(done: int, total: int, label: str) -> None:
-        if not enabled or total <= 0:
-            return
-        width = 30
-        filled = int(width * done / total)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label[:40]:<40}")
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-    return progress
-
-
 def _parse_int_list(text: str, name: str) -> list[int]:
     values = []
     for v in str(text).split(","):
@@ -320,10 +304,13 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise UsageError("the model file must be named, got ''")
     _check_out(args.out, "--out", [(args.model, "model file"), (args.input, "--input file")])
     _check_size_options(args)
-    if args.dps is not None and args.backend != "mpmath":
-        raise UsageError(f"--dps applies to --backend mpmath only (got --backend {args.backend})")
+    if args.dps is not None and args.backend == "float64":
+        raise UsageError("--dps applies to the mpmath backend only (got --backend float64)")
+    backend = args.backend
+    if backend == "auto" and args.dps is not None:
+        backend = "mpmath"  # --dps asks for mpmath
     model = Model.load(args.model)
-    exact = args.backend == "mpmath"
+    exact = backend in ("mpmath", "auto")  # read CSV decimals exactly unless float64 was asked for
     past = args.past or model.past
     if args.pad is not None and past == "none":
         raise UsageError("--pad is meaningless with past 'none' (nothing precedes the window); "
@@ -336,13 +323,25 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.pad is not None:
         cells = args.pad.split(",")
         pad = [_parse_decimal(c, f"--pad entry {i + 1}", exact) for i, c in enumerate(cells)]
-    out = model.run(X, backend=args.backend, dps=args.dps, past=args.past, pad=pad)
+    if backend == "auto":
+        import numpy as np
+
+        from tfapprox.verify.auto_backend import backend_choice
+
+        X_float = np.array(X, dtype=float)
+        pad_float = None if pad is None else [float(v) for v in pad]
+        backend, why = backend_choice(model, X_float, past=args.past, pad=pad_float)
+        if backend == "float64":
+            X, pad = X_float, pad_float
+        else:
+            sys.stderr.write(f"tfapprox: eval: using mpmath at the model's digits ({_one_line(why)})\n")
+    out = model.run(X, backend=backend, dps=args.dps, past=args.past, pad=pad)
     lines = []
     for row in out:
-        if args.backend == "float64":
+        if backend == "float64":
             lines.append(",".join(repr(float(v)) for v in row))
         else:
-            lines.append(",".join(mpmath.nstr(v, args.dps or 50, strip_zeros=False) for v in row))
+            lines.append(",".join(mpmath.nstr(v, args.dps or 17, strip_zeros=False) for v in row))
     text = "\n".join(lines) + "\n"
     if args.out is not None:
         from tfapprox.verify.atomic import write_atomic
@@ -364,13 +363,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     except ImportError as exc:  # pragma: no cover
         raise UsageError(str(exc)) from exc
     try:
-        if args.to == "torch":
-            path = export.save_torch(model, args.out)
-            snippet = f'import torch\nmodel = torch.export.load("{path}").module()'
-        else:
-            path = export.save_lens(model, args.out)
-            snippet = (f'import torch; ck = torch.load("{path}", weights_only=True); ns = {{}}; '
-                       f'exec(ck["loader"], ns)\nload = ns["load"]; model, embed = load(ck)')
+        path = export.save_torch(model, args.out) if args.to == "torch" else export.save_lens(model, args.out)
+        snippet = export.load_snippet(args.to, path)
     except ImportError as exc:
         raise UsageError(f"{exc} (export --to {args.to})") from exc
     print(f"wrote {path}: {model!r} as {args.to}; load it with:\n{snippet}")
@@ -378,14 +372,18 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- verify
-def _cmd_verify(args: argparse.Namespace, extra: list[str]) -> int:
+def _cmd_verify(args: argparse.Namespace, extra: list[str], command: list[str]) -> int:
+    from tfapprox.verify.progress import ProgressReporter
     from tfapprox.verify.registry import all_checks, get_check
     from tfapprox.verify.report import print_result, run_all
 
-    show_progress = (not args.quiet) and sys.stderr.isatty()
+    # progress on stderr: a bar on a terminal, whole lines (with heartbeats) when piped
+    show_progress = not args.quiet
     if args.list:
-        for check in all_checks():
-            print(f"{check.name:12s} {check.summary}")
+        checks = all_checks()
+        width = max(len(c.name) for c in checks)
+        for check in checks:
+            print(f"{check.name:<{width}}  {check.summary}")
         return 0
     if args.all:
         if args.check or extra:
@@ -394,7 +392,8 @@ def _cmd_verify(args: argparse.Namespace, extra: list[str]) -> int:
             raise UsageError("--out must name the report folder, got an empty path ''")
         if os.path.exists(args.out) and not os.path.isdir(args.out):
             raise UsageError(f"--out {args.out!r} is a file; --all writes a report folder")
-        ok = run_all(Path(args.out), progress=_progress_factory(show_progress), quiet=args.quiet)
+        with ProgressReporter(sys.stderr, enabled=show_progress) as reporter:
+            ok = run_all(Path(args.out), progress=reporter, quiet=args.quiet, command=command)
         return 0 if ok else 1
     if not args.check:
         raise UsageError("verify needs a check name (see `tfapprox verify --list`) or --all")
@@ -403,18 +402,26 @@ def _cmd_verify(args: argparse.Namespace, extra: list[str]) -> int:
     _check_out(args.plot, "--plot", [(args.json, "--json file")])
     parser = _Parser(
         prog=f"tfapprox verify {check.name}", description=check.summary,
-        epilog="Common options: --json FILE (write the result as JSON), --plot FILE (PNG of error vs size with "
-               "the bound), --quiet (no progress bar). Exit status 0 only if every row is within its bound "
-               "and the fitted rate matches; 1 if not; 2 for bad input.")
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        epilog="Common options: --json FILE (write the result as JSON), "
+               + ("--plot FILE (PNG of error vs size with the bound), " if check.has_plot is not False else "")
+               + "--quiet (no progress on stderr). Exit status 0 only if what the check certifies holds (every "
+               "row within its bound, the fitted rate matches); 1 if not; 2 for bad input. Findings printed "
+               "after PASSED/FAILED ('found: ...') do not change the exit status.")
     check.add_arguments(parser)
     options = parser.parse_args(extra)  # errors raise UsageError; --help exits 0
     _check_size_options(options)
-    result = check.run(options, _progress_factory(show_progress))
+    if args.plot and check.has_plot is False:
+        raise UsageError(f"check {check.name} draws no plot; drop --plot (checks with a plot: "
+                         f"{', '.join(c.name for c in all_checks() if c.has_plot)})")
+    with ProgressReporter(sys.stderr, enabled=show_progress) as reporter:
+        with reporter.stage(check.name, lazy=True):  # bad options: only the one-line error on stderr
+            result = check.run(options, reporter)
     print_result(result)
     if args.json:
         from tfapprox.verify.registry import write_json_atomic
 
-        write_json_atomic(args.json, result.to_json())
+        write_json_atomic(args.json, result.to_json(command))
     if args.plot:
         if result.plot is None:
             raise UsageError(f"check {check.name} has no plot")
@@ -437,7 +444,8 @@ def _build_parser() -> argparse.ArgumentParser:
                                          "(format tfapprox.transformer/1, docs/model-format.md).")
     add_build_arguments(p_build)
 
-    p_eval = sub.add_parser("eval", help="run a saved model on an input window",
+    defaults = argparse.ArgumentDefaultsHelpFormatter
+    p_eval = sub.add_parser("eval", help="run a saved model on an input window", formatter_class=defaults,
                             description="Run a saved model on one window (CSV: one time step per row, "
                                         "d columns; or .npy of shape (N,) or (N, d)). Prints one line per "
                                         "time step: the output coordinates, float64 as repr (round-trips). "
@@ -447,38 +455,46 @@ def _build_parser() -> argparse.ArgumentParser:
                                         "used as stored. Non-finite input is refused (exit 2).")
     p_eval.add_argument("model", help="model file (tfapprox.transformer/1)")
     p_eval.add_argument("--input", required=True, help="window file: .csv or .npy")
-    p_eval.add_argument("--backend", choices=["float64", "mpmath"], default="float64")
-    p_eval.add_argument("--dps", type=int, default=None, help="digits for --backend mpmath (default 50)")
+    p_eval.add_argument("--backend", choices=["auto", "float64", "mpmath"], default="auto",
+                        help="auto: float64 if its rounding-error estimate on this input passes, else mpmath "
+                             "at the digits the model needs")
+    p_eval.add_argument("--dps", type=int, default=None,
+                        help="digits for mpmath (None: the model's required digits; given with --backend auto "
+                             "it selects mpmath)")
     p_eval.add_argument("--past", choices=["padded", "none"], default=None,
-                        help="sequence semantics (default: the model file's)")
+                        help="sequence semantics (None: the model file's)")
     p_eval.add_argument("--pad", default=None,
-                        help="padding token for --past padded, comma-separated decimals (default 0); "
+                        help="padding token for --past padded, comma-separated decimals (None: 0); "
                              "refused with --past none")
     p_eval.add_argument("--out", default=None,
                         help="write the outputs to this file instead of stdout (atomically, mode 0600; "
                              "never the model or the input file)")
 
     p_export = sub.add_parser(
-        "export", help="export a saved model to PyTorch or TransformerLens",
-        description="Write a model file as a torch.export program (--to torch, loads with torch alone) or a "
-                    "TransformerLens checkpoint (--to lens); see docs/interop.md. Needs the extra "
+        "export", help="export a saved model to PyTorch or TransformerLens", formatter_class=defaults,
+        description="Write a model file as a torch.export program (--to torch) or a data-only TransformerLens "
+                    "checkpoint (--to lens); tfapprox.export.load_torch / load_lens load them without executing "
+                    "code from the file; see docs/interop.md. Needs the extra "
                     "tfapprox[torch] or tfapprox[lens]. Features TransformerLens cannot express are refused.")
     p_export.add_argument("model", help="model file (tfapprox.transformer/1)")
     p_export.add_argument("--to", required=True, choices=["torch", "lens"], help="export target")
     p_export.add_argument("--out", required=True, help="file to write")
 
     p_verify = sub.add_parser(
-        "verify", help="run a verification check, or all of them",
+        "verify", help="run a verification check, or all of them", formatter_class=defaults,
         description="Run a check of the registry (`--list` shows them; `tfapprox verify CHECK --help` shows a "
                     "check's options) or, with --all, every check at default sizes, writing a report folder. "
                     "Exit status 0 only if every check passed.")
     p_verify.add_argument("check", nargs="?", help="check name, e.g. thm3.1")
     p_verify.add_argument("--all", action="store_true", help="run every registered check; write --out")
     p_verify.add_argument("--list", action="store_true", help="list the registered checks")
-    p_verify.add_argument("--out", default="reports", help="report folder for --all (default: reports)")
+    p_verify.add_argument("--out", default="reports", help="report folder for --all")
     p_verify.add_argument("--json", default=None, help="write the result as JSON to this file")
-    p_verify.add_argument("--plot", default=None, help="write a PNG plot of the result to this file")
-    p_verify.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+    p_verify.add_argument("--plot", default=None,
+                          help="write a PNG plot of the result to this file (refused for a check without a plot)")
+    p_verify.add_argument("--quiet", action="store_true",
+                          help="no progress on stderr (otherwise: a bar on a terminal, a line per step and a "
+                               "heartbeat at least once a minute when piped)")
     return parser
 
 
@@ -538,7 +554,7 @@ def _dispatch(parser: argparse.ArgumentParser, argv: list[str]) -> int:
         args, extra = parser.parse_known_args(argv)
         if wants_help and names:
             extra = extra + ["--help"]
-        return _cmd_verify(args, extra)
+        return _cmd_verify(args, extra, ["tfapprox", *argv])
     if not argv:
         raise UsageError("a command is required: build, eval, export or verify (see `tfapprox --help`)")
     args = parser.parse_args(argv)

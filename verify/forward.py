@@ -35,7 +35,7 @@ import sympy
 from tfapprox.theory.architecture import AttentionLayer, FeedForward, TransformerSpec
 from tfapprox.theory.sequences import as_window_batch, check_pad, check_past
 
-from .lowering import Backend
+from .lowering import Backend, LogRoundError
 from .tails import log_tail_float64, rpe_weights_object, tail_object
 
 __all__ = ["ForwardResult", "forward", "LoweredModel", "lower_model"]
@@ -167,7 +167,10 @@ def forward(spec: TransformerSpec, X: Any, lowered: LoweredModel, *, past: str,
             elif sel is not None:
                 h = h[:, sel]
             if low["ffn"] is not None:
-                f, fpad, lip, m_round = _ffn(low["ffn"], h, hpad, be, err)
+                try:
+                    f, fpad, lip, m_round = _ffn(low["ffn"], h, hpad, be, err)
+                except LogRoundError as exc:
+                    raise _log_round_error(exc, l) from None
                 margin = min(margin, m_round)
                 if be.is_float:
                     err = err * lip + _EPS * (h.shape[2] + low["ffn"]["b"].shape[0] + 2) * lip * (_maxabs(h, hpad) + 1.0)
@@ -183,6 +186,28 @@ def forward(spec: TransformerSpec, X: Any, lowered: LoweredModel, *, past: str,
                     if hpad is not None:
                         pads.append(hpad)
     return ForwardResult(h, hidden, pads, float(err) if be.is_float else 0.0, margin)
+
+
+def _log_round_error(exc: LogRoundError, block: int) -> ValueError:
+    """Name the block and the position of a ``log_round`` output that rounds to ``e^z -> 0``."""
+    idx = exc.index
+    if len(idx) == 1:
+        where = f"the padded past, coordinate {idx[0]}"
+    elif len(idx) == 3:
+        where = f"window {idx[0]}, time {idx[1]}, coordinate {idx[2]}"
+    else:
+        where = f"index {idx}"
+    return ValueError(f"blocks[{block}].ffn (precision 'log_round'): at {where} the FFN output z = "
+                      f"{_fmt(exc.value)} has e^z rounding to 0, and log 0 = -inf is not a representable "
+                      f"hidden state (eq. (15)); the input is outside the "
+                      f"construction's domain")
+
+
+def _fmt(v: Any) -> str:
+    try:
+        return f"{float(v):.6g}"
+    except (TypeError, ValueError, OverflowError):
+        return str(v)[:40]
 
 
 def _maxabs(h: np.ndarray, hpad: np.ndarray | None) -> float:

@@ -188,7 +188,7 @@ def forward(spec: TransformerSpec, X: Any, lowered: LoweredModel, *, past: str,
     return ForwardResult(h, hidden, pads, float(err) if be.is_float else 0.0, margin)
 
 
-def _log_round_error(exc: LogRoundError, block: int) -> ValueError:
+def _log_round_error(exc: LogRoundError, block: int) -> LogRoundError:
     """Name the block and the position of a ``log_round`` output that rounds to ``e^z -> 0``."""
     idx = exc.index
     if len(idx) == 1:
@@ -197,10 +197,10 @@ def _log_round_error(exc: LogRoundError, block: int) -> ValueError:
         where = f"window {idx[0]}, time {idx[1]}, coordinate {idx[2]}"
     else:
         where = f"index {idx}"
-    return ValueError(f"blocks[{block}].ffn (precision 'log_round'): at {where} the FFN output z = "
-                      f"{_fmt(exc.value)} has e^z rounding to 0, and log 0 = -inf is not a representable "
-                      f"hidden state (eq. (15)); the input is outside the "
-                      f"construction's domain")
+    return LogRoundError(exc.index, exc.value,
+                         f"blocks[{block}].ffn (precision 'log_round'): at {where} the FFN output z = "
+                         f"{_fmt(exc.value)} has e^z rounding to 0, and log 0 = -inf is not a representable "
+                         f"hidden state (eq. (15)); the input is outside the model's domain")
 
 
 def _fmt(v: Any) -> str:

@@ -180,18 +180,21 @@ class Backend:
         return out
 
 
-class LogRoundError(ValueError):
+class LogRoundError(ValueError, ArithmeticError):
     """A ``log_round`` FFN output whose ``e^z`` rounds to 0: ``log 0`` is not a hidden state.
 
-    ``index`` is the entry's index in the array handed to :meth:`Backend.log_round`;
-    :func:`tfapprox.verify.forward.forward` re-raises it naming the block and position.
+    A ``ValueError`` (the input lies outside the model's domain: the CLI exits 2) and an
+    ``ArithmeticError`` (like :class:`~tfapprox.verify.model.PrecisionError`, a run that
+    cannot produce a number).  ``index`` is the entry's index in the array handed to
+    :meth:`Backend.log_round`; :func:`tfapprox.verify.forward.forward` re-raises it naming
+    the block and position.
     """
 
-    def __init__(self, index: tuple[int, ...], value: Any) -> None:
+    def __init__(self, index: tuple[int, ...], value: Any, message: str | None = None) -> None:
         self.index = index
         self.value = value
-        super().__init__(f"log_round: e^z with z = {_short(value)} rounds to 0 at index {index}; log 0 = -inf "
-                         f"is not a representable hidden state (eq. (15))")
+        super().__init__(message or f"log_round: e^z with z = {_short(value)} rounds to 0 at index {index}; "
+                                    f"log 0 = -inf is not a representable hidden state (eq. (15))")
 
 
 def _short(v: Any) -> str:

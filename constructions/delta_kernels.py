@@ -276,8 +276,10 @@ def _interpolate(place: BumpPlacement, H: int, nodes: str, digits: int) -> _Inte
     log2_height = float(mpmath.log(height0, 2))
     log2_sigma = float(mpmath.log(sigma0, 2))
     # a priori |dc_j| <= Dc 2^{-p}; need Dc 2^{-p} s3 <= 10^{-digits} peak / 4
-    Dc = 4 * (float(peak0) + 2) + 1
-    p = math.ceil(math.log2(s3) + math.log2(Dc) + digits * _LOG2_10 + 2 - log2_peak) + 8
+    # in mpmath: the peak e^{gamma T}/e overflows float64 for lin lags T > ~70,000 (gamma = 1/100)
+    with mpmath.workdps(30):
+        log2_Dc = float(mpmath.log(4 * (peak0 + 2) + 1, 2))
+    p = math.ceil(math.log2(s3) + log2_Dc + digits * _LOG2_10 + 2 - log2_peak) + 8
     p = max(p, 64)
     internal = p + 64 + max(0, math.ceil(-log2_sigma)) + max(0, math.ceil(log2_height))
     dps_internal = math.ceil(internal / _LOG2_10) + 5

@@ -49,7 +49,7 @@ Examples
 >>> ffn = FeedForward([[1]], [[0]], [[sympy.Integer(10) ** 40]])
 >>> spec = TransformerSpec(sympy.Matrix([[1]]), sympy.Matrix([[0]]), (Block(None, ffn),), "padded", {})
 >>> required_digits(spec)
-66
+65
 """
 
 from __future__ import annotations

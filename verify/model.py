@@ -152,7 +152,8 @@ class Model:
                     "float64 overflow: the model's output or an intermediate value exceeds the float64 "
                     "range (normalization-free attention can grow like exp(logit)); use backend='mpmath'")
             if not result.error_estimate <= float64_tol:
-                digits = self.digits_needed(float64_tol, error_estimate=result.error_estimate)
+                digits = max(self.digits_needed(float64_tol, error_estimate=result.error_estimate),
+                             self.required_digits)
                 raise PrecisionError(
                     f"float64 cannot evaluate this model: the weights cancel, estimated rounding "
                     f"error {result.error_estimate:.3g} > float64_tol {float64_tol:.3g}; use "

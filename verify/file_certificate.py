@@ -263,6 +263,9 @@ def _adaptive_shift(cons: Any, spec: TransformerSpec, deltas: dict[str, mpmath.m
                     raise ValueError(f"{pre}: a zero entry of W_Q or W_K differs from the construction's")
                 eta = eq + ek + eq * ek
             vnz = _nonzero(head.value)
+            token = cons.layout["token_block"]
+            if len(vnz) > 1 or (vnz and not token[0] <= vnz[0][1] < token[1]):
+                raise ValueError(f"{pre}: W_V must read the token block only (one nonzero entry)")
             V = abs(_mp(vnz[0][2])) if vnz else mpmath.mpf(0)
             dV = mpmath.fsum(v for n, v in deltas.items() if n.startswith(f"{pre}.W_V"))
             grow = mpmath.exp(lmax * eta)
@@ -408,7 +411,11 @@ def _thm41_shift(cons: Any, spec: TransformerSpec, deltas: dict[str, mpmath.mpf]
     from .adaptive_error import shifted_kernel_errors
 
     target = cons.target
-    errors = [shifted_kernel_errors(k, range(0 if target.allow_zero_lag else 1, k.max_shift + 1)).upper
+    from .nested_error import target_alphabet
+
+    scale = max(1.0, max(abs(a) for a in target_alphabet(target)))
+    # memory-token errors E_k |token|max (the kernel errors are per unit token): they bound X_max
+    errors = [shifted_kernel_errors(k, range(0 if target.allow_zero_lag else 1, k.max_shift + 1)).upper * scale
               for k in cons.kernels]
 
     def check(P: list[mpmath.mpf], ffn_delta: dict[int, mpmath.mpf]) -> None:

@@ -92,7 +92,7 @@ class Model:
         if dps < need:
             raise PrecisionError(f"dps={int(dps)} is below the {need} decimal digits this model's weights need "
                                  f"(metadata precision_digits and the weights' magnitudes; "
-                                 f"see tfapprox.theory.digits); use dps >= {need} or dps=None")
+                                 f"see tfapprox.theory.digits); use dps >= {need}, or leave dps unset")
         return int(dps)
 
     def lowered(self, backend: str = "float64", dps: int | None = None) -> LoweredModel:

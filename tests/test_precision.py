@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy
+from hypothesis import HealthCheck, assume, given, settings
+from strategies import transformer_specs
 
 from tfapprox.api import build_construction, build_model
 from tfapprox.theory.architecture import Block, FeedForward, TransformerSpec
@@ -176,3 +178,41 @@ def test_largest_lag_builds_without_overflow() -> None:
     model = build_model("thm3.1", lags=f"1,{MAX_LAG}", heads=8)  # was: cannot convert float infinity
     assert model.metadata["precision_digits"] >= MIN_DPS
     assert any(f"T={MAX_LAG}" in w for w in model.metadata["warnings"])
+
+
+# ------------------------------------------------------------------ the guarantee, measured
+@pytest.mark.parametrize("name,options", [("thm3.1", {"lags": "1,5,20", "heads": 256}),
+                                          ("thm5.1", {"kernel": "exp:0.7", "heads": 96}),
+                                          ("thm4.1", {"heads": 96}),
+                                          ("thm4.4", {"heads": 64, "prop45": True})])
+def test_required_digits_give_outputs_below_1e_15(name: str, options: dict) -> None:
+    """At the policy's digits the output agrees with a run at 40 more digits to < 1e-15."""
+    from tfapprox.verify.nested_error import target_alphabet
+
+    cons, model = build_construction(name, **options)
+    need = model.required_digits
+    if name.startswith("thm4"):
+        alphabet = target_alphabet(cons.target)
+        x = np.array([alphabet[i % len(alphabet)] for i in (0, 2, 1, 1, 0, 2)], dtype=float)
+        kw = {"pad": [alphabet[0]]}
+    else:
+        x = np.random.default_rng(3).uniform(-1, 1, 12)
+        kw = {}
+    a = model.run(x, backend="mpmath", **kw)
+    b = model.run(x, backend="mpmath", dps=need + 40, **kw)
+    assert max(abs(u - v) for u, v in zip(np.ravel(a), np.ravel(b))) < 1e-15
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(transformer_specs(pasts=("padded",), metadata=False))
+def test_property_default_digits_agree_with_more_digits(spec: TransformerSpec) -> None:
+    """Random normalised models, inputs of norm <= 1: dps=None agrees with dps + 30 to 1e-15."""
+    assume(all(b.attention is None or b.attention.normalized for b in spec.blocks))
+    model = Model(spec)
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 4, spec.input_dim)) / max(1, spec.input_dim)
+    try:
+        a = model.run(x, backend="mpmath")
+    except (LogRoundError, OverflowError):
+        return
+    b = model.run(x, backend="mpmath", dps=model.required_digits + 30)
+    assert all(abs(u - v) <= 1e-15 * max(1, abs(v)) for u, v in zip(np.ravel(a), np.ravel(b)))

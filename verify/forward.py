@@ -35,7 +35,7 @@ import sympy
 from tfapprox.theory.architecture import AttentionLayer, FeedForward, TransformerSpec
 from tfapprox.theory.sequences import as_window_batch, check_pad, check_past
 
-from .lowering import Backend, LogRoundError
+from .lowering import Backend, LogRoundError, PrecisionError
 from .tails import log_tail_float64, rpe_weights_object, tail_object
 
 __all__ = ["ForwardResult", "forward", "LoweredModel", "lower_model"]
@@ -53,8 +53,23 @@ class LoweredModel:
     layers: list[dict[str, Any]]
 
 
-def lower_model(spec: TransformerSpec, backend: Backend) -> LoweredModel:
-    """Lower every parameter of ``spec`` with ``backend`` (numbers, not code)."""
+def lower_model(spec: TransformerSpec, backend: Backend, *, required_digits: int | None = None) -> LoweredModel:
+    """Lower every parameter of ``spec`` with ``backend`` (numbers, not code).
+
+    An mpmath backend below the digits the weights need (``required_digits``, default the
+    larger of ``metadata["precision_digits"]`` and :func:`tfapprox.theory.digits.required_digits`)
+    raises :class:`~tfapprox.verify.lowering.PrecisionError`: no public path lowers a model
+    to too few digits.
+    """
+    if backend.name == "mpmath":
+        if required_digits is None:
+            from tfapprox.theory.digits import declared_digits
+            from tfapprox.theory.digits import required_digits as _policy
+
+            required_digits = max(_policy(spec), declared_digits(spec) or 0)
+        if backend.dps is None or backend.dps < required_digits:
+            raise PrecisionError(f"dps={backend.dps} is below the {required_digits} decimal digits this model's "
+                                 f"weights need (see tfapprox.theory.digits)")
     layers: list[dict[str, Any]] = []
     ctx = mpmath.workdps(backend.dps) if backend.name == "mpmath" else _null()
     with ctx:

@@ -25,7 +25,7 @@ import sympy
 from tfapprox.theory.rpe import to_exact
 from tfapprox.theory.validation import require_choice, require_int
 
-__all__ = ["Backend", "get_backend", "lower_scalar", "BACKENDS", "LogRoundError"]
+__all__ = ["Backend", "get_backend", "lower_scalar", "BACKENDS", "LogRoundError", "PrecisionError"]
 
 BACKENDS = ("float64", "mpmath", "sympy")
 _GUARD_DIGITS = 10
@@ -62,6 +62,14 @@ def lower_scalar(expr: Any, backend: str, dps: int | None = None) -> Any:
     if not isinstance(value, sympy.Float):
         raise ValueError(f"cannot lower {expr!r} to a real number")
     return mpmath.mpf(value._mpf_)
+
+
+class PrecisionError(ArithmeticError):
+    """The requested arithmetic cannot evaluate this model to the accuracy its weights need:
+    float64 loses the output to cancellation or overflow, or an mpmath ``dps`` is below the
+    model's required digits (:mod:`tfapprox.theory.digits`, :attr:`Model.required_digits
+    <tfapprox.verify.model.Model.required_digits>`).  Also importable from
+    :mod:`tfapprox.verify.model` and :mod:`tfapprox`."""
 
 
 @dataclass(frozen=True)

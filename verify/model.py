@@ -3,9 +3,10 @@
 ``Model.run(X, backend="float64" | "mpmath" | "sympy", dps=...)`` evaluates the
 Transformer of eqs. (2)-(4) on windows ``X`` with the model's past semantics (or an
 explicit override).  mpmath runs at the model's :attr:`Model.required_digits` unless a
-larger ``dps`` is given; a smaller one raises :class:`PrecisionError`.  float64 results come with a rounding-error estimate; if the
-weights cancel so badly that float64 would return a meaningless number, ``run`` raises
-:class:`PrecisionError` stating the digits needed, instead of returning it.
+larger ``dps`` is given; a smaller one raises :class:`PrecisionError`.  float64 results
+come with a rounding-error estimate; if the weights cancel so badly that float64 would
+return a meaningless number, ``run`` raises :class:`PrecisionError` stating the digits
+needed, instead of returning it.
 """
 
 from __future__ import annotations
@@ -22,15 +23,9 @@ from tfapprox.theory.limits import MAX_DPS, MIN_DPS
 from tfapprox.theory.validation import require_int, require_real
 
 from .forward import ForwardResult, LoweredModel, forward, lower_model
-from .lowering import get_backend
+from .lowering import PrecisionError, get_backend
 
 __all__ = ["Model", "PrecisionError"]
-
-
-class PrecisionError(ArithmeticError):
-    """The requested arithmetic cannot evaluate this model to the accuracy its weights need:
-    float64 loses the output to cancellation or overflow, or an mpmath ``dps`` is below the
-    model's :attr:`Model.required_digits`."""
 
 
 class Model:
@@ -104,7 +99,7 @@ class Model:
         be = get_backend(backend, self.resolve_dps(backend, dps))
         key = (be.name, be.dps)
         if key not in self._lowered:
-            self._lowered[key] = lower_model(self._spec, be)
+            self._lowered[key] = lower_model(self._spec, be, required_digits=self.required_digits)
         return self._lowered[key]
 
     def forward(self, X: Any, *, backend: str = "float64", dps: int | None = None,

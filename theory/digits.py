@@ -55,6 +55,7 @@ Examples
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
 import mpmath
@@ -110,10 +111,27 @@ def _inf_norm_log10(m: sympy.MatrixBase) -> float:
     return max(rows) if rows else -math.inf
 
 
+_CACHE: dict[int, float] = {}
+
+
 def weights_log10(spec: TransformerSpec) -> float:
-    """``log10 S``: the amplification bound of the module docstring (``>= 0``)."""
+    """``log10 S``: the amplification bound of the module docstring (``>= 0``).
+
+    Cached per spec object (specs are immutable): a builder's value is reused by
+    :attr:`Model.required_digits <tfapprox.verify.model.Model.required_digits>`.
+    """
     if not isinstance(spec, TransformerSpec):
         raise TypeError(f"spec must be a TransformerSpec, got {type(spec).__name__}")
+    key = id(spec)
+    if key in _CACHE:
+        return _CACHE[key]
+    value = _weights_log10(spec)
+    _CACHE[key] = value
+    weakref.finalize(spec, _CACHE.pop, key, None)
+    return value
+
+
+def _weights_log10(spec: TransformerSpec) -> float:
     emb = _log10_sum([_inf_norm_log10(spec.embedding), _inf_norm_log10(spec.embedding_bias)])
     total = max(0.0, emb)
     for block in spec.blocks:
@@ -191,4 +209,8 @@ def with_precision_digits(spec: TransformerSpec, extra_log10: float = 0.0) -> Tr
     digits = required_digits(spec, extra_log10)
     meta = dict(spec.metadata)
     meta["precision_digits"] = digits
-    return TransformerSpec(spec.embedding, spec.embedding_bias, spec.blocks, spec.past, meta)
+    out = TransformerSpec(spec.embedding, spec.embedding_bias, spec.blocks, spec.past, meta)
+    if id(out) not in _CACHE:  # same weights: reuse the computed magnitude
+        _CACHE[id(out)] = weights_log10(spec)
+        weakref.finalize(out, _CACHE.pop, id(out), None)
+    return out

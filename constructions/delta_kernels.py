@@ -277,8 +277,13 @@ def _interpolate(place: BumpPlacement, H: int, nodes: str, digits: int) -> _Inte
     log2_height = float(mpmath.log(height0, 2))
     log2_sigma = float(mpmath.log(sigma0, 2))
     # a priori |dc_j| <= Dc 2^{-p}; need Dc 2^{-p} s3 <= 10^{-digits} peak / 4
-    Dc = 4 * (float(peak0) + 2) + 1
-    p = math.ceil(math.log2(s3) + math.log2(Dc) + digits * _LOG2_10 + 2 - log2_peak) + 8
+    # the peak e^{gamma T}/e overflows float64 for lin lags T > ~70,000 (gamma = 1/100): then in mpmath
+    if peak0 < mpmath.mpf(2) ** 1000:
+        log2_Dc = math.log2(4 * (float(peak0) + 2) + 1)
+    else:
+        with mpmath.workdps(30):
+            log2_Dc = float(mpmath.log(4 * (peak0 + 2) + 1, 2))
+    p = math.ceil(math.log2(s3) + log2_Dc + digits * _LOG2_10 + 2 - log2_peak) + 8
     p = max(p, 64)
     internal = p + 64 + max(0, math.ceil(-log2_sigma)) + max(0, math.ceil(log2_height))
     dps_internal = math.ceil(internal / _LOG2_10) + 5

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import sympy
 
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, TransformerSpec
+from tfapprox.theory.digits import unnormalised_log10, with_precision_digits
 from tfapprox.theory.rpe import LinRPE
 from tfapprox.theory.targets import AdaptiveMemoryTarget, prop42_witness
 from tfapprox.theory.validation import require_int
@@ -74,5 +75,7 @@ def build_prop4_2_dp(num_heads: int, corrected: bool = True) -> Prop42Constructi
     meta = {"construction": "prop4.2", "paper": "Wang & E 2024, Prop. 4.2(A) / C.4, App. C.2",
             "witness": "corrected g(x) = x + 2" if corrected else "paper g(x) = x + 1 (g(-1) = 0, outside the class)",
             "heads": H, "rpe": "lin", "max_lag": T}
-    spec = TransformerSpec([[1], [0]], [[0], [1]], (Block(layer, None),), "padded", meta)
+    # precision_digits: the one digits policy (tfapprox.theory.digits), with the unnormalised mass e^{p T} Z(p)
+    spec = with_precision_digits(TransformerSpec([[1], [0]], [[0], [1]], (Block(layer, None),), "padded", meta),
+                                 unnormalised_log10("lin", kern.exponents, T))
     return Prop42Construction(spec, target, kern, {x: x + shift for x in (-1, 0, 1)})

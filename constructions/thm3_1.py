@@ -32,9 +32,11 @@ from tfapprox.theory.rpe import LinRPE, LogRPE, to_exact
 from tfapprox.theory.targets import FixedMemoryTarget
 from tfapprox.theory.validation import require_choice, require_int
 
+from tfapprox.theory.digits import with_precision_digits
+
 from .delta_kernels import DeltaKernel, delta_kernel
 
-__all__ = ["Thm31Construction", "build_thm3_1", "allocate_heads", "readout_ffn"]
+__all__ = ["Thm31Construction", "build_thm3_1", "allocate_heads", "readout_ffn", "zero_attention_warnings"]
 
 
 @dataclass(frozen=True)
@@ -217,7 +219,7 @@ def build_thm3_1(target: FixedMemoryTarget, num_heads: int, width: int | None = 
     if m is None:
         m = 2 * D + 1
     ffn, exact, neurons = readout_ffn(target.readout, m, D, seed)
-    digits = max(k.coefficient_dps for k in kernels)
+    warnings = zero_attention_warnings(lags, allocation, kernels)
     metadata = {
         "construction": "thm3.1",
         "paper": "Wang & E 2024, Theorem 3.1 / App. B.1",
@@ -234,11 +236,30 @@ def build_thm3_1(target: FixedMemoryTarget, num_heads: int, width: int | None = 
                                 "largest remainder, at least one head per memory",
         "ffn_exact": exact,
         "ffn_seed": None if exact else seed,
-        "precision_digits": digits,
         "target": target.to_dict() if hasattr(target, "to_dict") else None,
     }
-    spec = TransformerSpec(W_E, sympy.zeros(D, 1), (Block(layer, ffn),), "padded", metadata)
+    if warnings:
+        metadata["warnings"] = warnings
+    # precision_digits: the one digits policy (tfapprox.theory.digits), from the weights' magnitudes
+    spec = with_precision_digits(TransformerSpec(W_E, sympy.zeros(D, 1), (Block(layer, ffn),), "padded", metadata))
     return Thm31Construction(spec, target, rpe, tuple(kernels), allocation, exact, neurons)
+
+
+def zero_attention_warnings(lags: Any, allocation: Any, kernels: Any, what: str = "memory T") -> list[str]:
+    """One warning per memory whose realised kernel is identically zero (every coefficient
+    ``a_h = 0``: at small ``H_k`` the Lemma F.1/F.4 interpolant of the bump vanishes at the
+    nodes).  The attention then contributes nothing for that memory and its l1 kernel
+    error ``||0 - delta_T||_1`` is exactly 1."""
+    out = []
+    for T, Hk, kern in zip(lags, allocation, kernels):
+        coeffs = getattr(kern, "coefficients", None)
+        if coeffs is None and hasattr(kern, "base"):
+            coeffs = kern.base.coefficients
+        if coeffs is not None and all(c == 0 for c in coeffs):
+            out.append(f"the attention of {what}={T} is identically zero at H={Hk} heads "
+                       f"(every kernel coefficient vanishes): the l1 kernel error is exactly 1 for that "
+                       f"memory; use more heads")
+    return out
 
 
 def _decimal_rational(value: Any, dps: int) -> sympy.Rational:

@@ -48,8 +48,10 @@ from tfapprox.theory.rpe import LinRPE, LogRPE, to_exact
 from tfapprox.theory.targets import AdaptiveMemoryTarget, ReluMemoryFunction, TableMemoryFunction
 from tfapprox.theory.validation import require_choice, require_int
 
+from tfapprox.theory.digits import unnormalised_log10, with_precision_digits
+
 from .lemma_f2_f5 import ShiftedDeltaKernel, shifted_delta_kernel
-from .thm3_1 import allocate_heads, readout_ffn
+from .thm3_1 import allocate_heads, readout_ffn, zero_attention_warnings
 
 __all__ = ["Thm41Construction", "MemoryFFN", "build_thm4_1", "memory_ffn_pieces", "attention_parameter_count"]
 
@@ -378,9 +380,14 @@ def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
                                    "accuracy": i.accuracy, "threshold": i.threshold, "exact": i.exact}
                                   for i in infos],
         "readout_exact": r_exact,
-        "precision_digits": max(k.base.coefficient_dps for k in kernels),
         "layout": layout,
         "target": target.to_dict(),
     }
-    spec = TransformerSpec(W_E, sympy.zeros(D, 1), (Block(None, ffn1), Block(layer2, ffn2)), "padded", metadata)
+    warnings = zero_attention_warnings(target.max_lags, allocation, kernels, "memory with maximal lag T")
+    if warnings:
+        metadata["warnings"] = warnings
+    # precision_digits (tfapprox.theory.digits): the weights plus the unnormalised weights' mass e^{p B} Z(p)
+    extra = max(unnormalised_log10(rpe, k.exponents, k.max_shift) for k in kernels)
+    spec = with_precision_digits(TransformerSpec(W_E, sympy.zeros(D, 1), (Block(None, ffn1), Block(layer2, ffn2)),
+                                                 "padded", metadata), extra)
     return Thm41Construction(spec, target, rpe, tmx, tuple(kernels), allocation, tuple(infos), r_exact, layout)

@@ -60,8 +60,10 @@ from tfapprox.theory.rpe import LinRPE, LogRPE, to_exact
 from tfapprox.theory.targets import AdaptiveMemoryTarget, TableMemoryFunction
 from tfapprox.theory.validation import require_choice, require_int
 
+from tfapprox.theory.digits import unnormalised_log10, with_precision_digits
+
 from .lemma_f2_f5 import ShiftedDeltaKernel, shifted_delta_kernel
-from .thm3_1 import allocate_heads
+from .thm3_1 import allocate_heads, zero_attention_warnings
 from .thm4_1 import memory_ffn_pieces, padded_ffn, readout_block_ffn
 
 __all__ = ["PositionFFN", "Thm44Construction", "build_thm4_4", "build_prop4_5", "layer_count",
@@ -412,11 +414,18 @@ def build_thm4_4(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
                            "accuracy": i.accuracy, "threshold": i.threshold, "margin": i.margin,
                            "lipschitz": i.lipschitz, "encoding": list(i.encoding)} for i in infos],
         "readout_exact": r_exact,
-        "precision_digits": max(k.base.coefficient_dps for k in kernels),
         "layout": layout,
         "target": target.to_dict(),
     }
-    spec = TransformerSpec(W_E, sympy.zeros(D, 1), tuple(blocks), "padded", metadata)
+    warnings = zero_attention_warnings(target.max_lags, heads_per_memory, kernels, "memory with maximal lag T")
+    if warnings:
+        metadata["warnings"] = warnings
+    # precision_digits (tfapprox.theory.digits): the weights plus the unnormalised weights' mass e^{p B} Z(p),
+    # once per attention layer (the layers' amplifications multiply)
+    extra = sum(max(unnormalised_log10(rpe, kernels[l - 1].exponents, kernels[l - 1].max_shift)
+                    for l in range(1, M + 1) if attention_block[l - 1] == b)
+                for b in sorted(set(attention_block)))
+    spec = with_precision_digits(TransformerSpec(W_E, sympy.zeros(D, 1), tuple(blocks), "padded", metadata), extra)
     return Thm44Construction(spec, target, rpe, K, tuple(kernels), tuple(heads_per_memory), attention_block,
                              tuple(sorted(infos, key=lambda i: i.memory)), r_exact, layout)
 

@@ -35,6 +35,8 @@ from tfapprox.theory.rpe import LinRPE, LogRPE, to_exact
 from tfapprox.theory.targets import EssentiallySparseTarget
 from tfapprox.theory.validation import require_choice, require_int
 
+from tfapprox.theory.digits import with_precision_digits
+
 from .lemma_f3_f6 import EssentialKernel, essential_kernel
 from .thm3_1 import allocate_heads, readout_ffn
 
@@ -180,4 +182,11 @@ def _spec(target: EssentiallySparseTarget, rpe: str, kernels: tuple[EssentialKer
             "heads": sum(alloc), "head_allocation": list(alloc),
             "head_allocation_rule": "equal H/M, largest remainder, at least one head per memory",
             "lag0": lag0, "residual": fix, "alpha": str(kernels[0].alpha), "gamma": str(kernels[0].gamma)}
-    return TransformerSpec(W_E, sympy.zeros(D, 1), (Block(layer, ffn),), "padded", meta)
+    zero = [f"the attention of memory k={k + 1} is identically zero at H={Hk} heads (every kernel coefficient "
+            f"vanishes): that memory's l1 kernel error is ||rho_{k + 1}||_1; use more heads"
+            for k, (kern, Hk) in enumerate(zip(kernels, alloc)) if all(c == 0 for c in groups[k][1])]
+    if zero:
+        meta["warnings"] = zero
+    # precision_digits: the one digits policy (tfapprox.theory.digits); the value weights a_h Z(beta_h)
+    # reach 1e70 at H = 96, so the file's lowered weights need that many digits more than the output
+    return with_precision_digits(TransformerSpec(W_E, sympy.zeros(D, 1), (Block(layer, ffn),), "padded", meta))

@@ -1,8 +1,16 @@
 """Constructions by name, for the Python API and ``tfapprox build``.
 
 ``build_model("thm3.1", lags=[1, 5, 20], heads=64, rpe="lin")`` returns a
-:class:`~tfapprox.verify.model.Model`.  Each construction declares its CLI options in
+:class:`~tfapprox.verify.model.Model`; :func:`build_construction` returns the construction
+object as well (what :func:`tfapprox.verify.file_certificate.certify_reloaded` needs to
+certify a model file).  Each construction declares its CLI options in
 :func:`add_build_arguments`; later results add theirs to :data:`BUILDERS`.
+
+Sizes are checked against :mod:`tfapprox.theory.limits` before anything is allocated
+(``heads <= MAX_HEADS``, every lag ``<= MAX_LAG``, ``M <= MAX_MEMORIES``,
+``width <= MAX_WIDTH``, ``readout_neurons <= MAX_READOUT_NEURONS``).  Every model records
+``metadata["precision_digits"]`` (:mod:`tfapprox.theory.digits`) and, when its attention
+for a memory vanishes identically, ``metadata["warnings"]``.
 """
 
 from __future__ import annotations
@@ -12,16 +20,33 @@ from typing import Any, Callable
 
 from tfapprox.verify.model import Model
 
-__all__ = ["build_model", "add_build_arguments", "fixed_memory_target", "BUILDERS"]
+__all__ = ["build_model", "build_construction", "add_build_arguments", "fixed_memory_target", "BUILDERS"]
 
 
-def _int_list(text: Any, name: str) -> list[int]:
+def _int_list(text: Any, name: str, maximum: int | None = None, max_items: int | None = None) -> list[int]:
+    from tfapprox.theory.validation import require_int
+
     if isinstance(text, (list, tuple)):
-        return list(text)
-    try:
-        return [int(v) for v in str(text).split(",") if v.strip()]
-    except ValueError as exc:
-        raise ValueError(f"{name} must be comma-separated integers, got {text!r}") from exc
+        values = list(text)
+    else:
+        items = [v.strip() for v in str(text).split(",") if v.strip()]
+        if max_items is not None and len(items) > max_items:
+            raise ValueError(f"{name} may list at most {max_items} values, got {len(items)}")
+        values = []
+        for v in items:
+            if not (v.isdigit() or (v[:1] in "+-" and v[1:].isdigit())):
+                raise ValueError(f"{name} must be comma-separated integers, got {text!r}")
+            values.append(int(v))
+    if max_items is not None and len(values) > max_items:
+        raise ValueError(f"{name} may list at most {max_items} values, got {len(values)}")
+    return [require_int(name, v, maximum=maximum) if maximum is not None else v for v in values]
+
+
+def _limit(name: str, value: Any, maximum: int, minimum: int = 1) -> Any:
+    """``value`` checked against a size limit of :mod:`tfapprox.theory.limits` (``None`` passes)."""
+    from tfapprox.theory.validation import require_int
+
+    return None if value is None else require_int(name, value, minimum=minimum, maximum=maximum)
 
 
 def fixed_memory_target(lags: Any, readout: str = "sum", readout_neurons: int = 64, seed: int = 0, d: int = 1):
@@ -35,7 +60,10 @@ def fixed_memory_target(lags: Any, readout: str = "sum", readout_neurons: int = 
     from tfapprox.theory.targets import FixedMemoryTarget
     from tfapprox.theory.validation import require_choice, require_sorted_distinct_lags
 
-    lags = require_sorted_distinct_lags("lags", _int_list(lags, "lags"))
+    from tfapprox.theory.limits import MAX_LAG, MAX_MEMORIES, MAX_READOUT_NEURONS
+
+    lags = require_sorted_distinct_lags("lags", _int_list(lags, "lags", MAX_LAG, MAX_MEMORIES))
+    readout_neurons = _limit("readout_neurons", readout_neurons, MAX_READOUT_NEURONS)
     require_choice("readout", readout, ("sum", "gaussian"))
     n_in = (len(lags) + 1) * d
     if readout == "sum":
@@ -47,11 +75,14 @@ def fixed_memory_target(lags: Any, readout: str = "sum", readout_neurons: int = 
 
 def _build_thm3_1(*, lags: Any = "1,5,20", heads: int = 64, width: int | None = None, rpe: str = "lin",
                   alpha: Any = "0.01", gamma: Any = "0.01", readout: str = "sum", readout_neurons: int = 64,
-                  seed: int = 0, **_: Any) -> Model:
+                  seed: int = 0, **_: Any) -> Any:
     from tfapprox.constructions.thm3_1 import build_thm3_1
+    from tfapprox.theory.limits import MAX_HEADS, MAX_WIDTH
 
+    heads = _limit("heads", heads, MAX_HEADS)
+    width = _limit("width", width, MAX_WIDTH)
     target = fixed_memory_target(lags, readout, readout_neurons, seed)
-    return Model(build_thm3_1(target, heads, width, rpe=rpe, alpha=alpha, gamma=gamma, seed=seed).spec)
+    return build_thm3_1(target, heads, width, rpe=rpe, alpha=alpha, gamma=gamma, seed=seed)
 
 
 def _args_thm3_1(p: argparse.ArgumentParser) -> None:
@@ -68,11 +99,14 @@ def _args_thm3_1(p: argparse.ArgumentParser) -> None:
 
 
 def _build_thm4_1(*, heads: int = 64, width: int | None = None, rpe: str = "lin", tmx: bool = False,
-                  **_: Any) -> Model:
+                  **_: Any) -> Any:
     from tfapprox.constructions.thm4_1 import build_thm4_1
+    from tfapprox.theory.limits import MAX_HEADS, MAX_WIDTH
     from tfapprox.verify.checks_adaptive import two_memory_target
 
-    return Model(build_thm4_1(two_memory_target(), heads, width, rpe=rpe, tmx=bool(tmx)).spec)
+    heads = _limit("heads", heads, MAX_HEADS)
+    width = _limit("width", width, MAX_WIDTH)
+    return build_thm4_1(two_memory_target(), heads, width, rpe=rpe, tmx=bool(tmx))
 
 
 def _args_thm4_1(p: argparse.ArgumentParser) -> None:
@@ -83,15 +117,20 @@ def _args_thm4_1(p: argparse.ArgumentParser) -> None:
 
 
 def _build_thm5_1(*, kernel: str = "exp:0.5", heads: int = 16, rpe: str | None = None, lag0: str | None = None,
-                  **_: Any) -> Model:
+                  **_: Any) -> Any:
     from tfapprox.constructions.thm5_1 import build_thm5_1
+    from tfapprox.theory.limits import MAX_HEADS, MAX_MEMORIES
     from tfapprox.theory.readouts import LinearReadout
     from tfapprox.theory.targets import EssentiallySparseTarget
     from tfapprox.verify.checks_essential import parse_kernel
 
-    kernels = [parse_kernel(t) for t in str(kernel).split(",") if t.strip()]
+    heads = _limit("heads", heads, MAX_HEADS)
+    texts = [t for t in str(kernel).split(",") if t.strip()]
+    if len(texts) > MAX_MEMORIES:
+        raise ValueError(f"kernel may list at most MAX_MEMORIES = {MAX_MEMORIES} kernels, got {len(texts)}")
+    kernels = [parse_kernel(t) for t in texts]
     target = EssentiallySparseTarget(kernels, LinearReadout([1] * len(kernels)))
-    return Model(build_thm5_1(target, heads, rpe=rpe, lag0=lag0, with_spec=True).spec)
+    return build_thm5_1(target, heads, rpe=rpe, lag0=lag0, with_spec=True)
 
 
 def _args_thm5_1(p: argparse.ArgumentParser) -> None:
@@ -102,13 +141,17 @@ def _args_thm5_1(p: argparse.ArgumentParser) -> None:
 
 
 def _build_thm4_4(*, heads: int = 64, K: int = 2, M: int = 3, rpe: str = "lin", seed: int = 0,
-                  prop45: bool = False, **_: Any) -> Model:
+                  prop45: bool = False, **_: Any) -> Any:
     from tfapprox.constructions.thm4_4 import build_prop4_5, build_thm4_4
+    from tfapprox.theory.limits import MAX_HEADS, MAX_MEMORIES
     from tfapprox.verify.checks_nested import nested_chain, prop45_target
 
+    heads = _limit("heads", heads, MAX_HEADS)
+    K = _limit("K", K, MAX_MEMORIES)
+    M = _limit("M", M, MAX_MEMORIES)
     if prop45:
-        return Model(build_prop4_5(prop45_target(), heads, rpe=rpe).spec)
-    return Model(build_thm4_4(nested_chain(K, M, seed=seed), heads, rpe=rpe).spec)
+        return build_prop4_5(prop45_target(), heads, rpe=rpe)
+    return build_thm4_4(nested_chain(K, M, seed=seed), heads, rpe=rpe)
 
 
 def _args_thm4_4(p: argparse.ArgumentParser) -> None:
@@ -120,8 +163,8 @@ def _args_thm4_4(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prop45", action="store_true", help="Prop. 4.5: (M+1) layers for the 3-memory warm-up target")
 
 
-#: construction name -> (summary, builder, argument declarer)
-BUILDERS: dict[str, tuple[str, Callable[..., Model], Callable[[argparse.ArgumentParser], None]]] = {
+#: construction name -> (summary, builder returning the construction object, argument declarer)
+BUILDERS: dict[str, tuple[str, Callable[..., Any], Callable[[argparse.ArgumentParser], None]]] = {
     "thm3.1": ("Theorem 3.1: one-layer DP-free Transformer for fixed sparse memories (App. B.1)",
                _build_thm3_1, _args_thm3_1),
     "thm4.1": ("Theorem 4.1 / Prop. 4.3: two-layer normalization-free Transformer for the default 2-memory "
@@ -133,12 +176,24 @@ BUILDERS: dict[str, tuple[str, Callable[..., Model], Callable[[argparse.Argument
 }
 
 
-def build_model(construction: str, **options: Any) -> Model:
-    """Build a named construction (see :data:`BUILDERS`) and return the runnable model."""
+def build_construction(construction: str, **options: Any) -> tuple[Any, Model]:
+    """Build a named construction (see :data:`BUILDERS`): ``(construction object, model)``.
+
+    The construction object (``Thm31Construction``, ``Thm41Construction``, ``Thm44Construction``
+    or ``Thm51Construction``) carries what the certificate uses (kernels, allocation, FFN
+    accuracies); pass it with a reloaded spec to
+    :func:`tfapprox.verify.file_certificate.certify_reloaded`.
+    """
     if construction not in BUILDERS:
         raise ValueError(f"construction must be one of {', '.join(BUILDERS)}; got {construction!r}")
     options = {k.replace("-", "_"): v for k, v in options.items() if v is not None}
-    return BUILDERS[construction][1](**options)
+    cons = BUILDERS[construction][1](**options)
+    return cons, Model(cons.spec)
+
+
+def build_model(construction: str, **options: Any) -> Model:
+    """Build a named construction (see :data:`BUILDERS`) and return the runnable model."""
+    return build_construction(construction, **options)[1]
 
 
 def add_build_arguments(parser: argparse.ArgumentParser) -> None:

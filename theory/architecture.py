@@ -191,8 +191,10 @@ class FeedForward:
 
     ``inner`` is (m x D) with rows ``b_k``, ``bias`` is (m x 1) with ``c_k``, ``outer`` is
     (D_out x m) with columns ``a_k``.  ``precision``: ``None``, ``"round"`` (``[FFN(x)]``,
-    nearest integer, ties to even) or ``"log_round"`` (``log[exp(FFN(x))]``, ties to even;
-    ``[exp(z)] = 0`` gives ``-inf``), applied to every output coordinate.
+    nearest integer, ties to even) or ``"log_round"`` (``log[exp(FFN(x))]``, ties to even),
+    applied to every output coordinate.  When ``[exp(z)] = 0`` (``z <= -log 2``), ``log 0`` is
+    not a hidden state: every backend refuses the run (``LogRoundError``, a ``ValueError``
+    naming the block and position) instead of returning ``-inf``.
     """
 
     inner: ExactMatrix

@@ -165,7 +165,7 @@ def measure_thm4_1(cons: Any, *, run_model: bool = True, dps: int | None = None)
     if dps is None:
         with mpmath.workdps(30):
             big = max(float(mpmath.log10(mpmath.fsum(abs(a) for a in k.coefficients) + 1)) for k in cons.kernels)
-        dps = max(30, int(big) + 30)
+        dps = max(30, int(big) + 30, Model(cons.spec).required_digits)  # the digits policy (theory/digits.py)
     enum_max = math.nan
     mismatches = 0
     if run_model:

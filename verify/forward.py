@@ -37,7 +37,7 @@ from tfapprox.theory.limits import MAX_QUADRATIC_ENTRIES, MAX_WINDOW_ENTRIES, MA
 from tfapprox.theory.sequences import as_window_batch, check_pad, check_past
 from tfapprox.theory.validation import require_finite_entries
 
-from .lowering import Backend
+from .lowering import Backend, LogRoundError, PrecisionError
 from .tails import log_tail_float64, rpe_weights_object, tail_object
 
 __all__ = ["ForwardResult", "forward", "LoweredModel", "lower_model"]
@@ -55,8 +55,23 @@ class LoweredModel:
     layers: list[dict[str, Any]]
 
 
-def lower_model(spec: TransformerSpec, backend: Backend) -> LoweredModel:
-    """Lower every parameter of ``spec`` with ``backend`` (numbers, not code)."""
+def lower_model(spec: TransformerSpec, backend: Backend, *, required_digits: int | None = None) -> LoweredModel:
+    """Lower every parameter of ``spec`` with ``backend`` (numbers, not code).
+
+    An mpmath backend below the digits the weights need (``required_digits``, default the
+    larger of ``metadata["precision_digits"]`` and :func:`tfapprox.theory.digits.required_digits`)
+    raises :class:`~tfapprox.verify.lowering.PrecisionError`: no public path lowers a model
+    to too few digits.
+    """
+    if backend.name == "mpmath":
+        if required_digits is None:
+            from tfapprox.theory.digits import declared_digits
+            from tfapprox.theory.digits import required_digits as _policy
+
+            required_digits = max(_policy(spec), declared_digits(spec) or 0)
+        if backend.dps is None or backend.dps < required_digits:
+            raise PrecisionError(f"dps={backend.dps} is below the {required_digits} decimal digits this model's "
+                                 f"weights need (see tfapprox.theory.digits)")
     layers: list[dict[str, Any]] = []
     ctx = mpmath.workdps(backend.dps) if backend.name == "mpmath" else _null()
     with ctx:
@@ -173,7 +188,10 @@ def forward(spec: TransformerSpec, X: Any, lowered: LoweredModel, *, past: str,
             elif sel is not None:
                 h = h[:, sel]
             if low["ffn"] is not None:
-                f, fpad, lip, m_round = _ffn(low["ffn"], h, hpad, be, err)
+                try:
+                    f, fpad, lip, m_round = _ffn(low["ffn"], h, hpad, be, err)
+                except LogRoundError as exc:
+                    raise _log_round_error(exc, l) from None
                 margin = min(margin, m_round)
                 if be.is_float:
                     err = err * lip + _EPS * (h.shape[2] + low["ffn"]["b"].shape[0] + 2) * lip * (_maxabs(h, hpad) + 1.0)
@@ -278,6 +296,27 @@ def _check_sizes(spec: TransformerSpec, shape: tuple[int, ...], past: str, backe
         f"the {backend.name} backend on a window of N = {N} time steps (batch {batch}) needs about {entries} "
         f"multiply-adds (quadratic in N), more than the limit MAX_QUADRATIC_ENTRIES = {MAX_QUADRATIC_ENTRIES}; "
         f"use a shorter window, fewer output positions, or backend='float64'")
+
+def _log_round_error(exc: LogRoundError, block: int) -> LogRoundError:
+    """Name the block and the position of a ``log_round`` output that rounds to ``e^z -> 0``."""
+    idx = exc.index
+    if len(idx) == 1:
+        where = f"the padded past, coordinate {idx[0]}"
+    elif len(idx) == 3:
+        where = f"window {idx[0]}, time {idx[1]}, coordinate {idx[2]}"
+    else:
+        where = f"index {idx}"
+    return LogRoundError(exc.index, exc.value,
+                         f"blocks[{block}].ffn (precision 'log_round'): at {where} the FFN output z = "
+                         f"{_fmt(exc.value)} has e^z rounding to 0, and log 0 = -inf is not a representable "
+                         f"hidden state (eq. (15)); the input is outside the model's domain")
+
+
+def _fmt(v: Any) -> str:
+    try:
+        return f"{float(v):.6g}"
+    except (TypeError, ValueError, OverflowError):
+        return str(v)[:40]
 
 
 def _maxabs(h: np.ndarray, hpad: np.ndarray | None) -> float:

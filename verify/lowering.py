@@ -25,7 +25,7 @@ import sympy
 from tfapprox.theory.rpe import to_exact
 from tfapprox.theory.validation import require_choice, require_int
 
-__all__ = ["Backend", "get_backend", "lower_scalar", "BACKENDS"]
+__all__ = ["Backend", "get_backend", "lower_scalar", "BACKENDS", "LogRoundError", "PrecisionError"]
 
 BACKENDS = ("float64", "mpmath", "sympy")
 """Number systems of the forward pass: ``"float64"``, ``"mpmath"`` (at ``dps`` digits) and ``"sympy"`` (exact)."""
@@ -63,6 +63,14 @@ def lower_scalar(expr: Any, backend: str, dps: int | None = None) -> Any:
     if not isinstance(value, sympy.Float):
         raise ValueError(f"cannot lower {expr!r} to a real number")
     return mpmath.mpf(value._mpf_)
+
+
+class PrecisionError(ArithmeticError):
+    """The requested arithmetic cannot evaluate this model to the accuracy its weights need:
+    float64 loses the output to cancellation or overflow, or an mpmath ``dps`` is below the
+    model's required digits (:mod:`tfapprox.theory.digits`, :attr:`Model.required_digits
+    <tfapprox.verify.model.Model.required_digits>`).  Also importable from
+    :mod:`tfapprox.verify.model` and :mod:`tfapprox`."""
 
 
 @dataclass(frozen=True)
@@ -165,14 +173,52 @@ class Backend:
         return self._map(mpmath.nint, x)
 
     def log_round(self, x: np.ndarray) -> np.ndarray:
-        """``log[exp(z)]`` of eq. (15): ``log`` of the nearest integer to ``e^z``."""
+        """``log[exp(z)]`` of eq. (15): ``log`` of the nearest integer to ``e^z`` (ties to even).
+
+        When ``e^z`` rounds to ``0`` (``z < -log 2``, or ``z = -log 2`` by ties to even) the
+        result would be ``log 0 = -inf``, which is not a hidden state (the next layer would
+        compute ``inf - inf``); every backend refuses it with :class:`LogRoundError`
+        (a ``ValueError``) carrying the index of the first such entry.
+        """
         if self.is_float:
-            with np.errstate(divide="ignore"):
-                return np.log(np.rint(np.exp(x)))
-        if self.name == "sympy":
-            return self._map(lambda v: sympy.log(_sympy_round_half_even(sympy.exp(v))), x)
-        return self._map(lambda v: mpmath.log(mpmath.nint(mpmath.exp(v))) if mpmath.nint(mpmath.exp(v)) > 0
-                         else mpmath.ninf, x)
+            r = np.rint(np.exp(x))
+            bad = np.argwhere(~(r > 0))
+            if bad.size:
+                raise LogRoundError(tuple(int(i) for i in bad[0]), float(np.asarray(x)[tuple(bad[0])]))
+            return np.log(r)
+        arr = np.asarray(x, dtype=object)
+        out = np.empty(arr.shape, dtype=object)
+        for idx in np.ndindex(arr.shape):
+            v = arr[idx]
+            r = _sympy_round_half_even(sympy.exp(v)) if self.name == "sympy" else mpmath.nint(mpmath.exp(v))
+            if not r > 0:
+                raise LogRoundError(tuple(int(i) for i in idx), v)
+            out[idx] = sympy.log(r) if self.name == "sympy" else mpmath.log(r)
+        return out
+
+
+class LogRoundError(ValueError, ArithmeticError):
+    """A ``log_round`` FFN output whose ``e^z`` rounds to 0: ``log 0`` is not a hidden state.
+
+    A ``ValueError`` (the input lies outside the model's domain: the CLI exits 2) and an
+    ``ArithmeticError`` (like :class:`~tfapprox.verify.model.PrecisionError`, a run that
+    cannot produce a number).  ``index`` is the entry's index in the array handed to
+    :meth:`Backend.log_round`; :func:`tfapprox.verify.forward.forward` re-raises it naming
+    the block and position.
+    """
+
+    def __init__(self, index: tuple[int, ...], value: Any, message: str | None = None) -> None:
+        self.index = index
+        self.value = value
+        super().__init__(message or f"log_round: e^z with z = {_short(value)} rounds to 0 at index {index}; "
+                                    f"log 0 = -inf is not a representable hidden state (eq. (15))")
+
+
+def _short(v: Any) -> str:
+    try:
+        return f"{float(v):.6g}"
+    except (TypeError, ValueError, OverflowError):
+        return str(v)[:40]
 
 
 def _sympy_round_half_even(v: sympy.Expr) -> sympy.Expr:

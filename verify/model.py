@@ -2,9 +2,11 @@
 
 ``Model.run(X, backend="float64" | "mpmath" | "sympy", dps=...)`` evaluates the
 Transformer of eqs. (2)-(4) on windows ``X`` with the model's past semantics (or an
-explicit override).  float64 results come with a rounding-error estimate; if the
-weights cancel so badly that float64 would return a meaningless number, ``run`` raises
-:class:`PrecisionError` stating the digits needed, instead of returning it.
+explicit override).  mpmath runs at the model's :attr:`Model.required_digits` unless a
+larger ``dps`` is given; a smaller one raises :class:`PrecisionError`.  float64 results
+come with a rounding-error estimate; if the weights cancel so badly that float64 would
+return a meaningless number, ``run`` raises :class:`PrecisionError` stating the digits
+needed, instead of returning it.
 """
 
 from __future__ import annotations
@@ -17,16 +19,13 @@ import numpy as np
 
 from tfapprox.theory.architecture import TransformerSpec
 from tfapprox.theory.sequences import check_past
-from tfapprox.theory.validation import require_real
+from tfapprox.theory.limits import MAX_DPS, MIN_DPS
+from tfapprox.theory.validation import require_int, require_real
 
 from .forward import ForwardResult, LoweredModel, forward, lower_model
-from .lowering import get_backend
+from .lowering import PrecisionError, get_backend
 
 __all__ = ["Model", "PrecisionError"]
-
-
-class PrecisionError(ArithmeticError):
-    """float64 cannot represent this model's output to the requested accuracy."""
 
 
 class Model:
@@ -43,6 +42,7 @@ class Model:
             raise TypeError(f"spec must be a TransformerSpec, got {type(spec).__name__}")
         self._spec = spec
         self._lowered: dict[tuple[str, int | None], LoweredModel] = {}
+        self._required_digits: int | None = None
 
     @property
     def spec(self) -> TransformerSpec:
@@ -71,12 +71,45 @@ class Model:
         return summary_html("Model", spec_summary(self._spec),
                             "run: .run(X, backend=...); weights: .spec; provenance: .metadata")
 
+    @property
+    def required_digits(self) -> int:
+        """Decimal digits the weights need (:mod:`tfapprox.theory.digits`): the larger of
+        ``metadata["precision_digits"]`` and the digits computed from the weights, so that a
+        file whose metadata understates them cannot make an mpmath run silently wrong."""
+        if self._required_digits is None:
+            from tfapprox.theory.digits import declared_digits, required_digits
+
+            computed = required_digits(self._spec)
+            declared = declared_digits(self._spec)
+            self._required_digits = max(computed, declared or 0)
+        return self._required_digits
+
+    def resolve_dps(self, backend: str, dps: int | None) -> int | None:
+        """The working precision a run uses: for ``backend="mpmath"``, ``dps=None`` means
+        :attr:`required_digits`; an explicit ``dps`` below it raises :class:`PrecisionError`
+        naming both numbers.  Other backends: ``dps`` unchanged (validated by the backend)."""
+        if backend != "mpmath":
+            return dps
+        need = self.required_digits
+        if dps is None:
+            return need
+        dps = require_int("dps", dps, minimum=MIN_DPS, maximum=MAX_DPS)
+        if dps < need:
+            raise PrecisionError(f"dps={int(dps)} is below the {need} decimal digits this model's weights need "
+                                 f"(metadata precision_digits and the weights' magnitudes; "
+                                 f"see tfapprox.theory.digits); use dps >= {need}, or leave dps unset")
+        return int(dps)
+
     def lowered(self, backend: str = "float64", dps: int | None = None) -> LoweredModel:
-        """The weights lowered for ``backend`` (cached per backend and precision)."""
-        be = get_backend(backend, dps)
+        """The weights lowered for ``backend`` (cached per backend and precision).
+
+        With ``backend="mpmath"``, ``dps=None`` lowers at :attr:`required_digits` and a
+        smaller ``dps`` raises :class:`PrecisionError`.
+        """
+        be = get_backend(backend, self.resolve_dps(backend, dps))
         key = (be.name, be.dps)
         if key not in self._lowered:
-            self._lowered[key] = lower_model(self._spec, be)
+            self._lowered[key] = lower_model(self._spec, be, required_digits=self.required_digits)
         return self._lowered[key]
 
     def forward(self, X: Any, *, backend: str = "float64", dps: int | None = None,
@@ -102,6 +135,10 @@ class Model:
         backend
             ``"float64"`` (numpy), ``"mpmath"`` (object array of mpf at ``dps`` digits) or
             ``"sympy"`` (exact expressions; small models only).
+        dps
+            mpmath working precision.  ``None`` (default): the model's
+            :attr:`required_digits`; a smaller value raises :class:`PrecisionError` stating
+            the digits needed (never a silently wrong number).
         past, pad
             Sequence semantics (default: the model's own ``spec.past``) and the padding
             token for ``"padded"`` (default zero).
@@ -120,7 +157,8 @@ class Model:
                     "float64 overflow: the model's output or an intermediate value exceeds the float64 "
                     "range (normalization-free attention can grow like exp(logit)); use backend='mpmath'")
             if not result.error_estimate <= float64_tol:
-                digits = self.digits_needed(float64_tol, error_estimate=result.error_estimate)
+                digits = max(self.digits_needed(float64_tol, error_estimate=result.error_estimate),
+                             self.required_digits)
                 raise PrecisionError(
                     f"float64 cannot evaluate this model: the weights cancel, estimated rounding "
                     f"error {result.error_estimate:.3g} > float64_tol {float64_tol:.3g}; use "

@@ -150,7 +150,7 @@ def measure_thm4_4(cons: Any, *, run_model: bool = True, dps: int | None = None)
     if dps is None:
         with mpmath.workdps(30):
             big = max(float(mpmath.log10(mpmath.fsum(abs(a) for a in k.coefficients) + 1)) for k in cons.kernels)
-        dps = max(30, int(big) + 30)
+        dps = max(30, int(big) + 30, Model(cons.spec).required_digits)  # the digits policy (theory/digits.py)
     base = dict(kernel_errors=tuple(kerr), block_error_upper=tuple(E), cumulative_upper=cum,
                 read_error_upper=tuple(read_err), rounding_slack=tuple(slack), positions_certified=certified,
                 attention_upper=att, lipschitz=lip, ffn_upper=ffn, total_upper=total, dps=dps)

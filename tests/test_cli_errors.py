@@ -254,7 +254,7 @@ def test_internal_errors_exit_1_and_say_so(monkeypatch: pytest.MonkeyPatch, tmp_
     def numpy_fails(*args: object, **kwargs: object) -> None:
         np.linalg.inv(np.zeros((2, 2)))  # LinAlgError (a ValueError) raised inside numpy
 
-    monkeypatch.setattr(tfapprox.api, "build_model", numpy_fails)
+    monkeypatch.setattr(tfapprox.api, "build_construction", numpy_fails)
     assert main(["build", "thm3.1", "--out", str(tmp_path / "m.json")]) == 1
     err = capsys.readouterr().err
     assert err == "tfapprox: internal error (a bug, please report): LinAlgError: Singular matrix\n"
@@ -262,7 +262,7 @@ def test_internal_errors_exit_1_and_say_so(monkeypatch: pytest.MonkeyPatch, tmp_
     def divides_by_zero(*args: object, **kwargs: object) -> None:
         return 1 // 0
 
-    monkeypatch.setattr(tfapprox.api, "build_model", divides_by_zero)
+    monkeypatch.setattr(tfapprox.api, "build_construction", divides_by_zero)
     assert main(["build", "thm3.1", "--out", str(tmp_path / "m.json")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("tfapprox: internal error (a bug, please report): ZeroDivisionError") and \
@@ -278,7 +278,7 @@ def test_validation_errors_of_tfapprox_exit_2_with_multiline_messages_collapsed(
     def bad(*args: object, **kwargs: object) -> None:
         require_int("heads", "many\nlines")
 
-    monkeypatch.setattr(tfapprox.api, "build_model", bad)
+    monkeypatch.setattr(tfapprox.api, "build_construction", bad)
     assert main(["build", "thm3.1", "--out", str(tmp_path / "m.json")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tfapprox: error: heads must be an integer") and err.count("\n") == 1
@@ -407,15 +407,15 @@ def test_non_finite_input_is_refused_by_every_backend(backend: str, bad: float, 
     model = Model(Model.load(files["model"]).spec)
     for X in (np.array([0.5, bad]), np.array([0.5, mpmath.mpf(bad)], dtype=object)):
         with pytest.raises(ValueError, match="finite"):
-            model.run(X, backend=backend, dps=30 if backend == "mpmath" else None)
+            model.run(X, backend=backend, dps=None)
     with pytest.raises(ValueError, match="finite"):
-        model.run(np.array([0.5, 0.25]), backend=backend, pad=[bad], dps=30 if backend == "mpmath" else None)
+        model.run(np.array([0.5, 0.25]), backend=backend, pad=[bad], dps=None)
     if backend != "float64":
         for exact_bad in (sympy.oo, sympy.nan, sympy.zoo):
             with pytest.raises(ValueError, match="finite"):
-                model.run(np.array([R(1, 2), exact_bad], dtype=object), backend=backend, dps=30)
+                model.run(np.array([R(1, 2), exact_bad], dtype=object), backend=backend, dps=None)
     with pytest.raises(TypeError, match="complex"):
-        model.run(np.array([0.5, 1j]), backend=backend, dps=30 if backend == "mpmath" else None)
+        model.run(np.array([0.5, 1j]), backend=backend, dps=None)
 
 
 # ------------------------------------------------------------------ small fuzz (default run)

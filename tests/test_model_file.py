@@ -309,8 +309,18 @@ def test_lowered_parameters_are_recorded(digits: int | None, tmp_path: Path) -> 
 
 def test_precision_digits_from_metadata() -> None:
     spec = symbolic_spec()
+    from tfapprox.theory.digits import required_digits
+
     spec = TransformerSpec(spec.embedding, spec.embedding_bias, spec.blocks, spec.past, {"precision_digits": 12})
-    doc = spec_to_dict(spec)
+    # metadata that understates the digits cannot make a default save round below what the weights need
+    need = required_digits(spec)
+    assert need > 12
+    assert spec_to_dict(spec)["lowered_parameters"]["digits"] == need
+    generous = TransformerSpec(spec.embedding, spec.embedding_bias, spec.blocks, spec.past,
+                               {"precision_digits": need + 7})
+    assert spec_to_dict(generous)["lowered_parameters"]["digits"] == need + 7
+    # an explicit digits argument is honoured (and recorded in the file)
+    doc = spec_to_dict(spec, digits=12)
     assert doc["lowered_parameters"]["digits"] == 12
     assert doc["blocks"][0]["ffn"]["c"] == ["1.09861228867"]
     with pytest.raises(ValueError, match="digits"):

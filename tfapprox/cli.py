@@ -43,8 +43,28 @@ class UsageError(ValueError):
     """Bad command-line input."""
 
 
+def strict_int(text: str) -> int:
+    """An integer option: ASCII digits with an optional sign, nothing else.
+
+    ``int()`` also reads ``"1_0"`` (as 10), ``" 7 "`` and non-ASCII digits; an option
+    value is refused unless it is written plainly.
+    """
+    if not isinstance(text, str) or not re.fullmatch(r"[+-]?[0-9]{1,30}", text, re.ASCII):
+        raise ValueError(f"not a plain integer: {text!r}")
+    return int(text)
+
+
+strict_int.__name__ = "int"  # argparse names the type in its message: "invalid int value"
+
+
 class _Parser(argparse.ArgumentParser):
-    """``ArgumentParser`` whose errors are one line (raised, not printed with the usage)."""
+    """``ArgumentParser`` whose errors are one line (raised, not printed with the usage) and
+    whose integer options are strict (:func:`strict_int`: no ``1_0``, no spaces)."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("type") is int:
+            kwargs["type"] = strict_int
+        return super().add_argument(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see `{self.prog} --help`)")
@@ -278,19 +298,39 @@ def _check_out(path: Any, flag: str, protected: Sequence[tuple[str, str]] = ()) 
 
 # ----------------------------------------------------------------------------- build
 def _cmd_build(args: argparse.Namespace) -> int:
-    from tfapprox.api import build_model
+    import json
+
+    from tfapprox.api import build_construction
+    from tfapprox.verify.file_certificate import ConstructionNotCertified, certify_reloaded
+    from tfapprox.verify.model_file import spec_from_dict, spec_to_dict
 
     _check_out(args.out, "--out")
     _check_size_options(args)
     options = {k: v for k, v in vars(args).items() if k not in ("command", "func", "out", "construction", "quiet")}
-    model = build_model(args.construction, **options)
+    cons, model = build_construction(args.construction, **options)
+    # The file is certified before it is written: the model read back from the exact JSON
+    # text must reproduce the construction's certificate (verify/file_certificate.py), or
+    # nothing is written (ValueError -> exit 2).
+    document = spec_to_dict(model.spec)
+    try:
+        cert = certify_reloaded(cons, spec_from_dict(json.loads(json.dumps(document))))
+    except ConstructionNotCertified as exc:  # nothing to reproduce: write, and say so
+        cert, uncertified = None, _one_line(str(exc))
     model.save(args.out)
     meta = model.metadata
     for warning in meta.get("warnings", ()) or ():
         sys.stderr.write(f"tfapprox: warning: {_one_line(str(warning))}\n")
     print(f"wrote {args.out}: {model!r}")
-    if "precision_digits" in meta:
-        print(f"digits needed by the weights: {meta['precision_digits']}")
+    print(f"digits needed by the weights: {model.required_digits} (lowered parameters written at "
+          f"{document['lowered_parameters']['digits']} significant digits)")
+    if cert is None:
+        sys.stderr.write(f"tfapprox: warning: NOT CERTIFIED: {uncertified}; the file holds the construction's "
+                         f"weights but no error bound holds for them (use more heads)\n")
+        return 0
+    lo, hi = cert.enclosure
+    print(f"certified worst-case error of the file's model: [{lo:.6g}, {hi:.6g}] (the construction's "
+          f"certificate [{cert.certified[0]:.6g}, {cert.certified[1]:.6g}]; the file's rounding moves the output "
+          f"by at most {cert.perturbation:.3g})")
     return 0
 
 

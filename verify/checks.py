@@ -10,6 +10,7 @@ and the fitted order over the last sweep points is at least ``--min-order``.
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from typing import Any, Callable
 
@@ -24,10 +25,16 @@ _PREDICTED = "O(C(n) H^-n) for every rate index n (faster than any power of H)"
 
 
 def _int_list(text: str, name: str) -> list[int]:
-    try:
-        values = [int(v) for v in str(text).split(",") if v.strip()]
-    except ValueError as exc:
-        raise ValueError(f"{name} must be comma-separated integers, got {text!r}") from exc
+    """Comma-separated plain integers (ASCII digits, optional sign: ``int()`` would also read
+    ``1_0`` as 10)."""
+    values = []
+    for v in str(text).split(","):
+        v = v.strip()
+        if not v:
+            continue
+        if not re.fullmatch(r"[+-]?[0-9]{1,30}", v, re.ASCII):
+            raise ValueError(f"{name} must be comma-separated integers, got {text!r}")
+        values.append(int(v))
     if not values:
         raise ValueError(f"{name} must not be empty")
     return values

@@ -430,6 +430,8 @@ def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
     from .essential_error import _check_beta, rnn_best_found
 
     def number(name: str, text: Any) -> float:
+        if "_" in str(text):  # float() reads "1_0" as 10
+            raise ValueError(f"{name} must be a real number, got {text!r}")
         try:
             return float(text)
         except (TypeError, ValueError):

@@ -74,9 +74,14 @@ import sympy
 from tfapprox.theory.architecture import TransformerSpec
 from tfapprox.theory.digits import declared_digits, required_digits
 
-__all__ = ["FileCertificate", "certify_reloaded", "construction_enclosure", "parameter_deltas"]
+__all__ = ["FileCertificate", "ConstructionNotCertified", "certify_reloaded", "construction_enclosure", "parameter_deltas"]
 
 _OUT = 1 + 1e-12  # outward rounding of float results
+
+
+class ConstructionNotCertified(ValueError):
+    """The construction itself certifies no error at this size (a condition of its proof fails),
+    so there is no certificate for a file to reproduce."""
 
 
 @dataclass(frozen=True)
@@ -344,7 +349,8 @@ def construction_enclosure(cons: Any) -> tuple[float, float]:
 
         m = measure_thm4_4(cons, run_model=False)
         if not m.positions_certified:
-            raise ValueError("the construction's own positions are not certified (a rounding slack <= 0)")
+            raise ConstructionNotCertified("the construction's own positions are not certified at this size (a "
+                                           "rounding slack of Theorem 4.4's FFNs with precision is <= 0)")
         return 0.0, float(m.total_upper)
     raise TypeError(f"no certificate for {type(cons).__name__}")
 

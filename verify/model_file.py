@@ -207,10 +207,22 @@ def _json_metadata(value: Any, where: str) -> Any:
 
 
 def _resolve_digits(spec: TransformerSpec, digits: int | None) -> int:
+    """Digits of the lowered parameters: ``digits`` if given (recorded in the file), else the
+    larger of ``metadata["precision_digits"]`` (:data:`DEFAULT_DIGITS` without it) and the
+    digits the weights need (:func:`tfapprox.theory.digits.required_digits`), so that a file
+    written by default is never rounded below what its weights need, whatever the metadata
+    says."""
     if digits is not None:
         return require_int("digits", digits, minimum=1)
-    meta = spec.metadata.get("precision_digits", DEFAULT_DIGITS)
-    return require_int("metadata['precision_digits']", meta, minimum=1)
+    from tfapprox.theory.digits import required_digits
+
+    meta = spec.metadata.get("precision_digits")
+    declared = DEFAULT_DIGITS if meta is None else require_int("metadata['precision_digits']", meta, minimum=1)
+    try:
+        needed = required_digits(spec)
+    except (ValueError, TypeError):  # e.g. a free symbol: the encoder below names the parameter
+        needed = 0
+    return max(declared, needed)
 
 
 def spec_to_dict(spec: TransformerSpec, *, digits: int | None = None) -> dict[str, Any]:
@@ -222,8 +234,9 @@ def spec_to_dict(spec: TransformerSpec, *, digits: int | None = None) -> dict[st
         The model.  Its metadata must hold JSON values only.
     digits
         Significant digits for parameters that are not rational (lowered parameters).
-        Default: ``spec.metadata["precision_digits"]`` if present, else
-        :data:`DEFAULT_DIGITS` (50).
+        Default: the larger of ``spec.metadata["precision_digits"]`` (:data:`DEFAULT_DIGITS`,
+        50, without it) and the digits the weights need
+        (:func:`tfapprox.theory.digits.required_digits`).
 
     Returns
     -------

@@ -135,6 +135,7 @@ class ProgressReporter:
         self._stage_start: float | None = None
         self._last_write = 0.0
         self._announced = False
+        self._lazy = False
         self._last_step_line = -float("inf")
         self._last_redraw = -float("inf")
         self._bar_width = 0
@@ -155,6 +156,13 @@ class ProgressReporter:
             now = self.clock()
             if self._stage_start is None:  # used without stage(): open an anonymous one
                 self._begin(None, None, None, now)
+            if self._lazy and not self._announced and done <= 0:
+                # a lazy stage stays silent until a step is done (or a heartbeat): a check that
+                # reports "0 of n" and then refuses its options leaves only the error line
+                if total != self._phase_total:
+                    self._phase_total, self._phase_start, self._phase_done0 = total, now, done
+                self._done, self._total, self._label = int(done), int(total), str(label)
+                return
             self._announce(now)
             if total != self._phase_total or done < self._done:
                 self._phase_total, self._phase_start, self._phase_done0 = total, now, done
@@ -208,6 +216,7 @@ class ProgressReporter:
         if self.enabled:
             with self._lock:
                 self._begin(name, index, count, self.clock(), announce=not lazy)
+                self._lazy = lazy
         self._start_thread()
         ok = False
         try:
@@ -261,6 +270,7 @@ class ProgressReporter:
         self._last_redraw = -float("inf")
         self._last_write = now
         self._announced = False
+        self._lazy = False
         if announce:
             self._announce(now)
 

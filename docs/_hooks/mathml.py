@@ -1,0 +1,75 @@
+"""MkDocs hook: render the site's TeX to MathML at build time (no script, no network).
+
+``pymdownx.arithmatex`` (generic mode) wraps every ``$...$`` / ``$$...$$`` of the pages and
+docstrings in ``<span class="arithmatex">\\(...\\)</span>`` or ``<div class="arithmatex">\\[...\\]</div>``.
+This hook replaces each of them by the MathML that ``latex2mathml`` produces; browsers render
+MathML natively (Chromium since version 109, Firefox and Safari for longer), so the built site
+shows its formulas offline and without JavaScript.
+
+Headings: Python-Markdown's ``toc`` extension copies a heading's text, TeX included, into the
+page's table of contents, which the theme prints in the navigation.  The hook converts the TeX
+in every table-of-contents title the same way, so no raw ``\\(`` reaches the navigation either.
+
+A formula that ``latex2mathml`` cannot convert stops the build (``PluginError``) naming the page
+and the TeX: a formula shown raw would be a silent failure.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from mkdocs.exceptions import PluginError
+
+_BLOCK = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
+_INLINE_TITLE = re.compile(r"\\\((.*?)\\\)", re.S)
+
+
+def tex_to_mathml(tex: str, display: bool, where: str) -> str:
+    """MathML for one formula (``tex`` without delimiters); ``where`` names it in errors."""
+    from latex2mathml.converter import convert
+
+    try:
+        return convert(tex.strip(), display="block" if display else "inline")
+    except Exception as exc:  # latex2mathml raises several exception types
+        raise PluginError(f"{where}: cannot convert TeX {tex!r} to MathML: {type(exc).__name__}: {exc}") from exc
+
+
+def _strip_delimiters(body: str) -> tuple[str, bool]:
+    text = html.unescape(body).strip()
+    for left, right, display in (("\\(", "\\)", False), ("\\[", "\\]", True), ("$$", "$$", True)):
+        if text.startswith(left) and text.endswith(right):
+            return text[len(left):-len(right)], display
+    if text.startswith("\\begin{"):
+        return text, True
+    return text, False
+
+
+def render_math(content: str, where: str) -> str:
+    """Replace every arithmatex span/div of ``content`` (HTML) by MathML."""
+
+    def one(m: re.Match[str]) -> str:
+        tex, display = _strip_delimiters(m.group(2))
+        mathml = tex_to_mathml(tex, display or m.group(1) == "div", where)
+        return f'<div class="math-block">{mathml}</div>' if m.group(1) == "div" else mathml
+
+    return _BLOCK.sub(one, content)
+
+
+def _render_title(title: str, where: str) -> str:
+    return _INLINE_TITLE.sub(lambda m: tex_to_mathml(html.unescape(m.group(1)), False, where), title)
+
+
+def _fix_toc(items: Any, where: str) -> None:
+    for item in items:
+        if "\\(" in item.title:
+            item.title = _render_title(item.title, where)
+        _fix_toc(item.children, where)
+
+
+def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:
+    """Render the page's formulas and those of its table of contents."""
+    where = page.file.src_uri
+    _fix_toc(page.toc, where)
+    return render_math(html_text, where)

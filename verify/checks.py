@@ -155,6 +155,18 @@ def _finish_zeros(ax: Any, zeros: list[tuple[list[Any], str]]) -> list[Any]:
     return [Line2D([], [], marker="v", ls="", color="0.3", ms=8, label="exactly 0 (on the bottom axis)")]
 
 
+def _h_ticks(ax: Any, xs: list[Any]) -> None:
+    """Label a log x axis at the sizes drawn (plain integers), without crowded minor labels."""
+    from matplotlib.ticker import NullFormatter, NullLocator
+
+    values = sorted({float(x) for x in xs if x is not None and float(x) > 0})
+    if not values or len(values) > 12:
+        return
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xticks(values, [f"{v:g}" for v in values])
+
+
 def _legend(ax: Any, extra_handles: list[Any] = (), max_inside: int = 3) -> None:
     """A legend that never covers the data: inside for a few entries, beside the axes otherwise."""
     handles, labels = ax.get_legend_handles_labels()
@@ -165,6 +177,10 @@ def _legend(ax: Any, extra_handles: list[Any] = (), max_inside: int = 3) -> None
     if len(handles) <= max_inside:
         ax.legend(handles, labels, fontsize=7, loc="best")
     else:
+        fig = ax.figure
+        width, height = fig.get_size_inches()
+        if width < 8.2:  # room for the legend beside the axes
+            fig.set_size_inches(8.2, height)
         ax.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
 
 
@@ -204,6 +220,7 @@ def _plot_sweep(rows: list[dict[str, Any]], group: str, path: str, title: str,
     ax.set_xlabel("H (heads)")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
+    _h_ticks(ax, [r["H"] for r in rows] + [x for _, xs, _, _ in extra for x in xs])
     ax.grid(True, which="both", alpha=0.3)
     _legend(ax, _finish_zeros(ax, zeros))
     save_figure_atomic(fig, path)

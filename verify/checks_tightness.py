@@ -186,7 +186,7 @@ def _tightness_page(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]], ep
         # colour = T, line style = what is drawn: a short legend beside the axes, never over the data
         from matplotlib.lines import Line2D
 
-        from .checks import _finish_zeros, _log_series
+        from .checks import _finish_zeros, _h_ticks, _log_series
 
         fig, ax = plt.subplots(figsize=(7.6, 4))
         zeros: list[Any] = []
@@ -203,6 +203,7 @@ def _tightness_page(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]], ep
                     Line2D([], [], color="0.3", ls="--", label="explicit bound"),
                     Line2D([], [], color="0.3", marker="x", ls=":", label="best found")]
         handles += _finish_zeros(ax, zeros)
+        _h_ticks(ax, [r["H"] for r in sub])
         ax.set_xlabel("H (heads)")
         ax.set_ylabel("l1 error")
         ax.set_title(f"Lemma {lemma}: bound, construction, best found", fontsize=9)

@@ -75,8 +75,8 @@ RUNS: tuple[Run, ...] = (
                       "--max-evals", "3", "--sweep", "0.01:0.01", "--sweep-rpe", "lin", "--max-heads", "64"),
         (("tightness-F1.png", "tightness-F1.png"), ("tightness-F4.png", "tightness-F4.png"),
          ("tightness-F2.png", "tightness-F2.png"), ("tightness-F5.png", "tightness-F5.png"))),
-    Run("experiments", ("--experiments", "H.2.2,H.2.4", "--heads", "1,4,16,64", "--widths", "2,16,64",
-                        "--lag-heads", "1,16,128", "--max-heads", "4096", "--best-found-heads", "1"),
+    Run("experiments", ("--experiments", "H.2.4", "--heads", "1,4,16,64", "--widths", "2,16,64",
+                        "--lag-heads", "1,16,128", "--max-heads", "4194304", "--best-found-heads", "1"),
         (("experiments-heads-needed.png", "experiments-heads-needed.png"),)),
 )
 
@@ -151,31 +151,50 @@ def _produce(run: Run, folder: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def build_figures(root: Path | None = None) -> dict[str, Path]:
-    """Make (or reuse) every figure of :data:`RUNS`; return ``{name: cached file}``."""
+def _produce_or_error(run: Run, folder: Path) -> tuple[str | None, float]:
+    """:func:`_produce` in a worker process: ``(error message or None, seconds)``."""
+    t0 = time.perf_counter()
+    try:
+        _produce(run, folder)
+    except Exception as exc:
+        return (f"figures: check {run.check} {' '.join(run.options)} failed: {type(exc).__name__}: {exc}",
+                time.perf_counter() - t0)
+    return None, time.perf_counter() - t0
+
+
+def build_figures(root: Path | None = None, workers: int | None = None) -> dict[str, Path]:
+    """Make (or reuse) every figure of :data:`RUNS`; return ``{name: cached file}``.
+
+    Missing runs are computed in ``workers`` processes (default: 2, or 1 on a one-core machine),
+    the longest first (``tightness``, ``experiments``)."""
     root = cache_root() if root is None else root
     root.mkdir(parents=True, exist_ok=True)
     digest = _source_digest()
+    start = time.perf_counter()
+    folders = [root / _run_key(run, digest) for run in RUNS]
+    todo = [(run, folder) for run, folder in zip(RUNS, folders)
+            if not all((folder / name).is_file() for name, _ in run.outputs)]
+    todo.sort(key=lambda job: job[0].check not in ("tightness", "experiments"))
+    workers = workers or min(2, os.cpu_count() or 1)
+    if workers > 1 and len(todo) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            outcomes = list(pool.map(_produce_or_error, *zip(*todo)))
+    else:
+        outcomes = [_produce_or_error(run, folder) for run, folder in todo]
+    for (run, _), (error, seconds) in zip(todo, outcomes):
+        if error:
+            raise PluginError(error)
+        log.debug("figures: %s %s in %.1f s", run.check, " ".join(run.options), seconds)
     found: dict[str, Path] = {}
-    made, start = 0, time.perf_counter()
-    for run in RUNS:
-        folder = root / _run_key(run, digest)
-        if not all((folder / name).is_file() for name, _ in run.outputs):
-            t0 = time.perf_counter()
-            try:
-                _produce(run, folder)
-            except PluginError:
-                raise
-            except Exception as exc:
-                raise PluginError(f"figures: check {run.check} {' '.join(run.options)} failed: "
-                                  f"{type(exc).__name__}: {exc}") from exc
-            made += 1
-            log.debug("figures: %s %s in %.1f s", run.check, " ".join(run.options), time.perf_counter() - t0)
+    for run, folder in zip(RUNS, folders):
         for name, _ in run.outputs:
             if name in found:
                 raise PluginError(f"figures: two runs produce {name}")
             found[name] = folder / name
-    log.info("figures: %d drawn, %d from the cache %s (%.1f s)", made, len(RUNS) - made, root,
+    log.info("figures: %d drawn, %d from the cache %s (%.1f s)", len(todo), len(RUNS) - len(todo), root,
              time.perf_counter() - start)
     return found
 

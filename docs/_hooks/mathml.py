@@ -7,8 +7,10 @@ MathML natively (Chromium since version 109, Firefox and Safari for longer), so 
 shows its formulas offline and without JavaScript.
 
 Headings: Python-Markdown's ``toc`` extension copies a heading's text, TeX included, into the
-page's table of contents, which the theme prints in the navigation.  The hook converts the TeX
-in every table-of-contents title the same way, so no raw ``\\(`` reaches the navigation either.
+page's table of contents, which the theme prints in the navigation; a page that the nav does not
+name takes its title from its first heading.  The hook converts the TeX in every
+table-of-contents title and in such a page title the same way, so no raw ``\\(`` reaches the
+navigation either (the browser tab's title keeps the formula's text: the theme strips tags).
 
 A formula that ``latex2mathml`` cannot convert stops the build (``PluginError``) naming the page
 and the TeX: a formula shown raw would be a silent failure.
@@ -71,5 +73,7 @@ def _fix_toc(items: Any, where: str) -> None:
 def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:
     """Render the page's formulas and those of its table of contents."""
     where = page.file.src_uri
+    if page.title and "\\(" in page.title:  # a page titled by its first heading (not named in the nav)
+        page.title = _render_title(page.title, where)
     _fix_toc(page.toc, where)
     return render_math(html_text, where)

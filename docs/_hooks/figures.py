@@ -53,6 +53,8 @@ class Run:
     check: str
     options: tuple[str, ...]
     outputs: tuple[tuple[str, str], ...]
+    #: rough CPU seconds on one core, to share the runs fairly between the worker processes
+    cost: float = 1.0
 
 
 #: The figures of the site, at sizes small enough for a build (all runs together: ~30 s cold).
@@ -74,10 +76,10 @@ RUNS: tuple[Run, ...] = (
     Run("tightness", ("--lags", "1,5,20", "--heads", "4,16,64", "--shifted-heads", "4,16", "--starts", "1",
                       "--max-evals", "3", "--sweep", "0.01:0.01", "--sweep-rpe", "lin", "--max-heads", "64"),
         (("tightness-F1.png", "tightness-F1.png"), ("tightness-F4.png", "tightness-F4.png"),
-         ("tightness-F2.png", "tightness-F2.png"), ("tightness-F5.png", "tightness-F5.png"))),
+         ("tightness-F2.png", "tightness-F2.png"), ("tightness-F5.png", "tightness-F5.png")), cost=12.0),
     Run("experiments", ("--experiments", "H.2.4", "--heads", "1,4,16,64", "--widths", "2,16,64",
                         "--lag-heads", "1,16,128", "--max-heads", "4194304", "--best-found-heads", "1"),
-        (("experiments-heads-needed.png", "experiments-heads-needed.png"),)),
+        (("experiments-heads-needed.png", "experiments-heads-needed.png"),), cost=6.0),
 )
 
 
@@ -162,11 +164,30 @@ def _produce_or_error(run: Run, folder: Path) -> tuple[str | None, float]:
     return None, time.perf_counter() - t0
 
 
+def _produce_in_subprocess(jobs: list[tuple[Run, Path]]) -> list[tuple[str | None, float]]:
+    """:func:`_produce_or_error` for each job, in one fresh Python process running this file
+    (see its end).  The process starts in the temporary directory, not in the repository, whose
+    ``tfapprox/`` folder would otherwise shadow the installed package."""
+    import json
+    import subprocess
+    import sys
+
+    t0 = time.perf_counter()
+    args = [f"{RUNS.index(run)}:{folder}" for run, folder in jobs]
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), *args],
+                          cwd=tempfile.gettempdir(), capture_output=True, text=True)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        tail = " ".join(proc.stderr.strip().splitlines()[-3:])
+        return [(f"figures: worker exited {proc.returncode}: {tail}", time.perf_counter() - t0)] * len(jobs)
+    return [tuple(o) for o in json.loads(lines[-1])]
+
+
 def build_figures(root: Path | None = None, workers: int | None = None) -> dict[str, Path]:
     """Make (or reuse) every figure of :data:`RUNS`; return ``{name: cached file}``.
 
-    Missing runs are computed in ``workers`` processes (default: 2, or 1 on a one-core machine),
-    the longest first (``tightness``, ``experiments``)."""
+    Missing runs are shared by their ``cost`` between ``workers`` Python processes (default: 2, or
+    1 on a one-core machine, which runs them in this process)."""
     root = cache_root() if root is None else root
     root.mkdir(parents=True, exist_ok=True)
     digest = _source_digest()
@@ -174,14 +195,19 @@ def build_figures(root: Path | None = None, workers: int | None = None) -> dict[
     folders = [root / _run_key(run, digest) for run in RUNS]
     todo = [(run, folder) for run, folder in zip(RUNS, folders)
             if not all((folder / name).is_file() for name, _ in run.outputs)]
-    todo.sort(key=lambda job: job[0].check not in ("tightness", "experiments"))
     workers = workers or min(2, os.cpu_count() or 1)
     if workers > 1 and len(todo) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures import ThreadPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            outcomes = list(pool.map(_produce_or_error, *zip(*todo)))
+        # longest first, each to the least loaded worker process
+        shares: list[list[tuple[Run, Path]]] = [[] for _ in range(workers)]
+        for job in sorted(todo, key=lambda job: -job[0].cost):
+            min(shares, key=lambda share: sum(r.cost for r, _ in share)).append(job)
+        shares = [share for share in shares if share]
+        with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+            results = list(pool.map(_produce_in_subprocess, shares))
+        todo = [job for share in shares for job in share]
+        outcomes = [o for result in results for o in result]
     else:
         outcomes = [_produce_or_error(run, folder) for run, folder in todo]
     for (run, _), (error, seconds) in zip(todo, outcomes):
@@ -204,3 +230,14 @@ def on_files(files: Files, config: Any) -> Files:
     for name, path in build_figures().items():
         files.append(File.generated(config, f"{SITE_FOLDER}/{name}", abs_src_path=str(path)))
     return files
+
+
+if __name__ == "__main__":  # worker of _produce_in_subprocess: RUN_INDEX:FOLDER ...
+    import json
+    import sys
+
+    _outcomes = []
+    for _arg in sys.argv[1:]:
+        _index, _, _folder = _arg.partition(":")
+        _outcomes.append(_produce_or_error(RUNS[int(_index)], Path(_folder)))
+    print(json.dumps(_outcomes))

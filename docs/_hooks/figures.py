@@ -11,8 +11,8 @@ Cache: a run's figures are stored under ``$TFAPPROX_DOCS_CACHE`` (default
 ``$XDG_CACHE_HOME/tfapprox-docs`` or ``~/.cache/tfapprox-docs``), keyed by a hash of the check's
 name and options, of every source file of the installed ``tfapprox`` package and of this file.
 A build after a source change recomputes everything (about 30 s on 2 cores); an unchanged tree
-reuses the figures (the test suite builds the site more than once).  Deleting the folder is
-always safe.
+reuses the figures (every test run builds the site).  The figures of the last
+8 source versions are kept (checkouts may share the cache); deleting the folder is always safe.
 
 A run that fails, or a figure a run does not produce, stops the build with ``PluginError``.
 """
@@ -183,6 +183,15 @@ def _produce_in_subprocess(jobs: list[tuple[Run, Path]]) -> list[tuple[str | Non
     return [tuple(o) for o in json.loads(lines[-1])]
 
 
+def _prune(root: Path, keep: set[Path], generations: int = 8) -> None:
+    """Delete the oldest cached runs beyond ``generations`` source versions (other checkouts may
+    share the cache, so a few versions are kept, not only the current one)."""
+    entries = sorted((p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p not in keep),
+                     key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[generations * len(RUNS):]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def build_figures(root: Path | None = None, workers: int | None = None) -> dict[str, Path]:
     """Make (or reuse) every figure of :data:`RUNS`; return ``{name: cached file}``.
 
@@ -214,6 +223,7 @@ def build_figures(root: Path | None = None, workers: int | None = None) -> dict[
         if error:
             raise PluginError(error)
         log.debug("figures: %s %s in %.1f s", run.check, " ".join(run.options), seconds)
+    _prune(root, keep=set(folders))
     found: dict[str, Path] = {}
     for run, folder in zip(RUNS, folders):
         for name, _ in run.outputs:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from typing import Any
 
 from mkdocs.exceptions import PluginError
@@ -28,14 +29,65 @@ _BLOCK = re.compile(r'<(span|div) class="arithmatex">(.*?)</\1>', re.S)
 _INLINE_TITLE = re.compile(r"\\\((.*?)\\\)", re.S)
 
 
+#: Letters that Unicode's Mathematical Alphanumeric Symbols leave out (they live in Letterlike Symbols).
+_HOLES = {
+    ("SCRIPT", "B"): "\u212c", ("SCRIPT", "E"): "\u2130", ("SCRIPT", "F"): "\u2131", ("SCRIPT", "H"): "\u210b",
+    ("SCRIPT", "I"): "\u2110", ("SCRIPT", "L"): "\u2112", ("SCRIPT", "M"): "\u2133", ("SCRIPT", "R"): "\u211b",
+    ("SCRIPT", "e"): "\u212f", ("SCRIPT", "g"): "\u210a", ("SCRIPT", "o"): "\u2134",
+    ("DOUBLE-STRUCK", "C"): "\u2102", ("DOUBLE-STRUCK", "H"): "\u210d", ("DOUBLE-STRUCK", "N"): "\u2115",
+    ("DOUBLE-STRUCK", "P"): "\u2119", ("DOUBLE-STRUCK", "Q"): "\u211a", ("DOUBLE-STRUCK", "R"): "\u211d",
+    ("DOUBLE-STRUCK", "Z"): "\u2124", ("FRAKTUR", "C"): "\u212d", ("FRAKTUR", "H"): "\u210c",
+    ("FRAKTUR", "I"): "\u2111", ("FRAKTUR", "R"): "\u211c", ("FRAKTUR", "Z"): "\u2128", ("ITALIC", "h"): "\u210e",
+}
+_VARIANT_TOKEN = re.compile(r'<(mi|mn|mo|mtext) mathvariant="([a-z-]+)">([^<]*)</\1>')
+_LETTER = re.compile(r"(?:LATIN|GREEK) (CAPITAL|SMALL) LETTER (\w+)")
+
+
+def _styled_char(ch: str, style: str) -> str:
+    if (style, ch) in _HOLES:
+        return _HOLES[(style, ch)]
+    name = unicodedata.name(ch, "")
+    m = _LETTER.fullmatch(name)
+    if m:
+        target = f"MATHEMATICAL {style} {m.group(1)} {m.group(2)}"
+    elif name.startswith("DIGIT "):
+        target = f"MATHEMATICAL {style} {name}"
+    else:
+        return ch
+    try:
+        return unicodedata.lookup(target)
+    except KeyError:
+        return ch
+
+
+def _apply_mathvariants(mathml: str) -> str:
+    """Replace ``mathvariant`` (``\\mathbb``, ``\\mathcal``, ``\\mathbf``...) by the styled Unicode
+    characters: MathML Core, which Chromium implements, ignores every ``mathvariant`` but ``normal``."""
+
+    def one(m: re.Match[str]) -> str:
+        tag, variant, text = m.groups()
+        raw = html.unescape(text)
+        if variant == "normal" or any(c in raw for c in "<>&"):
+            return m.group(0)
+        style = variant.upper().replace("BOLD-", "BOLD ")
+        styled = "".join(_styled_char(ch, style) for ch in raw)
+        if styled == raw:
+            return m.group(0)
+        return f"<{tag}>{styled}</{tag}>" if tag != "mi" or len(styled) == 1 else \
+            f'<{tag} mathvariant="normal">{styled}</{tag}>'
+
+    return _VARIANT_TOKEN.sub(one, mathml)
+
+
 def tex_to_mathml(tex: str, display: bool, where: str) -> str:
     """MathML for one formula (``tex`` without delimiters); ``where`` names it in errors."""
     from latex2mathml.converter import convert
 
     try:
-        return convert(tex.strip(), display="block" if display else "inline")
+        mathml = convert(tex.strip(), display="block" if display else "inline")
     except Exception as exc:  # latex2mathml raises several exception types
         raise PluginError(f"{where}: cannot convert TeX {tex!r} to MathML: {type(exc).__name__}: {exc}") from exc
+    return _apply_mathvariants(mathml)
 
 
 def _strip_delimiters(body: str) -> tuple[str, bool]:

@@ -396,9 +396,8 @@ def _plot_curse(sweep: list[dict[str, Any]], rows: list[dict[str, Any]], path: s
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .registry import save_figure_atomic
-
     from .checks import _finish_zeros, _legend
+    from .registry import save_figure_atomic
 
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.semilogy([r["units"] for r in sweep], [r["error_upper"] for r in sweep], "o-",

@@ -111,7 +111,7 @@ def _thm41_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         parameters={"rpe": o.rpe, "target": "g1=(1,3,2), g2=(2,1,1) on (-1,0,1); T=(3,2); f = sum of memories",
                     "n": o.n},
         plot=lambda path: _plot_sweep([dict(r, group="all") for r in rows], "group", path,
-                                      f"Theorem 4.1, {o.rpe}-RPE"))
+                                      f"Theorem 4.1, {o.rpe}-RPE", measured="certified error (upper bound)"))
 
 
 THM41 = register(Check(
@@ -148,13 +148,18 @@ def _prop43_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
                "(1 x D each here; d_k x D in general, O(D^2) at d_k = D).",
                "log-RPE TMX stores g_k (not log g_k) in x^(1): the fix of the paper's inconsistency (Prop. C.6)."]
         + _NOTES,
-        parameters={"rpe": o.rpe, "n": o.n})
+        parameters={"rpe": o.rpe, "n": o.n},
+        plot=lambda path: _plot_sweep(
+            [dict(r, group="TMX") for r in rows] + [dict(r, group="DP", error=r["dp_error"], bound=None)
+                                                    for r in rows],
+            "group", path, f"Proposition 4.3, {o.rpe}-RPE: TMX and DP attention, equal H",
+            label=lambda k: f"{k} heads", measured="certified error"))
 
 
 PROP43 = register(Check(
     "prop4.3", "Proposition 4.3: TMX attention reaches the DP error at equal H with O(D) instead of O(D^2) "
                "query/key parameters", _thm41_args, _prop43_run,
-    default_options=(("--rpe", "lin", "--heads", "8,64"), ("--rpe", "log", "--heads", "8,64")), has_plot=False))
+    default_options=(("--rpe", "lin", "--heads", "8,64"), ("--rpe", "log", "--heads", "8,64")), has_plot=True))
 """The ``prop4.3`` check (Proposition 4.3 / C.6: TMX attention)."""
 
 

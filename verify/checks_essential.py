@@ -158,7 +158,8 @@ def _thm51_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                   else f"--min-order {o.min_order:g} is enforced.")],
         parameters={"kernel": o.kernel, "rpe": rpe, "rates": rates},
         plot=lambda path: _plot_sweep([dict(r, group=o.kernel) for r in rows], "group", path,
-                                      f"Theorem 5.1, {rpe}-RPE"))
+                                      f"Theorem 5.1, {rpe}-RPE", label=lambda k: f"rho = {k}",
+                                      measured="exact attention error (upper end)"))
 
 
 THM51 = register(Check("thm5.1", "Theorem 5.1: essentially sparse memories; exact worst-case attention error of "
@@ -269,11 +270,17 @@ def _experiment(name: str) -> Check:
                    "log-RPE: the lag-0 term rho(0) x_t comes from the residual (rho(0) = 0 in h2.7, 1 in h2.8); "
                    "'log no residual' adds |rho(0)|.",
                    "The paper's numbers are trained squared losses (AdamW, 10k steps), not exact optima."],
-            parameters={"length": L, "rho": "t^-0.5, rho(0) = 0" if name == "h2.7" else "e^{-5t}"})
+            parameters={"length": L, "rho": "t^-0.5, rho(0) = 0" if name == "h2.7" else "e^{-5t}"},
+            plot=lambda path: _plot_sweep(
+                [dict(r, error=r["best_found"], bound=None) for r in rows], "rpe", path,
+                f"{'H.2.7: rho = t^-0.5' if name == 'h2.7' else 'H.2.8: rho = e^-5t'}, {L} tokens",
+                label=lambda k: f"{k}-RPE", measured="best found, exact worst case",
+                ylabel="worst case over {+1,-1}^L",
+                extra=[(f"{matched}-RPE: construction, 1 head (exact)", [1], [0.0], "s")]))
 
     title = ("Experiment H.2.7: heavy tail t^-0.5, log- vs lin-RPE by construction" if name == "h2.7"
              else "Experiment H.2.8: light tail e^{-5t}, lin- vs log-RPE by construction")
-    return Check(name, title, _exp_args, run, has_plot=False)
+    return Check(name, title, _exp_args, run, has_plot=True)
 
 
 H27 = register(_experiment("h2.7"))
@@ -385,9 +392,13 @@ def _tails_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                "residual.",
                "Passes when the RPE matched to the tail (lin for exp, log for poly) wins at the largest H."],
         parameters={"kernels": kernels},
-        plot=lambda path: _plot_sweep([dict(r, error=max(r["best_found"], 1e-17), bound=max(r["best_found"], 1e-17),
-                                            group=f"{r['kernel']} {r['rpe']}") for r in rows], "group", path,
-                                      "Best-found H-head error by tail and RPE"))
+        plot=lambda path: _plot_sweep(
+            [dict(r, error=r["best_found"], bound=None, group=f"{r['kernel']} {r['rpe']}-RPE") for r in rows],
+            "group", path, "Best-found H-head error by tail and RPE", label=lambda k: k,
+            measured="best found l1", ylabel="l1 error over all lags",
+            extra=[(f"{kt} {rpe}-RPE: construction, 1 head (exact)", [1], [0.0], "s")
+                   for kt in kernels for rpe in ("lin", "log")
+                   if any(r["kernel"] == kt and r["rpe"] == rpe and r["construction"] == 0.0 for r in rows)]))
 
 
 TAILS = register(Check("tails", "Insights 4a/4b: best-found H-head errors of lin- and log-RPE on light and "
@@ -407,6 +418,7 @@ def _plot_curse(sweep: list[dict[str, Any]], rows: list[dict[str, Any]], path: s
 
     from .registry import new_figure  # Agg canvas without pyplot: no global backend switch
 
+    from .checks import _finish_zeros, _legend
     from .registry import save_figure_atomic
 
     fig, ax = new_figure(figsize=(6, 4))
@@ -414,13 +426,15 @@ def _plot_curse(sweep: list[dict[str, Any]], rows: list[dict[str, Any]], path: s
                 label="diagonal linear RNN, best found (exact l1 enclosure)")
     for r in rows:
         ax.axhline(r["epsilon"], color="grey", lw=0.6, ls=":")
-    ax.plot([1], [max(min(r["error_upper"] for r in sweep) / 10, 1e-300)], "s", color="C3",
-            label="log-RPE, 1 head: exact (error 0)")
+    ax.plot([], [], ls=":", color="grey", lw=0.6, label="target errors epsilon")
+    # the log-RPE head is exact: error 0, which a log axis cannot show; drawn on the bottom axis
+    ax.plot([], [], "v", color="C3", label="log-RPE, 1 head: exact construction")
+    handles = _finish_zeros(ax, [([1], "C3")])
     ax.set_xlabel("hidden units N / heads H")
     ax.set_ylabel("l1 error over all lags")
     ax.set_title(title)
-    ax.legend(fontsize=7)
     ax.grid(True, which="both", alpha=0.3)
+    _legend(ax, handles)
     save_figure_atomic(fig, path)
 
 

@@ -219,18 +219,40 @@ def _grid_table(rows: list[dict[str, Any]], heads: list[int], widths: list[int],
     return out
 
 
-def _heatmap(rows: list[dict[str, Any]], heads: list[int], widths: list[int], title: str) -> bytes:
-    from .registry import new_figure  # Agg canvas without pyplot: no global backend switch
-
+def _heat_values(rows: list[dict[str, Any]], heads: list[int], widths: list[int]) -> np.ndarray:
+    """MSE / E f^2 per (H, m) cell (NaN where not computed)."""
     by = {(r["H"], r["m"]): r for r in rows}
     A = np.full((len(heads), len(widths)), np.nan)
     for i, H in enumerate(heads):
         for j, m in enumerate(widths):
             r = by.get((H, m))
             if r and "mse_upper" in r and r["target_mean_square"] > 0:
-                A[i, j] = max(r["mse_upper"] / r["target_mean_square"], 1e-16)
+                A[i, j] = r["mse_upper"] / r["target_mean_square"]
+    return A
+
+
+def _heat_is_flat(A: np.ndarray) -> bool:
+    """True when a heat map of ``A`` would be one colour (all finite cells within 1 % of each other)."""
+    v = A[np.isfinite(A)]
+    return v.size == 0 or (float(v.min()) > 0 and float(v.max()) <= 1.01 * float(v.min())) or float(v.max()) == 0
+
+
+def _heatmap(rows: list[dict[str, Any]], heads: list[int], widths: list[int], title: str) -> bytes:
+    """Heat map of MSE / E f^2 on a logarithmic colour scale spanning the data (exact zeros in grey)."""
+    import matplotlib
+
+    from .registry import new_figure  # Agg canvas without pyplot: no global backend switch
+    from matplotlib.colors import LogNorm
+
+    A = _heat_values(rows, heads, widths)
+    pos = A[np.isfinite(A) & (A > 0)]
+    lo, hi = (float(pos.min()), float(pos.max())) if pos.size else (1e-16, 1.0)
+    if hi <= lo:
+        lo, hi = lo / 10, hi * 10
+    cmap = matplotlib.colormaps["viridis"].copy()
+    cmap.set_bad("0.8")
     fig, ax = new_figure(figsize=(5, 4))
-    im = ax.imshow(np.log10(A), aspect="auto", cmap="viridis", vmin=-6, vmax=0.5)
+    im = ax.imshow(np.where(A > 0, A, np.nan), aspect="auto", cmap=cmap, norm=LogNorm(vmin=lo, vmax=hi))
     ax.set_xticks(range(len(widths)), [str(m) for m in widths])
     ax.set_yticks(range(len(heads)), [str(H) for H in heads])
     ax.set_xlabel("m (FFN width)")
@@ -238,8 +260,9 @@ def _heatmap(rows: list[dict[str, Any]], heads: list[int], widths: list[int], ti
     for i in range(len(heads)):
         for j in range(len(widths)):
             if np.isfinite(A[i, j]):
-                ax.text(j, i, f"{A[i, j]:.2g}", ha="center", va="center", fontsize=6, color="w")
-    fig.colorbar(im, ax=ax, label="log10(MSE / E f^2)")
+                ax.text(j, i, "0" if A[i, j] == 0 else f"{A[i, j]:.2g}", ha="center", va="center", fontsize=6,
+                        color="k" if A[i, j] == 0 or A[i, j] > np.sqrt(lo * hi) else "w")
+    fig.colorbar(im, ax=ax, label="MSE / E f^2 (log scale)")
     ax.set_title(title, fontsize=9)
     return _png(fig)
 
@@ -278,9 +301,15 @@ def _experiments_page(rpes: list[str], names: list[str], heads: list[int], width
             lines += _grid_table(rows, heads, widths, "mse_upper")
             lines += ["", "Worst case over {+1,-1}^1000:", ""]
             lines += _grid_table(rows, heads, widths, "worst_case_upper")
-            fname = f"experiments-{name.replace('.', '')}-{rpe}.png"
-            files[fname] = _heatmap(rows, heads, widths, f"{name} {rpe}-RPE: MSE / E f^2")
-            lines += ["", f"![{name} {rpe} heat map]({fname})", ""]
+            values = _heat_values(rows, heads, widths)
+            if _heat_is_flat(values):  # one colour would show nothing: say so instead
+                v = values[np.isfinite(values)]
+                lines += ["", (f"No heat map: MSE / E f^2 is {float(v.min()):.4g} in every cell (within 1 %)."
+                               if v.size else "No heat map: no cell has a mean square."), ""]
+            else:
+                fname = f"experiments-{name.replace('.', '')}-{rpe}.png"
+                files[fname] = _heatmap(rows, heads, widths, f"{name} {rpe}-RPE: MSE / E f^2")
+                lines += ["", f"![{name} {rpe} heat map]({fname})", ""]
     lines += ["### The paper's trends: does the construction reproduce them?", "",
               "| RPE | experiment | paper | reproduced | numbers |", "|---|---|---|---|---|"]
     for rpe in rpes:

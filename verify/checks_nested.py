@@ -382,11 +382,14 @@ def _prop45_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
                "'head_ratio_paper_forms' is the ratio of H needed from these forms, 'head_ratio_app_d2_formula' "
                "the printed formula (sum b^2/(sum b)^2)^{1/(2n)} with b_i = e^{0.01 (n+1) T_i}."],
         parameters={"rpe": rpe, "eps": eps, "grid": grid, "max_rate": max_rate, "target": target.to_dict(),
-                    "sweep": sweep})
+                    "sweep": sweep},
+        plot=lambda path: _plot_sweep(sweep, "construction", path,
+                                      f"Proposition 4.5, {rpe}-RPE: H per attention layer until eps = {float(eps):g}",
+                                      label=lambda k: k, measured="certified error"))
 
 
 PROP45 = register(Check(
     "prop4.5", "Proposition 4.5 / App. D.2: heads and width needed for eps by the 2-layer and the (M+1)-layer "
                "constructions, from the explicit bounds and from certified errors",
-    _prop45_args, _prop45_run, default_options=((),), has_plot=False))
+    _prop45_args, _prop45_run, default_options=((),), has_plot=True))
 """The ``prop4.5`` check (Proposition 4.5 / App. D.2)."""

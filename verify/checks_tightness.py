@@ -204,18 +204,31 @@ def _tightness_page(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]], ep
     files: dict[str, bytes] = {}
     for lemma in sorted({r["lemma"] for r in rows}):
         sub = [r for r in rows if r["lemma"] == lemma]
-        fig, ax = new_figure(figsize=(6, 4))
-        for T in sorted({r["T"] for r in sub}):
+        # colour = T, line style = what is drawn: a short legend beside the axes, never over the data
+        from matplotlib.lines import Line2D
+
+        from .checks import _finish_zeros, _h_ticks, _log_series
+
+        fig, ax = new_figure(figsize=(7.6, 4))
+        zeros: list[Any] = []
+        handles = []
+        for k, T in enumerate(sorted({r["T"] for r in sub})):
             s = sorted((r for r in sub if r["T"] == T), key=lambda r: r["H"])
             Hs = [r["H"] for r in s]
-            line, = ax.loglog(Hs, [r["construction"] for r in s], "o-", label=f"T={T} construction")
-            ax.loglog(Hs, [r["bound"] for r in s], "--", color=line.get_color(), label=f"T={T} bound")
-            ax.loglog(Hs, [max(r["best_found"], 1e-16) for r in s], ":", marker="x", color=line.get_color(),
-                      label=f"T={T} best found")
+            color = f"C{k}"
+            _log_series(ax, Hs, [r["construction"] for r in s], "o-", zeros, color=color)
+            _log_series(ax, Hs, [r["bound"] for r in s], "--", zeros, color=color)
+            _log_series(ax, Hs, [r["best_found"] for r in s], ":", zeros, marker="x", color=color)
+            handles.append(Line2D([], [], color=color, lw=6, label=f"T = {T}"))
+        handles += [Line2D([], [], color="0.3", marker="o", ls="-", label="construction (exact)"),
+                    Line2D([], [], color="0.3", ls="--", label="explicit bound"),
+                    Line2D([], [], color="0.3", marker="x", ls=":", label="best found")]
+        handles += _finish_zeros(ax, zeros)
+        _h_ticks(ax, [r["H"] for r in sub])
         ax.set_xlabel("H (heads)")
         ax.set_ylabel("l1 error")
         ax.set_title(f"Lemma {lemma}: bound, construction, best found", fontsize=9)
-        ax.legend(fontsize=6)
+        ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
         ax.grid(True, which="both", alpha=0.3)
         name = f"tightness-{lemma.replace('.', '')}.png"
         files[name] = _png(fig)

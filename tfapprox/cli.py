@@ -5,7 +5,7 @@ Exit status: 0 when everything asked for succeeded (for ``verify``: every check 
 exactly one line on stderr, ``tfapprox: error: ...``, never a traceback.
 
 Bad input versus internal error.  The toolkit validates its input with ``ValueError``
-and ``TypeError`` naming the parameter (design.md section 8).  The rule applied here to
+and ``TypeError`` naming the parameter, the value and what is allowed.  The rule applied here to
 tell such a validation error from a bug is pragmatic and explicit:
 
 * exit 2 (bad input): :class:`UsageError` (argument errors, including argparse's),

@@ -1,6 +1,6 @@
 """The digits policy: how many decimal digits a model's weights need (issue 12).
 
-One number per model, ``required_digits(spec)``, serves two purposes (design.md section 4):
+One number per model, ``required_digits(spec)``, serves two purposes:
 
 (a) a model file stores every non-rational (lowered) weight at this many significant
     decimal digits (``metadata["precision_digits"]``, written by every builder), and

@@ -54,6 +54,7 @@ __all__ = ["write_atomic", "check_target", "FILE_MODE", "TEMP_PREFIX", "TEMP_SUF
 FILE_MODE = 0o600
 #: Temporary files are named ``TEMP_PREFIX + 8 hex digits + TEMP_SUFFIX`` in the target's folder.
 TEMP_PREFIX = ".tfa-"
+#: The suffix of a temporary file (see :data:`TEMP_PREFIX`).
 TEMP_SUFFIX = ".tmp"
 
 _SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGINT", None)) if s is not None)

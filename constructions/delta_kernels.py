@@ -59,6 +59,7 @@ import mpmath
 import numpy as np
 import sympy
 
+from tfapprox.theory.limits import MAX_KERNEL_RATE
 from tfapprox.theory.bounds import RPE_TYPES, BumpPlacement, bump_placement
 from tfapprox.theory.validation import require_choice, require_int, require_positive_rational, short_repr
 
@@ -624,6 +625,9 @@ def delta_kernel(rpe: str, lag: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALP
     H = require_int("num_terms", num_terms, minimum=1)
     a = require_positive_rational("alpha", alpha)
     g = require_positive_rational("gamma", gamma)
+    for name, value in (("alpha", a), ("gamma", g)):
+        if value > MAX_KERNEL_RATE:
+            raise ValueError(f"{name} must be <= MAX_KERNEL_RATE = {MAX_KERNEL_RATE}, got {value}")
     digits = require_int("coefficient_digits", coefficient_digits, minimum=1, maximum=1000)
     nodes = require_choice("nodes", nodes, NODE_FAMILIES)
     place = bump_placement(rpe, lag, alpha=a, gamma=g)

@@ -26,6 +26,7 @@ import mpmath
 import numpy as np
 import sympy
 
+from tfapprox.theory.limits import MAX_KERNEL_RATE
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
 from tfapprox.theory.readouts import LinearReadout, ReluSumReadout
 from tfapprox.theory.rpe import LinRPE, LogRPE, to_exact
@@ -189,10 +190,9 @@ def build_thm3_1(target: FixedMemoryTarget, num_heads: int, width: int | None = 
         raise ValueError(f"H (number of heads) must be >= M = {M} (one head group per memory), got {H}")
     alpha_e = to_exact("alpha", alpha)
     gamma_e = to_exact("gamma", gamma)
-    if not alpha_e > 0:
-        raise ValueError(f"alpha must be > 0, got {alpha}")
-    if not gamma_e > 0:
-        raise ValueError(f"gamma must be > 0, got {gamma}")
+    for name, value, given in (("alpha", alpha_e, alpha), ("gamma", gamma_e, gamma)):
+        if not 0 < value <= MAX_KERNEL_RATE:
+            raise ValueError(f"{name} must be in (0, MAX_KERNEL_RATE = {MAX_KERNEL_RATE}], got {given}")
     if rpe == "lin":
         weights = [mpmath.exp(mpmath.mpf(float(alpha_e)) * T) for T in lags]
     else:

@@ -31,6 +31,7 @@ __all__ = [
     "MAX_METADATA_DEPTH",
     "MAX_MODEL_FILE_BYTES",
     "MAX_INPUT_FILE_BYTES",
+    "MAX_KERNEL_RATE",
 ]
 
 #: Heads of one attention layer (a builder's ``heads`` / ``--heads``, a model file's ``heads`` array).
@@ -67,3 +68,6 @@ MAX_METADATA_DEPTH = 64
 MAX_MODEL_FILE_BYTES = 512 * 2 ** 20
 #: Bytes of one input window file (``--input``, CSV or ``.npy``).
 MAX_INPUT_FILE_BYTES = 256 * 2 ** 20
+#: Largest change-of-variables rate alpha and decay gamma of Lemmas F.1-F.6 (the paper's are 0.01;
+#: beyond this the weights e^{alpha T} and the exponents gamma + alpha k leave every float range).
+MAX_KERNEL_RATE = 100

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tfapprox.verify import registry
-from tfapprox.verify.sweep import (MAX_CELLS, add_sweep_arguments, cell_key, cmd_sweep, load_spec, read_log,
+from tfapprox.verify.sweep import (MAX_CELLS, add_sweep_arguments, add_sweep_parser, cell_key, cmd_sweep, load_spec, read_log,
                                    run_sweep)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "sweep-lemma-f1.toml"
@@ -240,9 +240,11 @@ def test_failing_cell_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
 def test_cli_handler_on_a_finished_sweep(reference, tmp_path, capsys):
     out = tmp_path / "done.csv"
     run_sweep(EXAMPLE, output=out, workers=1, processes=False)
-    parser = argparse.ArgumentParser()
-    add_sweep_arguments(parser)
-    assert cmd_sweep(parser.parse_args([str(EXAMPLE), "--out", str(out)])) == 0
+    parser = argparse.ArgumentParser(prog="tfapprox")
+    add_sweep_parser(parser.add_subparsers(dest="command"))  # what tfapprox/cli.py does
+    args = parser.parse_args(["sweep", str(EXAMPLE), "--out", str(out), "--workers", "1"])
+    assert (args.command, args.workers, args.scheduler) == ("sweep", 1, None)
+    assert cmd_sweep(args) == 0
     assert "4 cells, 0 computed, 4 already done, 0 with errors, 0 not certified" in capsys.readouterr().out
     assert out.read_bytes() == reference
 
@@ -298,3 +300,17 @@ def test_spec_file_errors(tmp_path):
         load_spec(bad)
     with pytest.raises(ValueError, match="workers"):
         run_sweep(EXAMPLE, output=tmp_path / "t.csv", workers=0)
+
+
+def test_docs_page_shows_the_example_file():
+    """docs/sweeps.md's TOML block is the example file, and its Python example is the same spec."""
+    import re
+    import tomllib
+
+    page = (EXAMPLE.parents[1] / "sweeps.md").read_text()
+    block = re.search(r"```toml\n(.*?)```", page, re.S).group(1)
+    assert block == EXAMPLE.read_text()
+    data = tomllib.loads(EXAMPLE.read_text())
+    assert data == {"check": "lemma-f1", "output": "lemma-f1-sweep.csv",
+                    "options": {"heads": "8,16,32", "window": 2}, "grid": {"lags": [1, 5], "alpha": ["0.01", "0.02"]}}
+    assert '"options": {"heads": "8,16,32", "window": 2}' in page and '"grid": {"lags": [1, 5], "alpha": ["0.01", "0.02"]}' in page

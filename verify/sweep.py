@@ -79,7 +79,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 __all__ = ["SweepSpec", "SweepResult", "load_spec", "run_sweep", "cell_key", "read_log",
-           "add_sweep_arguments", "cmd_sweep", "MAX_CELLS", "TIMING_COLUMNS"]
+           "add_sweep_parser", "add_sweep_arguments", "cmd_sweep", "MAX_CELLS", "TIMING_COLUMNS"]
 
 MAX_CELLS = 100_000
 """Largest number of cells a spec's grid may have."""
@@ -628,6 +628,20 @@ def _run_cells(client: Any, spec: SweepSpec, keyed: list, todo: list[int], recor
 
 
 # ----------------------------------------------------------------------------------- CLI
+def add_sweep_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``sweep`` command to the ``tfapprox`` subparsers (``parser.add_subparsers()``); returns it."""
+    p = subparsers.add_parser(
+        "sweep", help="run a check over a parameter grid on a Dask cluster (resumable)",
+        description="Run a registered check over a grid of options (a TOML spec: check, options, grid, output) on "
+                    "an embedded local Dask cluster or, with --scheduler, a running dask.distributed cluster. "
+                    "Finished cells are logged as they finish (OUTPUT.cells.jsonl) and never recomputed: run the "
+                    "same command again to resume. A cell whose check raises is recorded with its error. "
+                    "See docs/sweeps.md. Exit status 0 if every cell ran and was certified, 1 if not, 2 for a "
+                    "bad spec.")
+    add_sweep_arguments(p)
+    return p
+
+
 def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the options of ``tfapprox sweep`` on ``parser`` (a subparser)."""
     parser.add_argument("spec", help="sweep spec (TOML: check, options, grid, output; see docs/sweeps.md)")

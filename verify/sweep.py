@@ -245,9 +245,16 @@ def load_spec(spec: str | os.PathLike[str] | Mapping[str, Any]) -> SweepSpec:
         if len(set(map(repr, vals))) != len(vals):
             raise ValueError(f"grid.{k} repeats a value: {list(vals)}")
         items.append((str(k), vals))
-    clash = {k for k, _ in opts} & {k for k, _ in items}
-    if clash:
-        raise ValueError(f"option(s) {', '.join(sorted(clash))} appear both under [options] and [grid]")
+    parser = _check_parser(check)
+    seen: dict[str, str] = {}
+    for where, k in [("options", k) for k, _ in opts] + [("grid", k) for k, _ in items]:
+        found = _flag_for(parser, k)
+        if found is None:
+            _argv_items(parser, k, None, f"{where}.{k}", check.name)  # raises: unknown option
+        flag = found[0]
+        if flag in seen:
+            raise ValueError(f"{where}.{k}: option {flag} is already given as {seen[flag]}")
+        seen[flag] = f"{where}.{k}"
     size = math.prod(len(v) for _, v in items)
     if size > MAX_CELLS:
         raise ValueError(f"sweep spec key 'grid' has {size:,} cells, more than the {MAX_CELLS:,} allowed; "
@@ -265,7 +272,6 @@ def load_spec(spec: str | os.PathLike[str] | Mapping[str, Any]) -> SweepSpec:
     # Parse the options with the check's own parser now, not on a worker: the fixed options, then each grid
     # value with them (the checks' options are independent, so this covers every cell at the cost of
     # sum(len(list)) parses, not prod(len(list))).
-    parser = _check_parser(check)
     fixed: list[str] = []
     for k, v in opts:
         fixed += _argv_items(parser, k, v, f"options.{k}", check.name)
@@ -322,6 +328,17 @@ def cell_key(check: str, argv: Sequence[str], version: str | None = None, *,
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+def _json_fallback(value: Any) -> Any:
+    """JSON for what :func:`~tfapprox.verify.registry.json_number` leaves alone (arrays, sets, fractions...)."""
+    from .registry import _jsonable
+
+    if hasattr(value, "tolist"):
+        return _jsonable(value.tolist())
+    if isinstance(value, (set, frozenset)):
+        return sorted((_jsonable(v) for v in value), key=repr)
+    return str(value)
+
+
 def _run_cell(check_name: str, argv: list[str], key: str, version: str) -> dict[str, Any]:
     """Run one cell (on a worker): the check with the cell's argv; exceptions become an error record."""
     from tfapprox import __version__
@@ -337,8 +354,10 @@ def _run_cell(check_name: str, argv: list[str], key: str, version: str) -> dict[
         check = get_check(check_name)
         options = _check_parser(check).parse_args(list(argv))
         result = check.run(options, lambda done, total, label: None)
-        record.update(status="done", certified=bool(result.passed), error="",
-                      rows=[_jsonable(r) for r in result.rows])
+        # Through JSON and back: the rows are then exactly what the log gives back on a resumed run (lists,
+        # string keys, float64 values), so the table does not depend on whether a cell ran now or before.
+        rows = json.loads(json.dumps([_jsonable(r) for r in result.rows], allow_nan=False, default=_json_fallback))
+        record.update(status="done", certified=bool(result.passed), error="", rows=rows)
     except Exception as exc:  # a failing cell is recorded, not raised
         record.update(status="error", certified=None, error=f"{type(exc).__name__}: {exc}", rows=[])
     record["seconds"] = time.perf_counter() - t0

@@ -294,6 +294,16 @@ def test_grid_size_limit_is_exact(tmp_path):
         load_spec(spec)
 
 
+def test_output_override_replaces_an_unwritable_spec_output(tmp_path):
+    (tmp_path / "file").write_text("")
+    spec = {"check": "lemma-f1", "output": str(tmp_path / "file" / "x.csv"), "grid": {"lags": [1]}}
+    with pytest.raises(ValueError, match="'output'"):
+        load_spec(spec)
+    assert load_spec(spec, output=tmp_path / "y.csv").output == tmp_path / "y.csv"
+    del spec["output"]
+    assert load_spec(spec, output=str(tmp_path / "z.csv")).output == tmp_path / "z.csv"
+
+
 def test_spec_file_errors(tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         load_spec(tmp_path / "missing.toml")

@@ -185,8 +185,11 @@ class SweepSpec:
         return out
 
 
-def load_spec(spec: str | os.PathLike[str] | Mapping[str, Any]) -> SweepSpec:
+def load_spec(spec: str | os.PathLike[str] | Mapping[str, Any],
+              output: str | os.PathLike[str] | None = None) -> SweepSpec:
     """Read and validate a sweep spec: a TOML file path or a mapping with the same keys.
+
+    ``output``, if given, replaces the spec's ``output`` (which may then be left out).
 
     Raises ValueError (or TypeError for a value of the wrong type) naming the spec key for
     an unknown check, an unknown option, an empty grid or list, a grid over
@@ -194,6 +197,9 @@ def load_spec(spec: str | os.PathLike[str] | Mapping[str, Any]) -> SweepSpec:
     output file that cannot be written.
     """
     if isinstance(spec, SweepSpec):
+        if output is not None:
+            _require_writable(Path(output), "output")
+            spec = SweepSpec(spec.check, Path(output), spec.options, spec.grid, spec.scheduler, spec.keep_timings)
         return spec
     if isinstance(spec, (str, os.PathLike)):
         import tomllib
@@ -210,6 +216,10 @@ def load_spec(spec: str | os.PathLike[str] | Mapping[str, Any]) -> SweepSpec:
     else:
         raise TypeError(f"spec must be a TOML file path or a mapping, got {type(spec).__name__}")
 
+    if output is not None:
+        if not isinstance(output, (str, os.PathLike)):
+            raise TypeError(f"output must be a file path, got {output!r}")
+        data["output"] = os.fspath(output)
     unknown = sorted(set(data) - set(_TOP_KEYS))
     if unknown:
         raise ValueError(f"unknown sweep spec key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(_TOP_KEYS)}")
@@ -515,10 +525,7 @@ def run_sweep(spec: str | os.PathLike[str] | Mapping[str, Any] | SweepSpec, sche
     """
     from tfapprox import __version__
 
-    spec = load_spec(spec)
-    if output is not None:
-        _require_writable(Path(output), "output")
-        spec = SweepSpec(spec.check, Path(output), spec.options, spec.grid, spec.scheduler, spec.keep_timings)
+    spec = load_spec(spec, output=output)
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     scheduler = scheduler if scheduler is not None else spec.scheduler

@@ -542,9 +542,13 @@ def run_sweep(spec: str | os.PathLike[str] | Mapping[str, Any] | SweepSpec, sche
              for params, argv in spec.cells()]
     records = read_log(log)
     _repair_log(log)
-    todo = [i for i, (_, _, key) in enumerate(keyed)
+    # One run per distinct key: cells whose options parse to the same values (window = 2 and "2") share it.
+    first_of: dict[str, int] = {}
+    for i, (_, _, key) in enumerate(keyed):
+        first_of.setdefault(key, i)
+    todo = [i for key, i in first_of.items()
             if key not in records or (retry_failed and records[key].get("status") == "error")]
-    result = SweepResult(table=table, log=log, cells=len(keyed), skipped=len(keyed) - len(todo))
+    result = SweepResult(table=table, log=log, cells=len(keyed), skipped=len(first_of) - len(todo))
     cells_by_key = [(params, key) for params, _, key in keyed]
 
     def write_table() -> None:
@@ -600,8 +604,15 @@ def _run_cells(client: Any, spec: SweepSpec, keyed: list, todo: list[int], recor
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
-    nthreads = sum(client.nthreads().values()) or 1
-    window = max(2 * nthreads, 4)  # tasks in flight: keeps every worker busy without queueing 100,000 futures
+    # Tasks in flight: twice the cluster's threads (asked again every few seconds: workers may join or
+    # leave), so every worker stays busy without 100,000 futures queued at once.
+    window = [4, 0.0]
+
+    def in_flight_target() -> int:
+        if time.monotonic() - window[1] > 2.0:
+            window[:] = [max(2 * sum(client.nthreads().values()), 4), time.monotonic()]
+        return int(window[0])
+
     pending = iter(todo)
     index_of: dict[str, int] = {}
     ac = as_completed(loop=client.loop)
@@ -617,9 +628,12 @@ def _run_cells(client: Any, spec: SweepSpec, keyed: list, todo: list[int], recor
         ac.add(fut)
         return True
 
-    for _ in range(window):
-        if not submit_next():
-            break
+    def top_up() -> None:
+        target = in_flight_target()
+        while len(index_of) < target and submit_next():
+            pass
+
+    top_up()
     last_flush = time.monotonic()
     done = 0
     try:
@@ -643,7 +657,7 @@ def _run_cells(client: Any, spec: SweepSpec, keyed: list, todo: list[int], recor
                 progress(done, len(todo), ", ".join(f"{k}={v}" for k, v in params.items()))
             if on_cell is not None:
                 on_cell(i, record)
-            submit_next()
+            top_up()
             if time.monotonic() - last_flush >= flush_seconds:
                 write_table()
                 last_flush = time.monotonic()

@@ -221,6 +221,29 @@ def test_resume_after_interrupt_recomputes_nothing_finished(reference, tmp_path,
     assert (res.skipped, res.computed, len(calls)) == (4, 0, 0)
 
 
+def test_resume_after_the_sweep_process_is_killed(reference, tmp_path):
+    """SIGKILL the process running a sweep after its first logged cell; a new run completes the rest."""
+    out = tmp_path / "crash.csv"
+    log = out.with_name(out.name + ".cells.jsonl")
+    script = ("import sys, time\nfrom tfapprox.verify.sweep import run_sweep\n"
+              "run_sweep(sys.argv[1], output=sys.argv[2], workers=1, processes=False,\n"
+              "          on_cell=lambda i, rec: time.sleep(30))\n")
+    proc = subprocess.Popen([sys.executable, "-c", script, str(EXAMPLE), str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not (log.exists() and log.read_bytes().count(b"\n") >= 1):
+            assert proc.poll() is None and time.monotonic() < deadline, "the sweep did not log a cell"
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert len(read_log(log)) == 1
+    res = run_sweep(EXAMPLE, output=out, workers=1, processes=False)
+    assert (res.skipped, res.computed) == (1, 3)
+    assert out.read_bytes() == reference
+
+
 def test_failing_cell_is_recorded_and_the_sweep_goes_on(tmp_path, capsys):
     out = tmp_path / "fail.csv"
     spec = {"check": "lemma-f1", "output": str(out), "options": {"lags": "5", "window": 2},

@@ -1,4 +1,4 @@
-"""The ``tfapprox`` command line: ``build``, ``eval``, ``verify`` and ``export``.
+"""The ``tfapprox`` command line: ``build``, ``eval``, ``verify``, ``export`` and ``sweep``.
 
 Exit status: 0 when everything asked for succeeded (for ``verify``: every check passed),
 1 when a check ran and failed, 2 for bad input, 1 for an internal error.  Every error is
@@ -535,6 +535,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p_verify.add_argument("--quiet", action="store_true",
                           help="no progress on stderr (otherwise: a bar on a terminal, a line per step and a "
                                "heartbeat at least once a minute when piped)")
+    from tfapprox.verify.sweep import add_sweep_parser
+
+    add_sweep_parser(sub)
     return parser
 
 
@@ -596,7 +599,7 @@ def _dispatch(parser: argparse.ArgumentParser, argv: list[str]) -> int:
             extra = extra + ["--help"]
         return _cmd_verify(args, extra, ["tfapprox", *argv])
     if not argv:
-        raise UsageError("a command is required: build, eval, export or verify (see `tfapprox --help`)")
+        raise UsageError("a command is required: build, eval, export, verify or sweep (see `tfapprox --help`)")
     args = parser.parse_args(argv)
     if args.command == "build":
         return _cmd_build(args)
@@ -604,7 +607,11 @@ def _dispatch(parser: argparse.ArgumentParser, argv: list[str]) -> int:
         return _cmd_eval(args)
     if args.command == "export":
         return _cmd_export(args)
-    raise UsageError("a command is required: build, eval, export or verify (see `tfapprox --help`)")
+    if args.command == "sweep":
+        from tfapprox.verify.sweep import cmd_sweep
+
+        return cmd_sweep(args)
+    raise UsageError("a command is required: build, eval, export, verify or sweep (see `tfapprox --help`)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

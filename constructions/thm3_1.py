@@ -192,7 +192,7 @@ def build_thm3_1(target: FixedMemoryTarget, num_heads: int, width: int | None = 
     gamma_e = to_exact("gamma", gamma)
     for name, value, given in (("alpha", alpha_e, alpha), ("gamma", gamma_e, gamma)):
         if not 0 < value <= MAX_KERNEL_RATE:
-            raise ValueError(f"{name} must be in (0, MAX_KERNEL_RATE = {MAX_KERNEL_RATE}], got {given}")
+            raise ValueError(f"{name} must be > 0 and <= MAX_KERNEL_RATE = {MAX_KERNEL_RATE}, got {given}")
     if rpe == "lin":
         weights = [mpmath.exp(mpmath.mpf(float(alpha_e)) * T) for T in lags]
     else:

@@ -379,8 +379,8 @@ def _chebyshev_dft(F: dict[int, int], H: int, nodes: str, p: int, q: int) -> tup
     Second kind (``x_k = cos(k pi/N)``): ``c_j = (kappa_j / 2N) Re sum_k w_k f_k e^{2 pi i jk/(2N)}``,
     ``w_k = 1`` at ``k = 0, N`` else ``2``, ``kappa_j`` likewise.  First kind
     (``x_k = cos((2k+1) pi/2H)``): ``c_j = (kappa_j / H) Re(e^{i pi j/2H} sum_k f_k e^{2 pi i jk/(2H)})``,
-    ``kappa_0 = 1``, else ``2``.  Inputs are real, so the transform's sign convention only
-    conjugates the sums.
+    ``kappa_0 = 1``, else ``2``.  ``acb.dft`` computes ``D_j = sum_k v_k e^{-2 pi i jk/L}``; the inputs
+    are real, so the sums above are ``conj(D_j)``.
     """
     from flint import acb, arb, ctx
 
@@ -407,7 +407,7 @@ def _chebyshev_dft(F: dict[int, int], H: int, nodes: str, p: int, q: int) -> tup
                 kappa = 1 if j in (0, N) else 2
             else:
                 phi = arb(j) / (2 * H)
-                acc = phi.cos_pi() * z.real - phi.sin_pi() * z.imag  # Re(e^{i pi phi} conj(z))
+                acc = phi.cos_pi() * z.real + phi.sin_pi() * z.imag  # Re(e^{i pi phi} conj(z))
                 kappa = 1 if j == 0 else 2
             c = acc * kappa / den
             man, e = c.mid().man_exp()

@@ -425,6 +425,66 @@ def _chebyshev_dft(F: dict[int, int], H: int, nodes: str, p: int, q: int) -> tup
     return C, err_units
 
 
+def _interpolate_reference(place: BumpPlacement, H: int, nodes: str, digits: int) -> _Interpolant:
+    """The construction's previous interpolation (reference for the tests and ``bench/bench_scaling.py``).
+
+    The precision ``p`` is chosen for the *monomial* coefficients (``sum_j |dc_j| T_j(3) <= tol/4``,
+    ``log2 T_j(3) ~ 2.54 j``: ``p`` grows like ``2.54 H`` bits) and the cosine sums are formed one node
+    at a time in fixed point (``K H`` products of ``p``-bit integers): about ``H^3``.  The error
+    bound ``cheb_error_units`` is derived analytically from the rounding of the node values and
+    of :func:`_cos_table`.
+    """
+    N = H - 1
+    M, angle = _node_geometry(H, nodes)
+    s3 = _sum_chebyshev_at_3(N)
+    with mpmath.workdps(30):
+        mu0, sigma0, height0 = place.numeric(30)
+        peak0 = height0 / mpmath.e
+    log2_peak = float(mpmath.log(peak0, 2))
+    log2_height = float(mpmath.log(height0, 2))
+    log2_sigma = float(mpmath.log(sigma0, 2))
+    # a priori |dc_j| <= Dc 2^{-p}; need Dc 2^{-p} s3 <= 10^{-digits} peak / 4
+    Dc = 4 * (float(peak0) + 2) + 1
+    p = math.ceil(math.log2(s3) + math.log2(Dc) + digits * _LOG2_10 + 2 - log2_peak) + 8
+    p = max(p, 64)
+    internal = p + 64 + max(0, math.ceil(-log2_sigma)) + max(0, math.ceil(log2_height))
+    dps_internal = math.ceil(internal / _LOG2_10) + 5
+    with mpmath.workdps(dps_internal):
+        scale = mpmath.mpf(2) ** p
+        F = {k: int(mpmath.nint(f * scale)) for k, _x, f in bump_node_values(place, H, nodes, dps_internal)}
+    K = len(F)
+    if H == 1:
+        C = [F.get(0, 0)]
+        err_units = mpmath.mpf(1)
+    else:
+        cos = np.array(_cos_table(M, p), dtype=object)
+        period = 2 * M
+        j = np.arange(N + 1, dtype=np.int64)
+        acc = np.zeros(N + 1, dtype=object)
+        acc[:] = 0
+        for k, Fk in F.items():
+            idx = (j * angle[k]) % period
+            idx = np.where(idx > M, period - idx, idx)
+            w = Fk if (nodes == "chebyshev1" or k in (0, N)) else 2 * Fk
+            acc += w * cos[idx]
+        if nodes == "chebyshev2":
+            den = 2 * N
+            kappa = [1 if jj in (0, N) else 2 for jj in range(N + 1)]
+            weight_sum = 2 * K  # sum of node weights 2 omega_k
+            nodes_den = N
+        else:
+            den = H
+            kappa = [1 if jj == 0 else 2 for jj in range(N + 1)]
+            weight_sum = K
+            nodes_den = H
+        C = [_round_div(kappa[jj] * int(acc[jj]), den << p) for jj in range(N + 1)]
+        # |dc_j| in units of 2^-p: kappa/den * (weight_sum * (2^p (peak+1) + 1)) / 2^p + 1/2
+        with mpmath.workdps(30):
+            err_units = (mpmath.mpf(2) * weight_sum / (2 * nodes_den if nodes == "chebyshev2" else nodes_den)
+                         * (peak0 * (1 + mpmath.mpf(2) ** -40) + 1 + mpmath.mpf(2) ** -p) + mpmath.mpf(1) / 2)
+    return _Interpolant(tuple(C), p, err_units, K)
+
+
 # ---------------------------------------------------------------------------------------
 # The kernel
 # ---------------------------------------------------------------------------------------
@@ -566,6 +626,48 @@ class DeltaKernel:
     def coefficients_realised(self) -> bool:
         """Whether :attr:`coefficients` exist already (reading them costs nothing more)."""
         return self._coefficients is not None or "_realised_cache" in self.__dict__
+
+    def transformer_spec(self) -> Any:
+        """The realised kernel as a one-layer Transformer: ``H`` DP-free heads, no softmax denominator.
+
+        Head ``k`` has slope ``p = beta_k`` and value weight ``a_k`` rounded to ``coefficient_dps``
+        significant decimals (an exact decimal, as in the Theorem 3.1 model files), ``W_O = 1``,
+        normalization-free attention (Sec. 4) without residual, embedding ``1``: the output at
+        time ``t`` is ``sum_s P(s) x_{t-s}`` with the realised ``P`` (Lemma F.1: ``sum_k a_k e^{-beta_k s}``,
+        Lemma F.4: ``sum_k a_k s^{-beta_k}``).  Every weight is an exact rational, so
+        :meth:`tfapprox.verify.model.Model.save` writes it without any lowering.  Realises the
+        coefficients (:attr:`coefficients`) if they are not yet.
+
+        Examples
+        --------
+        >>> from tfapprox.constructions.delta_kernels import lemma_f1_kernel
+        >>> spec = lemma_f1_kernel(3, 8).transformer_spec()
+        >>> len(spec.blocks[0].attention.heads), spec.metadata["lemma"]
+        (8, 'F.1')
+        """
+        from tfapprox.constructions.thm3_1 import _decimal_rational
+        from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, TransformerSpec
+        from tfapprox.theory.rpe import LinRPE, LogRPE
+
+        dps = self.coefficient_dps
+        heads = tuple(AttentionHead([[_decimal_rational(a, dps)]], beta)
+                      for a, beta in zip(self.coefficients, self.exponents))
+        layer = AttentionLayer(heads, [[1]], LinRPE() if self.rpe == "lin" else LogRPE(),
+                               normalized=False, residual=False)
+        metadata = {
+            "construction": "delta-kernel",
+            "paper": f"Wang & E 2024, Lemma {self.lemma} (App. F)",
+            "lemma": self.lemma,
+            "rpe": self.rpe,
+            "lag": self.lag,
+            "heads": self.num_terms,
+            "alpha": str(self.alpha),
+            "gamma": str(self.gamma),
+            "nodes": self.nodes,
+            "coefficient_digits": self.coefficient_digits,
+            "precision_digits": dps,
+        }
+        return TransformerSpec([[1]], [[0]], (Block(layer, None),), "padded", metadata)
 
     # ----- derived data ---------------------------------------------------------------
 

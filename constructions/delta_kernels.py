@@ -24,19 +24,25 @@ group of the Theorem 3.1 Transformer in four steps, reproduced here exactly:
    ``H`` DP-free heads with ``p = beta_k`` and value weight ``a_k`` times the softmax normaliser.
 
 Numerics (Differences from the paper, D18).  The monomial coefficients ``a_k`` are huge (about
-``10^{0.75 H}``) and cancel, so the kernel is carried twice:
+``10^{0.75 H}``) and cancel, so the construction's primary data is the *stable basis*:
 
-* the *stable basis*: the Chebyshev coefficients ``c_j`` of ``Q(u) = sum_j c_j T_j(2u - 1)``,
-  evaluated by Clenshaw (float64 in :meth:`DeltaKernel.evaluate`);
-* the *realised* coefficients ``a_k``: the ``c_j`` converted **exactly** to the monomial
-  basis with the integer coefficients of the shifted Chebyshev polynomials ``T_j(2u - 1)``
-  (an integer Clenshaw recurrence on polynomials, no rounding), then stored as mpf at
-  ``coefficient_dps`` digits (what the Transformer's weights are).
+* the Chebyshev coefficients ``c_j`` of ``Q(u) = sum_j c_j T_j(2u - 1)``, evaluated by Clenshaw
+  (float64 in :meth:`DeltaKernel.evaluate`; the certificates of :mod:`tfapprox.verify.kernel_error`
+  use only them).  They are the discrete cosine transform of the node values, computed by one
+  FFT in rigorous ball arithmetic (python-flint's ``acb.dft``) and stored as ``C_j 2^{-p}`` with
+  ``p`` chosen from the requested accuracy and ``log2 H`` only, each within a proven
+  ``cheb_error_units 2^{-p}`` of the exact coefficient (:func:`_interpolate`);
+* the *realised* coefficients ``a_k`` (what the Transformer's weights are) are made on demand
+  (:attr:`DeltaKernel.coefficients`, cached): the stored ``C_j`` converted **exactly** to the
+  monomial basis of ``u`` (integer polynomials, divide and conquer, :func:`_chebyshev_to_monomial`),
+  then stored as mpf at ``coefficient_dps`` digits.
 
-The ``c_j`` are computed in fixed point (Python integers) from the bump values at the
-nodes, at a working precision chosen from the magnitudes so that
-``sum_k |a_k(stored) - a_k(exact interpolant)| <= 10^{-coefficient_digits} * sup Psi_T / 2``,
-a bound recorded (rigorously derived, see :attr:`DeltaKernel.coefficient_error_bound`).
+``coefficient_error_bound`` bounds, on ``[0, 1]``, the distance from the exact interpolant to the
+stored Chebyshev form (``sum_j |dc_j|``) and to the realised ``sum_k a_k u^k`` (plus the rounding of
+the ``a_k``, whose share is fixed in advance by the digits rule), so that
+``coefficient_error_bound <= 10^{-coefficient_digits} * sup Psi_T / 2``; it is known before any
+``a_k`` exists.  Building the stable form costs one FFT of length ``2H`` at about ``p + 100``
+bits; the realised coefficients cost ``O(M(H) log H)`` on numbers of ``0.75 H`` digits.
 
 Examples
 --------

@@ -875,6 +875,9 @@ def delta_kernel(rpe: str, lag: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALP
         # _realise) are the exact conversion of the stored c_j rounded so that the move is <= tol *
         # _ROUNDING_SHARE: the bound holds for both forms before any a_k exists
         stable_err = interp.cheb_error_units * mpmath.mpf(2) ** (-p) * H
+        if stable_err > tol / 4:  # the precision rule assumed cheb_error_units <= 2
+            raise ArithmeticError(f"the Chebyshev coefficients of the lag-{lag}, H = {H} kernel are only accurate "
+                                  f"to {mpmath.nstr(stable_err, 3)} > 10^-{digits} sup Psi_T / 4")
         bound = mpmath.mpf(stable_err + tol * _ROUNDING_SHARE) * (1 + mpmath.mpf(2) ** -40)
     cheb_bits = max(max((abs(v).bit_length() for v in interp.cheb_int), default=1) + 2, 53)
     with mpmath.workprec(cheb_bits):

@@ -24,19 +24,25 @@ group of the Theorem 3.1 Transformer in four steps, reproduced here exactly:
    ``H`` DP-free heads with ``p = beta_k`` and value weight ``a_k`` times the softmax normaliser.
 
 Numerics (Differences from the paper, D18).  The monomial coefficients ``a_k`` are huge (about
-``10^{0.75 H}``) and cancel, so the kernel is carried twice:
+``10^{0.75 H}``) and cancel, so the construction's primary data is the *stable basis*:
 
-* the *stable basis*: the Chebyshev coefficients ``c_j`` of ``Q(u) = sum_j c_j T_j(2u - 1)``,
-  evaluated by Clenshaw (float64 in :meth:`DeltaKernel.evaluate`);
-* the *realised* coefficients ``a_k``: the ``c_j`` converted **exactly** to the monomial
-  basis with the integer coefficients of the shifted Chebyshev polynomials ``T_j(2u - 1)``
-  (an integer Clenshaw recurrence on polynomials, no rounding), then stored as mpf at
-  ``coefficient_dps`` digits (what the Transformer's weights are).
+* the Chebyshev coefficients ``c_j`` of ``Q(u) = sum_j c_j T_j(2u - 1)``, evaluated by Clenshaw
+  (float64 in :meth:`DeltaKernel.evaluate`; the certificates of :mod:`tfapprox.verify.kernel_error`
+  use only them).  They are the discrete cosine transform of the node values, computed by one
+  FFT in rigorous ball arithmetic (python-flint's ``acb.dft``) and stored as ``C_j 2^{-p}`` with
+  ``p`` chosen from the requested accuracy and ``log2 H`` only, each within a proven
+  ``cheb_error_units 2^{-p}`` of the exact coefficient (:func:`_interpolate`);
+* the *realised* coefficients ``a_k`` (what the Transformer's weights are) are made on demand
+  (:attr:`DeltaKernel.coefficients`, cached): the stored ``C_j`` converted **exactly** to the
+  monomial basis of ``u`` (integer polynomials, divide and conquer, :func:`_chebyshev_to_monomial`),
+  then stored as mpf at ``coefficient_dps`` digits.
 
-The ``c_j`` are computed in fixed point (Python integers) from the bump values at the
-nodes, at a working precision chosen from the magnitudes so that
-``sum_k |a_k(stored) - a_k(exact interpolant)| <= 10^{-coefficient_digits} * sup Psi_T / 2``,
-a bound recorded (rigorously derived, see :attr:`DeltaKernel.coefficient_error_bound`).
+``coefficient_error_bound`` bounds, on ``[0, 1]``, the distance from the exact interpolant to the
+stored Chebyshev form (``sum_j |dc_j|``) and to the realised ``sum_k a_k u^k`` (plus the rounding of
+the ``a_k``, whose share is fixed in advance by the digits rule), so that
+``coefficient_error_bound <= 10^{-coefficient_digits} * sup Psi_T / 2``; it is known before any
+``a_k`` exists.  Building the stable form costs one FFT of length ``2H`` at about ``p + 100``
+bits; the realised coefficients cost ``O(M(H) log H)`` on numbers of ``0.75 H`` digits.
 
 Examples
 --------
@@ -51,7 +57,7 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -180,12 +186,15 @@ def _cos_table(M: int, p: int) -> list[int]:
     return out
 
 
-def _chebyshev_to_monomial(C: Sequence[int]) -> list[int]:
-    """Exact monomial coefficients (in ``u``) of ``sum_j C_j T_j(2u - 1)`` for integers ``C_j``.
+def _chebyshev_to_monomial_clenshaw(C: Sequence[int]) -> list[int]:
+    """Exact monomial coefficients (in ``u``) of ``sum_j C_j T_j(2u - 1)``: the reference algorithm.
 
     Clenshaw's recurrence run on integer polynomials: ``b_j = C_j + (4u - 2) b_{j+1} - b_{j+2}``,
     result ``C_0 + (2u - 1) b_1 - b_2``.  Every operation is an exact integer operation; the
-    result equals ``sum_j C_j * [integer coefficients of T_j(2u-1)]``.
+    result equals ``sum_j C_j * [integer coefficients of T_j(2u-1)]``.  ``O(N^2)`` big-integer
+    operations on numbers of ``O(N)`` bits: about ``H^3``; :func:`_chebyshev_to_monomial` computes
+    the same integers in ``O(M(N) log N)`` and is used instead (this one stays as the reference
+    that the tests and ``bench/bench_scaling.py`` compare it with).
     """
     N = len(C) - 1
     if N == 0:
@@ -207,6 +216,63 @@ def _chebyshev_to_monomial(C: Sequence[int]) -> list[int]:
     return [int(v) for v in out]
 
 
+#: Below this degree :func:`_chebyshev_to_monomial` sums ``C_j T*_j`` directly.
+_CONVERSION_LEAF = 32
+
+
+def _chebyshev_to_monomial(C: Sequence[int]) -> list[int]:
+    """Exact monomial coefficients (in ``u``) of ``sum_j C_j T*_j(u)``, ``T*_j(u) = T_j(2u - 1)``, for integers ``C_j``.
+
+    Divide and conquer on exact integer polynomials (python-flint ``fmpz_poly``, whose products
+    are asymptotically fast): for a block ``C_0..C_n`` take ``m``, a power of two with
+    ``n/2 <= m <= n``, and ``r = n - m``; the identity ``T*_{m+i} = 2 T*_m T*_i - T*_{m-i}``
+    (``1 <= i <= r <= m``; it holds for ``T_j`` and survives the substitution ``x = 2u - 1``) gives
+
+        ``sum_{j=0}^{n} C_j T*_j = sum_{j=0}^{m} C'_j T*_j + 2 T*_m sum_{i=1}^{r} C_{m+i} T*_i``,
+
+    ``C'_j = C_j - C_{2m-j}`` for ``m - r <= j < m``, else ``C'_j = C_j``: two blocks of about half
+    the length and one product with ``T*_m`` (``T*_{2m} = 2 T*_m^2 - 1``).  Every step is exact,
+    so the result equals :func:`_chebyshev_to_monomial_clenshaw` integer for integer, in
+    ``O(M(N) log N)`` operations instead of ``O(N^3)`` (``M``: the cost of a product).
+    """
+    from flint import fmpz_poly
+
+    N = len(C) - 1
+    if N < 0:
+        raise ValueError("C must hold at least one coefficient, got an empty sequence")
+    small = [fmpz_poly([1]), fmpz_poly([-1, 2])]  # T*_0, T*_1
+    x = small[1]
+    for _ in range(2, min(N, _CONVERSION_LEAF) + 1):
+        small.append(2 * x * small[-1] - small[-2])
+    powers = {1: small[1]}  # T*_{2^e}
+
+    def t_pow2(m: int) -> Any:
+        if m not in powers:
+            h = t_pow2(m // 2)
+            powers[m] = 2 * h * h - 1
+        return powers[m]
+
+    def conv(block: list[int]) -> Any:
+        n = len(block) - 1
+        if n <= _CONVERSION_LEAF:
+            acc = fmpz_poly([])
+            for j, cj in enumerate(block):
+                if cj:
+                    acc += cj * small[j]
+            return acc
+        m = 1 << ((n + 1) // 2 - 1).bit_length()  # smallest power of two >= n/2
+        r = n - m
+        lower = block[: m + 1]
+        for i in range(1, r + 1):
+            lower[m - i] -= block[m + i]
+        upper = [0] + block[m + 1:]
+        return conv(lower) + 2 * t_pow2(m) * conv(upper)
+
+    poly = conv([int(v) for v in C])
+    coeffs = [int(v) for v in poly.coeffs()]
+    return coeffs + [0] * (N + 1 - len(coeffs))
+
+
 # ---------------------------------------------------------------------------------------
 # The interpolant
 # ---------------------------------------------------------------------------------------
@@ -216,10 +282,14 @@ class _Interpolant:
     """Fixed-point result of interpolating ``Psi_T`` (internal; reusable by Lemmas F.2/F.5)."""
 
     cheb_int: tuple[int, ...]      # C_j with c_j = C_j 2^{-p}
-    mono_int: tuple[int, ...]      # A_k with a_k = A_k 2^{-p} (exact conversion of the C_j)
     precision: int                 # p
     cheb_error_units: mpmath.mpf   # |c_j(stored) - c_j(exact)| <= units * 2^{-p}
     nonzero_nodes: int
+
+
+#: Bits kept beyond what the requested accuracy needs: the stored ``c_j`` then agree with the exact
+#: ones far below the 106 bits of the double-double images the certificates use.
+_GUARD_BITS = 64
 
 
 def _node_geometry(H: int, nodes: str) -> tuple[int, list[int]]:
@@ -267,7 +337,110 @@ def bump_node_values(place: BumpPlacement, num_terms: Any, nodes: str = "chebysh
     return out
 
 
+def _chebyshev_precision(H: int, digits: int, log2_peak: float) -> int:
+    """Bits ``p`` of the stored ``c_j``: ``(N + 1) * 2 * 2^{-p} <= 10^{-digits} peak / 4`` plus guard bits."""
+    return max(64, math.ceil(math.log2(H) + 1 + digits * _LOG2_10 + 2 - log2_peak) + 8 + _GUARD_BITS)
+
+
 def _interpolate(place: BumpPlacement, H: int, nodes: str, digits: int) -> _Interpolant:
+    """The Chebyshev coefficients ``c_j = C_j 2^{-p}`` of the interpolant of ``Psi_T``, with a rigorous error bound.
+
+    ``c_j = (kappa_j / den) sum_k w_k f_k cos(j a_k pi / M)`` (the discrete cosine transform of the
+    node values ``f_k``, zero outside the bump's support) is computed as the real part of one
+    discrete Fourier transform in ball arithmetic (python-flint ``acb.dft``, Arb's rigorous
+    FFT): the node values enter as balls ``F_k 2^{-q} +- 2^{-q}`` (``F_k = round(f_k 2^q)`` from
+    mpmath at ``q + 64`` bits), every output ball contains the exact ``c_j``, and rounding its
+    midpoint to ``C_j`` adds at most ``2^{-p-1}``.  So ``|C_j 2^{-p} - c_j| <= (rad_j 2^p + 1/2) 2^{-p}``;
+    the maximum over ``j`` is ``cheb_error_units``.  ``p`` depends only on the requested accuracy
+    and ``log2 H`` (:func:`_chebyshev_precision`): the cost is one FFT of length ``2M`` at about
+    ``p + 100`` bits.
+    """
+    N = H - 1
+    with mpmath.workdps(30):
+        mu0, sigma0, height0 = place.numeric(30)
+        peak0 = height0 / mpmath.e
+    log2_peak = float(mpmath.log(peak0, 2))
+    log2_height = float(mpmath.log(height0, 2))
+    log2_sigma = float(mpmath.log(sigma0, 2))
+    p = _chebyshev_precision(H, digits, log2_peak)
+    q = p + 32
+    internal = q + 64 + max(0, math.ceil(-log2_sigma)) + max(0, math.ceil(log2_height))
+    dps_internal = math.ceil(internal / _LOG2_10) + 5
+    with mpmath.workdps(dps_internal):
+        scale = mpmath.mpf(2) ** q
+        F = {k: int(mpmath.nint(f * scale)) for k, _x, f in bump_node_values(place, H, nodes, dps_internal)}
+    K = len(F)
+    if H == 1:
+        C = [_round_div(F.get(0, 0), 1 << (q - p))]
+        return _Interpolant(tuple(C), p, mpmath.mpf(1), K)
+    if K == 0:
+        return _Interpolant(tuple([0] * H), p, mpmath.mpf(1) / 2, 0)
+    C, err_units = _chebyshev_dft(F, H, nodes, p, q)
+    return _Interpolant(tuple(C), p, err_units, K)
+
+
+def _chebyshev_dft(F: dict[int, int], H: int, nodes: str, p: int, q: int) -> tuple[list[int], mpmath.mpf]:
+    """``C_j`` (``c_j`` in units of ``2^{-p}``) and the error bound in those units, from the node values
+    ``F_k 2^{-q}`` (each within ``2^{-q}`` of ``f_k``), by one rigorous ball-arithmetic FFT.
+
+    Second kind (``x_k = cos(k pi/N)``): ``c_j = (kappa_j / 2N) Re sum_k w_k f_k e^{2 pi i jk/(2N)}``,
+    ``w_k = 1`` at ``k = 0, N`` else ``2``, ``kappa_j`` likewise.  First kind
+    (``x_k = cos((2k+1) pi/2H)``): ``c_j = (kappa_j / H) Re(e^{i pi j/2H} sum_k f_k e^{2 pi i jk/(2H)})``,
+    ``kappa_0 = 1``, else ``2``.  ``acb.dft`` computes ``D_j = sum_k v_k e^{-2 pi i jk/L}``; the inputs
+    are real, so the sums above are ``conj(D_j)``.
+    """
+    from flint import acb, arb, ctx
+
+    N = H - 1
+    second = nodes == "chebyshev2"
+    L = 2 * N if second else 2 * H
+    den = 2 * N if second else H
+    old_prec = ctx.prec
+    try:
+        ctx.prec = q + 64 + L.bit_length()
+        unit = arb(2) ** (-q)
+        zero = acb(0)
+        vec = [zero] * L
+        for k, Fk in F.items():
+            w = 1 if (not second or k in (0, N)) else 2
+            vec[k] = acb(arb(w * Fk, w) * unit)
+        D = acb.dft(vec)
+        C: list[int] = []
+        worst = 0.0
+        for j in range(N + 1):
+            z = D[j]
+            if second:
+                acc = z.real
+                kappa = 1 if j in (0, N) else 2
+            else:
+                phi = arb(j) / (2 * H)
+                acc = phi.cos_pi() * z.real + phi.sin_pi() * z.imag  # Re(e^{i pi phi} conj(z))
+                kappa = 1 if j == 0 else 2
+            c = acc * kappa / den
+            man, e = c.mid().man_exp()
+            man, e = int(man), int(e) + p
+            C.append(man << e if e >= 0 else _round_div(man, 1 << -e))
+            rman, rexp = c.rad().man_exp()
+            if rman:
+                worst = max(worst, math.ldexp(float(int(rman)) * (1 + 2.0 ** -50), int(rexp) + p))
+    finally:
+        ctx.prec = old_prec
+    if not math.isfinite(worst):
+        raise ArithmeticError(f"the Chebyshev coefficients lost all accuracy (radius 2^{p} x {worst})")
+    with mpmath.workdps(30):
+        err_units = (mpmath.mpf(worst) + mpmath.mpf(1) / 2) * (1 + mpmath.mpf(2) ** -40)
+    return C, err_units
+
+
+def _interpolate_reference(place: BumpPlacement, H: int, nodes: str, digits: int) -> _Interpolant:
+    """The construction's previous interpolation (reference for the tests and ``bench/bench_scaling.py``).
+
+    The precision ``p`` is chosen for the *monomial* coefficients (``sum_j |dc_j| T_j(3) <= tol/4``,
+    ``log2 T_j(3) ~ 2.54 j``: ``p`` grows like ``2.54 H`` bits) and the cosine sums are formed one node
+    at a time in fixed point (``K H`` products of ``p``-bit integers): about ``H^3``.  The error
+    bound ``cheb_error_units`` is derived analytically from the rounding of the node values and
+    of :func:`_cos_table`.
+    """
     N = H - 1
     M, angle = _node_geometry(H, nodes)
     s3 = _sum_chebyshev_at_3(N)
@@ -321,8 +494,7 @@ def _interpolate(place: BumpPlacement, H: int, nodes: str, digits: int) -> _Inte
         with mpmath.workdps(30):
             err_units = (mpmath.mpf(2) * weight_sum / (2 * nodes_den if nodes == "chebyshev2" else nodes_den)
                          * (peak0 * (1 + mpmath.mpf(2) ** -40) + 1 + mpmath.mpf(2) ** -p) + mpmath.mpf(1) / 2)
-    A = _chebyshev_to_monomial(C)
-    return _Interpolant(tuple(C), tuple(A), p, err_units, K)
+    return _Interpolant(tuple(C), p, err_units, K)
 
 
 # ---------------------------------------------------------------------------------------
@@ -376,11 +548,14 @@ class DeltaKernel:
         RPE slopes ``p^{(h)}`` of the heads.
     coefficients : tuple of mpmath.mpf
         The realised ``a_k`` (the heads' weights before the softmax normaliser), stored with
-        at least ``coefficient_dps`` significant digits.
+        at least ``coefficient_dps`` significant digits.  Computed on first access (then
+        cached) from the Chebyshev coefficients: the construction's primary data is the
+        stable basis, and ``H`` big numbers of about ``0.75 H`` digits each are only made when a
+        model is written or run (:func:`_realise`).
     coefficient_dps : int
-        Decimal digits carried by ``coefficients``.  Rounding every ``a_k`` to this many
-        significant digits moves the kernel by at most ``coefficient_error_bound`` in sup
-        norm over ``u``.
+        Decimal digits carried by ``coefficients`` (computed with them).  Rounding every
+        ``a_k`` to this many significant digits moves the kernel by at most
+        ``coefficient_error_bound`` in sup norm over ``u``.
     chebyshev_coefficients : tuple of mpmath.mpf
         The stable basis: ``Q(u) = sum_j c_j T_j(2u - 1)`` (exact binary numbers; the
         realised ``a_k`` are their exact monomial conversion, rounded once).
@@ -393,7 +568,7 @@ class DeltaKernel:
         ``|Q_exact(u) - sum_k a_k u^k|`` where ``Q_exact`` is the exact Chebyshev interpolant of
         ``Psi_T`` and ``Q_cheb`` uses the stored ``chebyshev_coefficients``.
     working_precision : int
-        Bits of the fixed-point computation of the ``c_j``.
+        Bits of the fixed-point computation of the ``c_j``: ``c_j = C_j 2^{-p}``.
     """
 
     rpe: str
@@ -402,8 +577,9 @@ class DeltaKernel:
     alpha: sympy.Rational
     gamma: sympy.Rational
     exponents: tuple[sympy.Rational, ...]
-    coefficients: tuple[mpmath.mpf, ...]
-    coefficient_dps: int
+    # the realised a_k and their digits when given eagerly; None: made from the stable basis on demand
+    _coefficients: tuple[mpmath.mpf, ...] | None = field(compare=False)
+    _coefficient_dps: int | None = field(compare=False)
     chebyshev_coefficients: tuple[mpmath.mpf, ...]
     nodes: str
     coefficient_digits: int
@@ -436,6 +612,74 @@ class DeltaKernel:
         kind = r"a_k e^{-\beta_k t}" if self.rpe == "lin" else r"a_k t^{-\beta_k}"
         return (rf"$P_{{{self.lag}}}(t) = \sum_{{k=1}}^{{{H}}} {kind} = {body}$"
                 rf" (Lemma {self.lemma}, $\alpha = {sympy.latex(self.alpha)}$, $\gamma = {sympy.latex(self.gamma)}$)")
+
+    # ----- realised coefficients (lazy) -------------------------------------------------
+
+    def _realised(self) -> tuple[tuple[mpmath.mpf, ...], int]:
+        if self._coefficients is not None:
+            return self._coefficients, int(self._coefficient_dps)
+        cached = self.__dict__.get("_realised_cache")
+        if cached is None:
+            cached = _realise(self)
+            object.__setattr__(self, "_realised_cache", cached)  # frozen dataclass: cache only
+        return cached
+
+    @property
+    def coefficients(self) -> tuple[mpmath.mpf, ...]:
+        """The realised ``a_k`` (see the class docstring; computed on first access, then cached)."""
+        return self._realised()[0]
+
+    @property
+    def coefficient_dps(self) -> int:
+        """Decimal digits carried by :attr:`coefficients` (computed with them)."""
+        return self._realised()[1]
+
+    @property
+    def coefficients_realised(self) -> bool:
+        """Whether :attr:`coefficients` exist already (reading them costs nothing more)."""
+        return self._coefficients is not None or "_realised_cache" in self.__dict__
+
+    def transformer_spec(self) -> Any:
+        """The realised kernel as a one-layer Transformer: ``H`` DP-free heads, no softmax denominator.
+
+        Head ``k`` has slope ``p = beta_k`` and value weight ``a_k`` rounded to ``coefficient_dps``
+        significant decimals (an exact decimal, as in the Theorem 3.1 model files), ``W_O = 1``,
+        normalization-free attention (Sec. 4) without residual, embedding ``1``: the output at
+        time ``t`` is ``sum_s P(s) x_{t-s}`` with the realised ``P`` (Lemma F.1: ``sum_k a_k e^{-beta_k s}``,
+        Lemma F.4: ``sum_k a_k s^{-beta_k}``).  Every weight is an exact rational, so
+        :meth:`tfapprox.verify.model.Model.save` writes it without any lowering.  Realises the
+        coefficients (:attr:`coefficients`) if they are not yet.
+
+        Examples
+        --------
+        >>> from tfapprox.constructions.delta_kernels import lemma_f1_kernel
+        >>> spec = lemma_f1_kernel(3, 8).transformer_spec()
+        >>> len(spec.blocks[0].attention.heads), spec.metadata["lemma"]
+        (8, 'F.1')
+        """
+        from tfapprox.constructions.thm3_1 import _decimal_rational
+        from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, TransformerSpec
+        from tfapprox.theory.rpe import LinRPE, LogRPE
+
+        dps = self.coefficient_dps
+        heads = tuple(AttentionHead([[_decimal_rational(a, dps)]], beta)
+                      for a, beta in zip(self.coefficients, self.exponents))
+        layer = AttentionLayer(heads, [[1]], LinRPE() if self.rpe == "lin" else LogRPE(),
+                               normalized=False, residual=False)
+        metadata = {
+            "construction": "delta-kernel",
+            "paper": f"Wang & E 2024, Lemma {self.lemma} (App. F)",
+            "lemma": self.lemma,
+            "rpe": self.rpe,
+            "lag": self.lag,
+            "heads": self.num_terms,
+            "alpha": str(self.alpha),
+            "gamma": str(self.gamma),
+            "nodes": self.nodes,
+            "coefficient_digits": self.coefficient_digits,
+            "precision_digits": dps,
+        }
+        return TransformerSpec([[1]], [[0]], (Block(layer, None),), "padded", metadata)
 
     # ----- derived data ---------------------------------------------------------------
 
@@ -633,28 +877,67 @@ def delta_kernel(rpe: str, lag: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALP
     place = bump_placement(rpe, lag, alpha=a, gamma=g)
     interp = _interpolate(place, H, nodes, digits)
     p = interp.precision
-    s3 = _sum_chebyshev_at_3(H - 1)
-    A = interp.mono_int
-    sum_abs_A = sum(abs(v) for v in A)
     with mpmath.workdps(30):
         peak = place.numeric(30)[2] / mpmath.e
-        l1_a = mpmath.mpf(sum_abs_A) * mpmath.mpf(2) ** (-p)
         tol = mpmath.mpf(10) ** (-digits) * peak
-        # rounding every a_k (relative 2^-bits, or to dps significant decimals) costs <= l1_a * 2^-bits
-        ratio = max(mpmath.mpf(1), l1_a / tol)
-        coef_dps = math.ceil(float(mpmath.log10(ratio * 40))) + 1
-        coef_bits = max(math.ceil(coef_dps * _LOG2_10) + 8, 53)
-        conv_err = interp.cheb_error_units * mpmath.mpf(2) ** (-p) * s3
-        round_err = l1_a * (mpmath.mpf(2) ** (-coef_bits) + mpmath.mpf(10) ** (1 - coef_dps) / 2)
-        bound = mpmath.mpf(conv_err + round_err) * (1 + mpmath.mpf(2) ** -40)
-    with mpmath.workprec(coef_bits):
-        coeffs = tuple(mpmath.ldexp(mpmath.mpf(v), -p) for v in A)
+        # |Q_exact - Q_cheb| <= sum_j |dc_j| (|T_j| <= 1), and the realised a_k (made on demand,
+        # _realise) are the exact conversion of the stored c_j rounded so that the move is <= tol *
+        # _ROUNDING_SHARE: the bound holds for both forms before any a_k exists
+        stable_err = interp.cheb_error_units * mpmath.mpf(2) ** (-p) * H
+        if stable_err > tol / 4:  # the precision rule assumed cheb_error_units <= 2
+            raise ArithmeticError(f"the Chebyshev coefficients of the lag-{lag}, H = {H} kernel are only accurate "
+                                  f"to {mpmath.nstr(stable_err, 3)} > 10^-{digits} sup Psi_T / 4")
+        bound = mpmath.mpf(stable_err + tol * _ROUNDING_SHARE) * (1 + mpmath.mpf(2) ** -40)
     cheb_bits = max(max((abs(v).bit_length() for v in interp.cheb_int), default=1) + 2, 53)
     with mpmath.workprec(cheb_bits):
         cheb = tuple(mpmath.ldexp(mpmath.mpf(v), -p) for v in interp.cheb_int)
     base = g if rpe == "lin" else 1 + g
     exps = tuple(base + a * k for k in range(H))
-    return DeltaKernel(rpe, lag, H, a, g, exps, coeffs, coef_dps, cheb, nodes, digits, bound, p)
+    return DeltaKernel(rpe, lag, H, a, g, exps, None, None, cheb, nodes, digits, bound, p)
+
+
+#: Upper bound of (the sup-norm move caused by rounding the realised ``a_k``) / ``tol`` (:func:`_realise`):
+#: ``1/80`` for the decimal rounding to ``coefficient_dps`` digits, ``1/102400`` for the binary one, with a
+#: margin for the float ``log10`` that chooses ``coefficient_dps``.
+_ROUNDING_SHARE = (mpmath.mpf(1) / 80 + mpmath.mpf(1) / 102400) * (1 + mpmath.mpf(10) ** -10)
+
+
+def _fixed_point(v: mpmath.mpf, p: int) -> int:
+    """``v 2^p`` for an mpf ``v`` that is an integer multiple of ``2^{-p}`` (exact)."""
+    sign, man, exp, _bc = v._mpf_
+    if not man:
+        return 0
+    e = exp + p
+    if e < 0:
+        raise ValueError(f"chebyshev coefficient {v} is not a multiple of 2^-{p}")
+    return -(man << e) if sign else man << e
+
+
+def _realise(kernel: DeltaKernel) -> tuple[tuple[mpmath.mpf, ...], int]:
+    """The realised ``a_k`` of a :func:`delta_kernel` and their digits ``coefficient_dps``.
+
+    ``A_k``: the exact monomial conversion (:func:`_chebyshev_to_monomial`) of the stored
+    ``C_j = c_j 2^p``, so ``sum_k A_k 2^{-p} u^k = Q_cheb(u)`` identically.  With
+    ``l1 = sum_k |A_k| 2^{-p}``, ``tol = 10^{-digits} sup Psi_T`` and ``ratio = max(1, l1/tol)``:
+    ``coefficient_dps = ceil(log10(40 ratio)) + 1`` and every ``a_k`` is ``A_k 2^{-p}`` rounded to
+    ``bits >= coefficient_dps log2(10) + 8`` bits.  Rounding (binary, then to ``coefficient_dps``
+    decimals as the model files do) moves ``sum_k a_k u^k`` on ``[0, 1]`` by at most
+    ``l1 (2^{-bits} + 10^{1 - dps}/2) <= tol (1/102400 + 1/80)``: the ``_ROUNDING_SHARE`` already in
+    :attr:`DeltaKernel.coefficient_error_bound`.
+    """
+    p = kernel.working_precision
+    C = [_fixed_point(c, p) for c in kernel.chebyshev_coefficients]
+    A = _chebyshev_to_monomial(C)
+    with mpmath.workdps(30):
+        peak = kernel.placement.numeric(30)[2] / mpmath.e
+        tol = mpmath.mpf(10) ** (-kernel.coefficient_digits) * peak
+        l1_a = mpmath.mpf(sum(abs(v) for v in A)) * mpmath.mpf(2) ** (-p)
+        ratio = max(mpmath.mpf(1), l1_a / tol)
+        coef_dps = math.ceil(float(mpmath.log10(ratio * 40))) + 1
+    coef_bits = max(math.ceil(coef_dps * _LOG2_10) + 8, 53)
+    with mpmath.workprec(coef_bits):
+        coeffs = tuple(mpmath.ldexp(mpmath.mpf(v), -p) for v in A)
+    return coeffs, coef_dps
 
 
 def lemma_f1_kernel(lag: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALPHA, gamma: Any = DEFAULT_GAMMA,

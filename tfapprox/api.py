@@ -125,7 +125,10 @@ def _build_thm5_1(*, kernel: str = "exp:0.5", heads: int = 16, rpe: str | None =
     from tfapprox.verify.checks_essential import parse_kernel
 
     heads = _limit("heads", heads, MAX_HEADS)
-    texts = [t for t in str(kernel).split(",") if t.strip()]
+    texts = str(kernel).split(",")
+    if any(not t.strip() for t in texts):
+        raise ValueError(f"kernel must be comma-separated exp:BETA / poly:BETA entries without empty ones, "
+                         f"got {kernel!r}")
     if len(texts) > MAX_MEMORIES:
         raise ValueError(f"kernel may list at most MAX_MEMORIES = {MAX_MEMORIES} kernels, got {len(texts)}")
     kernels = [parse_kernel(t) for t in texts]

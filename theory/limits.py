@@ -32,6 +32,7 @@ __all__ = [
     "MAX_MODEL_FILE_BYTES",
     "MAX_INPUT_FILE_BYTES",
     "MAX_KERNEL_RATE",
+    "MAX_DECAY_RATE",
 ]
 
 #: Heads of one attention layer (a builder's ``heads`` / ``--heads``, a model file's ``heads`` array).
@@ -71,3 +72,6 @@ MAX_INPUT_FILE_BYTES = 256 * 2 ** 20
 #: Largest change-of-variables rate alpha and decay gamma of Lemmas F.1-F.6 (the paper's are 0.01;
 #: beyond this the weights e^{alpha T} and the exponents gamma + alpha k leave every float range).
 MAX_KERNEL_RATE = 100
+#: Largest decay rate beta of a memory kernel e^{-beta t} or t^{-beta} (Thm 5.1): e^{-1000} is below
+#: every float range, so larger rates describe nothing a model could represent differently.
+MAX_DECAY_RATE = 1000

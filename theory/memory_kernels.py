@@ -67,6 +67,7 @@ import numpy as np
 import scipy.special
 import sympy
 
+from .limits import MAX_DECAY_RATE
 from .numbers import exact_rational, rational_from_str, rational_to_str, to_mpf
 from .readouts import _to_float
 from .validation import require_choice, require_int, short_repr
@@ -156,6 +157,9 @@ def _sign(q: sympy.Rational) -> int:
 
 def _positive_beta(beta: Any, decay: str, allow_non_summable: bool) -> sympy.Rational:
     b = exact_rational("beta", beta)
+    if abs(b) > MAX_DECAY_RATE:
+        raise ValueError(f"beta must be <= MAX_DECAY_RATE = {MAX_DECAY_RATE} in absolute value (beyond it "
+                         f"the kernel underflows every float range), got {short_repr(beta)}")
     if decay == "exp":
         if not b > 0:
             raise ValueError(f"beta must be > 0 for exponential decay (Thm 5.1(A)), got {short_repr(beta)}")

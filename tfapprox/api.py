@@ -29,14 +29,11 @@ def _int_list(text: Any, name: str, maximum: int | None = None, max_items: int |
     if isinstance(text, (list, tuple)):
         values = list(text)
     else:
-        items = [v.strip() for v in str(text).split(",") if v.strip()]
-        if max_items is not None and len(items) > max_items:
-            raise ValueError(f"{name} may list at most {max_items} values, got {len(items)}")
-        values = []
-        for v in items:
-            if not (v.isdigit() or (v[:1] in "+-" and v[1:].isdigit())):
-                raise ValueError(f"{name} must be comma-separated integers, got {text!r}")
-            values.append(int(v))
+        from tfapprox.theory.validation import parse_int_list
+
+        if max_items is not None and str(text).count(",") + 1 > 2 * max_items + 1:
+            raise ValueError(f"{name} may list at most {max_items} values, got a longer list")
+        values = parse_int_list(text, name)
     if max_items is not None and len(values) > max_items:
         raise ValueError(f"{name} may list at most {max_items} values, got {len(values)}")
     return [require_int(name, v, maximum=maximum) if maximum is not None else v for v in values]

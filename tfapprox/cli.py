@@ -71,17 +71,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parse_int_list(text: str, name: str) -> list[int]:
-    values = []
-    for v in str(text).split(","):
-        v = v.strip()
-        if not v:
-            continue
-        if not re.fullmatch(r"[+-]?[0-9]{1,30}", v, re.ASCII):
-            raise UsageError(f"{name} must be a comma-separated list of integers, got {text!r}")
-        values.append(int(v))
-    if not values:
-        raise UsageError(f"{name} must not be empty")
-    return values
+    from tfapprox.theory.validation import parse_int_list
+
+    try:
+        return parse_int_list(text, name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 # ---------------------------------------------------------------------- size limits

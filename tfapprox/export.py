@@ -509,15 +509,7 @@ def _check_pt2_archive(path: Path) -> None:
     torch = _torch()
 
     where = f"path {str(path)!r}"
-    try:
-        st = path.stat()
-    except OSError as exc:
-        raise ValueError(f"{where}: cannot read the torch export ({exc.strerror or exc})") from exc
-    if not stat.S_ISREG(st.st_mode):
-        raise ValueError(f"{where} is not a regular file; a .pt2 torch export is expected")
-    if st.st_size > MAX_MODEL_FILE_BYTES:
-        raise ValueError(f"{where} has {st.st_size} bytes; a torch export may have at most {MAX_MODEL_FILE_BYTES} "
-                         f"(tfapprox.theory.limits.MAX_MODEL_FILE_BYTES)")
+    _require_export_file(path, "a .pt2 torch export")
 
     def refuse(what: str) -> ValueError:
         return ValueError(f"{where}: {what}; tfapprox.export.load_torch accepts only the data-only layout "
@@ -580,6 +572,21 @@ def _check_pt2_archive(path: Path) -> None:
                 raise refuse(f"a graph node is named {str(node.get('name'))[:60]!r}")
         if '"as_graph"' in zf.read(f"{root}/models/model.json").decode("utf-8", "replace"):
             raise refuse("its program contains subgraphs")
+
+
+def _require_export_file(path: Path, what: str) -> None:
+    """Refuse (``ValueError``) a path that is not a readable regular file of at most
+    :data:`~tfapprox.theory.limits.MAX_MODEL_FILE_BYTES` bytes, before anything reads it."""
+    where = f"path {str(path)!r}"
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise ValueError(f"{where}: cannot read {what} ({exc.strerror or exc})") from exc
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError(f"{where} is not a regular file; {what} is expected")
+    if st.st_size > MAX_MODEL_FILE_BYTES:
+        raise ValueError(f"{where} has {st.st_size} bytes; {what} may have at most {MAX_MODEL_FILE_BYTES} "
+                         f"(tfapprox.theory.limits.MAX_MODEL_FILE_BYTES)")
 
 
 def load_torch(path: str | Path) -> tuple[Any, dict[str, Any]]:
@@ -999,15 +1006,7 @@ def load_lens(path: str | Path) -> tuple[Any, Any]:
     torch = _torch()
 
     path = Path(path)
-    try:
-        st = path.stat()
-    except OSError as exc:
-        raise ValueError(f"path {str(path)!r}: cannot read the lens export ({exc.strerror or exc})") from exc
-    if not stat.S_ISREG(st.st_mode):
-        raise ValueError(f"path {str(path)!r} is not a regular file; a lens export file is expected")
-    if st.st_size > MAX_MODEL_FILE_BYTES:
-        raise ValueError(f"path {str(path)!r} has {st.st_size} bytes; a lens export may have at most "
-                         f"{MAX_MODEL_FILE_BYTES} (tfapprox.theory.limits.MAX_MODEL_FILE_BYTES)")
+    _require_export_file(path, "a lens export file")
     try:
         ck = torch.load(str(path), weights_only=True, map_location="cpu")
     except Exception as exc:  # the restricted unpickler refuses anything but data

@@ -24,6 +24,7 @@ __all__ = [
     "require_choice",
     "require_shape",
     "require_positive_rational",
+    "parse_int_list",
     "short_repr",
 ]
 
@@ -224,3 +225,31 @@ def require_positive_rational(name: str, value: Any) -> sympy.Rational:
     if not result > 0:
         raise ValueError(f"{name} must be > 0, got {result}")
     return result
+
+
+
+def parse_int_list(text: Any, name: str) -> list[int]:
+    """Comma-separated plain integers (``"1,5,20"``), strictly: ASCII digits with an optional
+    sign and nothing else in each entry (``int()`` would also read ``"1_0"`` as 10 and
+    non-ASCII digits); empty entries are skipped, an empty list is refused.
+
+    >>> parse_int_list("1, 5,20", "lags")
+    [1, 5, 20]
+    >>> parse_int_list("1_0", "heads")
+    Traceback (most recent call last):
+    ...
+    ValueError: heads must be comma-separated integers, got '1_0'
+    """
+    import re
+
+    values = []
+    for v in str(text).split(","):
+        v = v.strip()
+        if not v:
+            continue
+        if not re.fullmatch(r"[+-]?[0-9]{1,30}", v, re.ASCII):
+            raise ValueError(f"{name} must be comma-separated integers, got {short_repr(text)}")
+        values.append(int(v))
+    if not values:
+        raise ValueError(f"{name} must not be empty")
+    return values

@@ -10,11 +10,10 @@ and the fitted order over the last sweep points is at least ``--min-order``.
 from __future__ import annotations
 
 import argparse
-import re
 import time
 from typing import Any, Callable
 
-from tfapprox.theory.validation import require_int, require_real
+from tfapprox.theory.validation import parse_int_list, require_int, require_real
 
 from .rates import fit_rate
 from .registry import Check, CheckResult, register
@@ -25,19 +24,8 @@ _PREDICTED = "O(C(n) H^-n) for every rate index n (faster than any power of H)"
 
 
 def _int_list(text: str, name: str) -> list[int]:
-    """Comma-separated plain integers (ASCII digits, optional sign: ``int()`` would also read
-    ``1_0`` as 10)."""
-    values = []
-    for v in str(text).split(","):
-        v = v.strip()
-        if not v:
-            continue
-        if not re.fullmatch(r"[+-]?[0-9]{1,30}", v, re.ASCII):
-            raise ValueError(f"{name} must be comma-separated integers, got {text!r}")
-        values.append(int(v))
-    if not values:
-        raise ValueError(f"{name} must not be empty")
-    return values
+    """Comma-separated plain integers (:func:`~tfapprox.theory.validation.parse_int_list`)."""
+    return parse_int_list(text, name)
 
 
 def _common_args(p: argparse.ArgumentParser, default_heads: str, default_lags: str) -> None:

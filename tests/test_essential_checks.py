@@ -145,6 +145,26 @@ def test_curse_cli_json(tmp_path):
         enc = expsum_l1_error(row["decays"], row["coefficients"], 1.5)  # recomputed from the JSON weights
         assert enc.upper == row["best_found"]
     assert rows[0]["rnn_units"] <= rows[1]["rnn_units"]
+    # two-sided: the certified lower bound, recomputed here on a different Hankel section
+    from fractions import Fraction
+
+    from tfapprox.theory.lower_bounds import geometric_index, power_kernel, sigma_lower_bound
+
+    for row in rows:
+        lo = row["units_lower"]
+        assert 1 <= lo <= row["units_found"] == row["rnn_units"] == row["lin_rpe_units_found"]
+        assert row["exact"] == (lo == row["units_found"])
+        # fewer than lo units cannot reach epsilon: sigma_lo of the section exceeds epsilon (independent
+        # float64 recomputation with mpmath entries), and sigma_{lo+1} does not
+        idx = np.array(geometric_index(32, 10 ** 8, 64), dtype=float)
+        S = idx[:, None] + idx[None, :]
+        M = np.where(S > 0, np.maximum(S, 1.0) ** -1.5, 0.0)
+        sig = np.sort(np.abs(np.linalg.eigvalsh(M)))[::-1]
+        assert sig[lo - 1] > row["epsilon"] * (1 + 1e-9) and sig[lo] < row["epsilon"] * (1 - 1e-9)
+        assert sigma_lower_bound(power_kernel(Fraction(1.5)), lo, geometric_index(32, 10 ** 8, 64)) > row["epsilon"]
+    sweep_errors = [float(x.split(": ")[1]) for x in data["notes"][-1].split("units: ")[1].split(". Refined")[0]
+                    .rstrip(".").split(", ")]
+    assert all(b <= a for a, b in zip(sweep_errors, sweep_errors[1:]))  # best found never increases with N
 
 
 def test_curse_bad_input():

@@ -43,6 +43,30 @@ def test_h28_json(tmp_path):
     lin1 = [x for x in rows if x["rpe"] == "lin" and x["H"] == 1][0]
     assert lin1["best_found"] < 1e-7 and lin1["construction"] == 0.0 and "paper" in lin1
     assert lin1["float64_model_error"] < 1e-12
+    assert lin1["exact"] and lin1["lower_bound"] == 0.0
+    for x in rows:  # the sandwich on every row
+        assert x["sandwich_ok"] and x["lower_bound"] <= x["best_found"] and x["lower_bound_mse"] <= x["best_found_mse"]
+    log1 = [x for x in rows if x["rpe"] == "log" and x["H"] == 1][0]
+    assert log1["lower_bound"] > 1e-7 and not log1["exact"]
+
+
+def test_h27_monotone_and_lower_bound_recomputed(tmp_path):
+    from fractions import Fraction
+
+    import sympy
+
+    out = tmp_path / "h.json"
+    r = _cli("verify", "h2.7", "--heads", "1,2,3", "--max-evals", "2", "--json", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = [x for x in json.loads(out.read_text())["rows"] if x["rpe"] == "lin"]
+    errs = [x["best_found"] for x in rows]
+    assert errs == sorted(errs, reverse=True)
+    # independent check of the H = 1 bound: any one-term kernel has l1 error >= sigma_2 of ANY section, e.g.
+    # the 2x2 section on indices {1, 4} (lags 2, 5, 8): sigma_2 = |det| / sigma_1 >= |det| / ||M||_F (exact)
+    M = sympy.Matrix([[sympy.sqrt(2) ** -1, sympy.sqrt(5) ** -1], [sympy.sqrt(5) ** -1, sympy.sqrt(8) ** -1]])
+    crude = abs(M.det()) / sympy.sqrt(sum(v ** 2 for v in M))
+    assert rows[0]["lower_bound"] >= float(crude) > 0
+    assert rows[0]["lower_bound"] <= rows[0]["best_found"]
 
 
 def test_bad_input_exit_2():

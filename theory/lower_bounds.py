@@ -171,6 +171,23 @@ def hankel_section(rho: Callable[[int], Any], index: Iterable[int]) -> list[list
     return out
 
 
+_SECTIONS: dict[tuple[int, tuple[int, ...], int], tuple[Any, list[list[Any]]]] = {}
+
+
+def _cached_section(rho: Callable[[int], Any], idx: Sequence[int], prec: int) -> list[list[Any]]:
+    """:func:`hankel_section` at the current precision, cached per ``(rho, index, prec)`` (the entry keeps
+    ``rho`` alive, so its ``id`` cannot be reused while cached); at most 16 sections are kept."""
+    key = (id(rho), tuple(idx), prec)
+    hit = _SECTIONS.get(key)
+    if hit is not None and hit[0] is rho:
+        return hit[1]
+    S = hankel_section(rho, idx)
+    if len(_SECTIONS) >= 16:
+        _SECTIONS.pop(next(iter(_SECTIONS)))
+    _SECTIONS[key] = (rho, S)
+    return S
+
+
 def _pivot_signs(S: list[list[Any]], shift: Any) -> tuple[int, int] | None:
     """``(#positive, #negative)`` pivots of ``L D L^T`` of ``S - shift I`` (no pivoting), ``None`` if a
     pivot ball contains 0.  By Sylvester's law these are the numbers of eigenvalues ``> shift`` and
@@ -218,7 +235,7 @@ def singular_count_above(rho: Callable[[int], Any], index: Iterable[int], x: flo
         old = flint.ctx.prec
         flint.ctx.prec = p
         try:
-            S = hankel_section(rho, idx)
+            S = _cached_section(rho, idx, p)
             up = _pivot_signs(S, flint.arb(x))
             down = _pivot_signs(S, -flint.arb(x)) if up is not None else None
         finally:
@@ -241,14 +258,39 @@ def _float_sigmas(rho: Callable[[int], Any], idx: Sequence[int]) -> np.ndarray:
     return np.sort(np.abs(np.linalg.eigvalsh(M)))[::-1]
 
 
-def sigma_lower_bound(rho: Callable[[int], Any], k: int, index: Iterable[int]) -> float:
+def _bisect_sigma(rho: Callable[[int], Any], k: int, idx: Sequence[int], hi: float, lo: float) -> float:
+    """Largest ``2^m`` (``m`` on a 1/8 grid in ``[lo, hi]``) certified ``< sigma_k`` by counts; 0 if none.
+    The working precision grows with the depth below ``sigma_1 ~ 2^hi``."""
+    def ok(m: float) -> bool:
+        try:
+            return singular_count_above(rho, idx, 2.0 ** m, prec=max(START_PREC, 32 * math.ceil((hi - m + 96) / 32))) >= k
+        except ArithmeticError:
+            return False
+
+    if not ok(lo):
+        return 0.0
+    while hi - lo > 1 / 8:
+        mid = (lo + hi) / 2
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid
+    return 2.0 ** lo
+
+
+def sigma_lower_bound(rho: Callable[[int], Any], k: int, index: Iterable[int], *, depth: int = 256) -> float:
     """Certified lower bound on the ``k``-th singular value (1-based) of the Hankel operator of ``rho``.
 
     The ``k``-th singular value of the section on ``index`` (a principal compression, so at most the
     operator's) is proposed by a float eigenvalue estimate ``t`` and certified at ``x = t (1 - 10^-6)``,
     then ``t/2, t/4, ...`` until the certified count of singular values ``> x`` reaches ``k``.
-    Returns 0 when ``k`` exceeds the section size or the estimate is below ``1e-13`` of the largest
-    (float cannot resolve it; no bound is claimed).
+    When the estimate is below ``1e-13`` of the largest (float64 cannot resolve it) the bound comes
+    from a certified bisection in ``log2 x`` down to ``2^-depth sigma_1`` instead (counts only, no float).
+    Returns 0 when ``k`` exceeds the section size or nothing in that range is certified.
+
+    >>> f = exponential_kernel(5)                          # e^{-5 s}: sigma_3 ~ 1e-15 sigma_1
+    >>> 0 < sigma_lower_bound(f, 3, range(4)) < 1e-12
+    True
     """
     k = require_int("k", k, minimum=1)
     idx = list(index)
@@ -257,7 +299,8 @@ def sigma_lower_bound(rho: Callable[[int], Any], k: int, index: Iterable[int]) -
     sig = _float_sigmas(rho, idx)
     t = float(sig[k - 1])
     if not t > 1e-13 * float(sig[0]):
-        return 0.0
+        top = math.log2(float(sig[0])) + 1
+        return _bisect_sigma(rho, k, idx, top, max(top - depth, -1070.0))
     x = t * (1 - 1e-6)
     for _ in range(12):
         try:
@@ -286,17 +329,17 @@ def units_lower(rho: Callable[[int], Any], epsilon: float, index: Iterable[int])
     raise ArithmeticError(f"units_lower: count undecided near epsilon={eps!r}")
 
 
-def mean_square_lower_bound(rho: Callable[[int], Any], terms: int, index: Iterable[int]) -> float:
+def mean_square_lower_bound(rho: Callable[[int], Any], terms: int, index: Iterable[int], *, extra: int = 4) -> float:
     """Certified lower bound on ``sum_s e(s)^2`` over the lags ``i + j`` (``i, j in index``) for any kernel with
     at most ``terms`` exponentials: ``||[e(i+j)]||_F^2 <= m sum_s e(s)^2`` (each lag occurs at most
     ``m = |index|`` times in the section) and Eckart-Young give ``sum_s e(s)^2 >= sum_{k > terms} sigma_k^2 / m``;
-    the sum over ``k`` is bounded below by the certified ``sigma_k`` lower bounds, one per ``k`` until a
-    ``k`` gives 0 (float-resolvable range)."""
+    the sum over ``k`` is bounded below by the certified ``sigma_k`` lower bounds of the first ``extra``
+    ``k > terms`` (the later ones are dropped: they only add), stopping at the first ``k`` that gives 0."""
     terms = require_int("terms", terms, minimum=0)
     idx = list(index)
     m = len(idx)
     total = 0.0
-    for k in range(terms + 1, m + 1):
+    for k in range(terms + 1, min(m, terms + extra) + 1):  # dropping terms keeps the bound valid
         v = sigma_lower_bound(rho, k, idx)
         if v == 0.0:
             break

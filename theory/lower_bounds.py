@@ -43,7 +43,8 @@ from .validation import require_int, require_real, short_repr
 
 __all__ = ["LowerBound", "power_kernel", "exponential_kernel", "delta_kernel_values", "hankel_section",
            "singular_count_above", "sigma_lower_bound", "units_lower", "geometric_index", "delta_l1_lower_bound",
-           "log_delta_depth", "divided_difference_kernel", "mean_square_lower_bound"]
+           "log_delta_depth", "divided_difference_kernel", "mean_square_lower_bound",
+           "integer_section_sigmas", "lag_multiplicity"]
 
 #: Working precision (bits) of the first attempt; doubled up to :data:`MAX_PREC` when a pivot is undecided.
 START_PREC = 128
@@ -437,3 +438,45 @@ def divided_difference_kernel(T: int, epsilon: Any) -> tuple[list[Fraction], lis
     for v in lam:
         prod /= 1 - v
     return lam, c, prod - 1
+
+
+def integer_section_sigmas(values: Callable[[int], int], index: Iterable[int]) -> list[float]:
+    """Certified lower ends of **all** singular values (descending) of an integer Hankel section.
+
+    The section ``[values(i + j)]_{i, j in index}`` is an exact integer matrix (python-flint ``fmpz_mat``);
+    its characteristic polynomial is computed exactly and its roots isolated with certified balls
+    (``fmpz_poly.complex_roots``).  The section is symmetric, so ``sigma = |eigenvalue|``; each returned
+    value is the lower end of ``|root|``, repeated by multiplicity, sorted descending (the ``k``-th of
+    them is then ``<= sigma_k``).
+
+    >>> integer_section_sigmas(delta_kernel_values(3), range(4))       # the exchange matrix
+    [1.0, 1.0, 1.0, 1.0]
+    """
+    flint = _flint()
+    idx = [require_int("index", i, minimum=0) for i in index]
+    if len(set(idx)) != len(idx) or not idx:
+        raise ValueError(f"index must be a non-empty set of distinct lags >= 0, got {short_repr(idx)}")
+    vals = {s: values(s) for s in {i + j for i in idx for j in idx}}
+    for s, v in vals.items():
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise TypeError(f"values({s}) must be an int, got {type(v).__name__} {v!r}")
+    M = flint.fmpz_mat([[int(vals[i + j]) for j in idx] for i in idx])
+    out: list[float] = []
+    for z, mult in M.charpoly().complex_roots():
+        out += [max(float(abs(z).lower()), 0.0)] * int(mult)
+    return sorted(out, reverse=True)
+
+
+def lag_multiplicity(index: Iterable[int]) -> int:
+    """The largest number of pairs ``(i, j)`` in ``index x index`` with the same lag ``i + j``: then
+    ``||[e(i+j)]||_F^2 <= lag_multiplicity * sum_s e(s)^2`` (used with Eckart-Young).
+
+    >>> lag_multiplicity(range(401, 500))
+    99
+    """
+    idx = list(index)
+    counts: dict[int, int] = {}
+    for i in idx:
+        for j in idx:
+            counts[i + j] = counts.get(i + j, 0) + 1
+    return max(counts.values())

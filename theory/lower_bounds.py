@@ -289,8 +289,8 @@ def sigma_lower_bound(rho: Callable[[int], Any], k: int, index: Iterable[int], *
     from a certified bisection in ``log2 x`` down to ``2^-depth sigma_1`` instead (counts only, no float).
     Returns 0 when ``k`` exceeds the section size or nothing in that range is certified.
 
-    >>> f = exponential_kernel(5)                          # e^{-5 s} on the lags 2^k: sigma_3 ~ 1e-44
-    >>> 0 < sigma_lower_bound(lambda k: f(2 ** k), 3, range(4)) < 1e-40
+    >>> f = exponential_kernel(5)                          # e^{-5 s} on the lags 2^k: sigma_3 ~ 4e-18
+    >>> 0 < sigma_lower_bound(lambda k: f(2 ** k), 3, range(4)) < 1e-15
     True
     """
     k = require_int("k", k, minimum=1)

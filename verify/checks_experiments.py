@@ -175,6 +175,7 @@ def _exp_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -
                 cons = [r for r in cells[rpe].get(name, []) if r["H"] == H and "mse_upper" in r]
                 best_cons = min((r["mse_upper"] for r in cons), default=None)
                 lr = {"experiment": name, "rpe": rpe, "H": H, "mse_lower_bound": lb["mse_lower_bound"],
+                      "target_variance": lb["target_variance"],
                       "reason": lb["reason"], "construction_mse_best_m": best_cons, "paper": PAPER_TRENDS[name]}
                 if name == "H.2.4" and rpe == "lin":
                     # the construction's FFN is affine on every reachable input (exact two-neuron readout):
@@ -239,9 +240,11 @@ def _lower_trend_sentences(lower_rows: list[dict[str, Any]]) -> list[str]:
             continue
         first, last = lin[0], lin[-1]
         if name == "H.2.3":
+            var = first["target_variance"]
             out.append(f"H.2.3 (paper: loss 0.49 -> 0.002 as m grows, H gives almost nothing): every DP-free lin-RPE "
-                       f"model affine in the attention output has mean square >= {first['mse_lower_bound']:.3g} at "
-                       f"H = {first['H']} and >= {last['mse_lower_bound']:.3g} at H = {last['H']}, so a trained model "
+                       f"model affine in the attention output has mean square >= {first['mse_lower_bound']:.3g} "
+                       f"({first['mse_lower_bound'] / var:.0%} of the target's variance {var:.3g}) at H = {first['H']} "
+                       f"and >= {last['mse_lower_bound']:.3g} at H = {last['H']}, so a trained model "
                        "at 0.002 with few heads must decode the attention output nonlinearly (its ReLU FFN of width m, "
                        "matching the m trend) or use dot-product attention; heads alone cannot get there.")
         else:

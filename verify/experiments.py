@@ -922,14 +922,16 @@ def affine_mse_lower_bound(name: str, heads: int, *, rpe: str = "lin", seed: int
         sig = integer_section_sigmas(lambda t: sgn.get(t, 0), AFFINE_LOWER_INDEX)
         _AFFINE_CACHE[key] = (coef, max(energy, 0.0), scale, sig, lag_multiplicity(AFFINE_LOWER_INDEX))
     coef, energy, scale, sig, mult = _AFFINE_CACHE[key]
-    out = {"experiment": name, "rpe": rpe, "H": H, "nonlinear_energy": energy,
+    variance = energy + sum(v * v for v in coef.values())
+    out = {"experiment": name, "rpe": rpe, "H": H, "nonlinear_energy": energy, "target_variance": variance,
            "linear_coefficients": {str(k): v for k, v in coef.items()}}
     if rpe == "log":
         out.update(mse_lower_bound=energy * (1 - 1e-12), reason="log-RPE: no geometric subsequence of the memory "
                    "lags inside the window long enough for the rank bound; only the nonlinear energy N")
         return out
     tail = math.fsum(v * v for v in sig[H:])
-    out.update(mse_lower_bound=(energy + scale * scale * tail / mult) * (1 - 1e-12),
+    lb = (energy + scale * scale * tail / mult) * (1 - 1e-12)
+    out.update(mse_lower_bound=lb, fraction_of_variance=lb / variance if variance > 0 else None,
                reason=f"Eckart-Young on the Hankel section of lags 802..998 ({len(AFFINE_LOWER_INDEX)} indices, "
                       f"rank <= H = {H}), plus the nonlinear energy N")
     return out

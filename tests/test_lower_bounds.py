@@ -122,3 +122,22 @@ def test_validation():
         units_lower(power_kernel(2), 0.0, range(3))
     assert geometric_index(2, 10, 0) == (0, 1)
     assert sigma_lower_bound(power_kernel(2), 9, range(4)) == 0.0
+
+
+def test_weight_budget_bound_below_explicit_kernels():
+    """The LP-duality bound never exceeds the exact error of an explicit kernel within the budget."""
+    from tfapprox.theory.lower_bounds import polynomial_sup_01, weight_budget_lower_bound
+
+    for T, eps in ((1, Fraction(1, 10)), (2, Fraction(1, 20)), (1, Fraction(1, 3))):
+        lam, c, err = divided_difference_kernel(T, eps)
+        W = float(sum(abs(v) for v in c))
+        lb = weight_budget_lower_bound(T, W * (1 + 1e-9))
+        assert 0 <= lb.value <= float(err)
+    assert weight_budget_lower_bound(1, 0.0).value == pytest.approx(1.0, abs=1e-9)  # W = 0: only the zero kernel
+    assert weight_budget_lower_bound(1, 1.0).value > weight_budget_lower_bound(1, 10.0).value > 0
+    # the certified sup is at least the maximum on a fine float grid
+    y = [0.3, -1.0, 0.7, 0.2]
+    grid = np.linspace(0, 1, 100001)
+    assert polynomial_sup_01(y) >= np.max(np.abs(np.polyval(y[::-1], grid)))
+    with pytest.raises(ValueError, match="W"):
+        weight_budget_lower_bound(1, -1.0)

@@ -347,14 +347,15 @@ def _finite_lower_bounds(name: str, L: int) -> Callable[[str, int], dict[str, An
             out = {"lower_bound": 0.0, "lower_bound_mse": 0.0,
                    "lower_bound_reason": "matched RPE: error 0 is attained (exact)"}
         else:
-            idx = (geometric_index(min(32, half + 1), half, max(0, min(H + 24, 72, half + 1) - 16))
+            # about H + 24 indices (at most 72): 0..31 dense, the rest log-spaced up to (L - 2)/2
+            idx = (geometric_index(min(32, half + 1), half, max(8, min(H + 24, 72) - 32))
                    if name == "h2.7" else tuple(range(half + 1)))
             if H + 1 > len(idx):
                 out = {"lower_bound": 0.0, "lower_bound_mse": 0.0,
                        "lower_bound_reason": f"H >= section size {len(idx)}: no rank bound"}
             else:
                 out = {"lower_bound": sigma_lower_bound(rho, H + 1, idx),
-                       "lower_bound_mse": mean_square_lower_bound(rho, H, idx),
+                       "lower_bound_mse": mean_square_lower_bound(rho, H, idx, extra=2),
                        "lower_bound_reason": f"{reason} ({len(idx)} indices)"}
         cache[(rpe, H)] = out
         return out

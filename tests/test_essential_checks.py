@@ -156,7 +156,8 @@ def test_exhibited_kernels_recomputed_independently(units, warm, S):
 
 def test_curse_cli_json(tmp_path):
     out = tmp_path / "c.json"
-    r = _cli("verify", "curse-of-memory", "--epsilons", "1e-1,5e-2", "--max-evals", "25", "--json", str(out))
+    r = _cli("verify", "curse-of-memory", "--epsilons", "1e-1,5e-2", "--max-evals", "25", "--refine-evals", "40",
+             "--json", str(out))
     assert r.returncode == 0, r.stdout + r.stderr
     data = json.loads(out.read_text())
     rows = data["rows"]
@@ -220,3 +221,15 @@ def test_curse_bad_input():
             _curse_run(opts(*args), lambda *a: None)
     r = _cli("verify", "curse-of-memory", "--beta", "0.9")
     assert r.returncode == 2 and "beta" in r.stderr, r.stderr
+
+
+def test_rnn_refine_never_worse_and_certified():
+    from tfapprox.verify.essential_error import rnn_refine
+
+    fit = rnn_best_found(1.5, 4, starts=1, max_evals=6)
+    ref = rnn_refine(fit, max_evals=60, per_efold=8, fit_end=1e9)
+    assert ref.error <= fit.error and ref.units == 4 and len(ref.decays) == 4
+    enc = expsum_l1_error(ref.decays, ref.coefficients, 1.5)  # recomputed from the weights
+    assert enc.upper == ref.error
+    with pytest.raises(TypeError, match="fit"):
+        rnn_refine("not a fit")  # type: ignore[arg-type]

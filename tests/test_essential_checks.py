@@ -43,6 +43,30 @@ def test_h28_json(tmp_path):
     lin1 = [x for x in rows if x["rpe"] == "lin" and x["H"] == 1][0]
     assert lin1["best_found"] < 1e-7 and lin1["construction"] == 0.0 and "paper" in lin1
     assert lin1["float64_model_error"] < 1e-12
+    assert lin1["exact"] and lin1["lower_bound"] == 0.0
+    for x in rows:  # the sandwich on every row
+        assert x["sandwich_ok"] and x["lower_bound"] <= x["best_found"] and x["lower_bound_mse"] <= x["best_found_mse"]
+    log1 = [x for x in rows if x["rpe"] == "log" and x["H"] == 1][0]
+    assert log1["lower_bound"] > 1e-7 and not log1["exact"]
+
+
+def test_h27_monotone_and_lower_bound_recomputed(tmp_path):
+    from fractions import Fraction
+
+    import sympy
+
+    out = tmp_path / "h.json"
+    r = _cli("verify", "h2.7", "--heads", "1,2,3", "--max-evals", "2", "--json", str(out))
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = [x for x in json.loads(out.read_text())["rows"] if x["rpe"] == "lin"]
+    errs = [x["best_found"] for x in rows]
+    assert errs == sorted(errs, reverse=True)
+    # independent check of the H = 1 bound: any one-term kernel has l1 error >= sigma_2 of ANY section, e.g.
+    # the 2x2 section on indices {1, 4} (lags 2, 5, 8): sigma_2 = |det| / sigma_1 >= |det| / ||M||_F (exact)
+    M = sympy.Matrix([[sympy.sqrt(2) ** -1, sympy.sqrt(5) ** -1], [sympy.sqrt(5) ** -1, sympy.sqrt(8) ** -1]])
+    crude = abs(M.det()) / sympy.sqrt(sum(v ** 2 for v in M))
+    assert rows[0]["lower_bound"] >= float(crude) > 0
+    assert rows[0]["lower_bound"] <= rows[0]["best_found"]
 
 
 def test_bad_input_exit_2():
@@ -132,7 +156,8 @@ def test_exhibited_kernels_recomputed_independently(units, warm, S):
 
 def test_curse_cli_json(tmp_path):
     out = tmp_path / "c.json"
-    r = _cli("verify", "curse-of-memory", "--epsilons", "1e-1,5e-2", "--max-evals", "25", "--json", str(out))
+    r = _cli("verify", "curse-of-memory", "--epsilons", "1e-1,5e-2", "--max-evals", "25", "--refine-evals", "40",
+             "--json", str(out))
     assert r.returncode == 0, r.stdout + r.stderr
     data = json.loads(out.read_text())
     rows = data["rows"]
@@ -145,6 +170,26 @@ def test_curse_cli_json(tmp_path):
         enc = expsum_l1_error(row["decays"], row["coefficients"], 1.5)  # recomputed from the JSON weights
         assert enc.upper == row["best_found"]
     assert rows[0]["rnn_units"] <= rows[1]["rnn_units"]
+    # two-sided: the certified lower bound, recomputed here on a different Hankel section
+    from fractions import Fraction
+
+    from tfapprox.theory.lower_bounds import geometric_index, power_kernel, sigma_lower_bound
+
+    for row in rows:
+        lo = row["units_lower"]
+        assert 1 <= lo <= row["units_found"] == row["rnn_units"] == row["lin_rpe_units_found"]
+        assert row["exact"] == (lo == row["units_found"])
+        # fewer than lo units cannot reach epsilon: sigma_lo of the section exceeds epsilon (independent
+        # float64 recomputation with mpmath entries), and sigma_{lo+1} does not
+        idx = np.array(geometric_index(32, 10 ** 8, 64), dtype=float)
+        S = idx[:, None] + idx[None, :]
+        M = np.where(S > 0, np.maximum(S, 1.0) ** -1.5, 0.0)
+        sig = np.sort(np.abs(np.linalg.eigvalsh(M)))[::-1]
+        assert sig[lo - 1] > row["epsilon"] * (1 + 1e-9) and sig[lo] < row["epsilon"] * (1 - 1e-9)
+        assert sigma_lower_bound(power_kernel(Fraction(1.5)), lo, geometric_index(32, 10 ** 8, 64)) > row["epsilon"]
+    sweep_errors = [float(x.split(": ")[1]) for x in data["notes"][-1].split("units: ")[1].split(". Refined")[0]
+                    .rstrip(".").split(", ")]
+    assert all(b <= a for a, b in zip(sweep_errors, sweep_errors[1:]))  # best found never increases with N
 
 
 def test_curse_bad_input():
@@ -176,3 +221,15 @@ def test_curse_bad_input():
             _curse_run(opts(*args), lambda *a: None)
     r = _cli("verify", "curse-of-memory", "--beta", "0.9")
     assert r.returncode == 2 and "beta" in r.stderr, r.stderr
+
+
+def test_rnn_refine_never_worse_and_certified():
+    from tfapprox.verify.essential_error import rnn_refine
+
+    fit = rnn_best_found(1.5, 4, starts=1, max_evals=6)
+    ref = rnn_refine(fit, max_evals=60, per_efold=8, fit_end=1e9)
+    assert ref.error <= fit.error and ref.units == 4 and len(ref.decays) == 4
+    enc = expsum_l1_error(ref.decays, ref.coefficients, 1.5)  # recomputed from the weights
+    assert enc.upper == ref.error
+    with pytest.raises(TypeError, match="fit"):
+        rnn_refine("not a fit")  # type: ignore[arg-type]

@@ -210,3 +210,32 @@ def test_experiments_check_json(tmp_path) -> None:
     # 65536 heads do not reach 0.1 at lag 901: reported as None, with the last grid point's certified lower end
     assert all(n["heads_measured"] is None and n["heads_measured_previous_lower"] > 0.1 for n in needs)
     assert {s["experiment"] for s in data["fit"]["heads_scans"]} == {"H.2.3", "H.2.4"}
+    low = {(r["experiment"], r["H"]): r for r in data["fit"]["affine_lower_bounds"]}
+    assert set(low) == {(e, H) for e in ("H.2.3", "H.2.4") for H in (1, 3, 8)}
+    assert low[("H.2.4", 3)]["construction_in_class_ok"]
+    assert low[("H.2.4", 1)]["mse_lower_bound"] > low[("H.2.4", 3)]["mse_lower_bound"] > low[("H.2.4", 8)]["mse_lower_bound"] > 0
+    assert any("H.2.3 (paper" in n for n in data["notes"]) and any("H.2.4 (paper" in n for n in data["notes"])
+
+
+def test_affine_lower_bound_recomputed_independently() -> None:
+    """H.2.3: the section of the single memory is the 98-one anti-diagonal (all sigma = 1), so the bound is
+    f_hat^2 (98 - H) / 99 exactly; H.2.4 against exact rational sympy eigenvalues of a smaller section."""
+    import numpy as np
+    import sympy
+
+    from tfapprox.theory.lower_bounds import integer_section_sigmas
+    from tfapprox.verify.experiments import affine_mse_lower_bound
+
+    r = affine_mse_lower_bound("H.2.3", 5)
+    fhat = r["linear_coefficients"]["901"]
+    assert r["mse_lower_bound"] == pytest.approx(fhat ** 2 * (98 - 5) / 99, rel=1e-10)
+    assert r["mse_lower_bound"] <= fhat ** 2 * (98 - 5) / 99
+    # a 10x10 section of the H.2.4 pattern: exact eigenvalues by sympy, compared with the certified lower ends
+    idx = range(470, 480)
+    M = sympy.Matrix(10, 10, lambda i, j: 1 if (470 + i + 470 + j) in (944, 952) else 0)
+    exact = sorted((abs(complex(v)) for v, m in M.eigenvals().items() for _ in range(m)), reverse=True)
+    got = integer_section_sigmas(lambda t: int(t in (944, 952)), idx)
+    assert all(g <= e + 1e-12 and g >= e - 1e-9 for g, e in zip(got, exact))
+    assert affine_mse_lower_bound("H.2.4", 2, rpe="log")["mse_lower_bound"] == 0.0
+    with pytest.raises(ValueError, match="name"):
+        affine_mse_lower_bound("H.2.2", 1)

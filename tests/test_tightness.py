@@ -98,8 +98,11 @@ def test_tightness_check_json(tmp_path) -> None:
     lemmas = {r["lemma"] for r in data["rows"]}
     assert lemmas == {"F.1", "F.2", "F.4", "F.5"}
     for r in data["rows"]:
-        assert r["bound"] >= r["construction"] >= r["best_found"]
-        assert {"construction", "best_found", "bound"} <= set(r)
+        assert r["bound"] >= r["construction"] >= r["best_found"] >= r["lower_bound"] >= 0
+        assert {"construction", "best_found", "bound", "lower_bound", "lower_bound_reason", "gap", "exact"} <= set(r)
+        assert (r["gap"] is None) == (r["lower_bound"] == 0)
+    f1 = {(r["T"], r["H"]): r for r in data["rows"] if r["lemma"] == "F.1"}
+    assert f1[(5, 4)]["exact"] and f1[(5, 4)]["best_found"] == 1.0  # H <= T: the zero kernel is optimal
 
 
 # ---- exact errors: closed-form tails ---------------------------------------------------
@@ -156,6 +159,7 @@ def _crippled_search(*args, **kwargs) -> BestFound:
 
 def test_previous_kernel_is_considered(monkeypatch) -> None:
     """With the search crippled, the zero-padded previous kernel must be the best found (a real seed)."""
+    monkeypatch.setattr(tightness, "divided_difference_candidate", lambda T, H: None)
     prev = delta_tightness("lin", 5, 16, starts=1, max_evals=4)
     assert prev.best_found_source == "search" and prev.best_found < prev.construction
     monkeypatch.setattr(tightness, "best_found", _crippled_search)
@@ -222,3 +226,40 @@ def test_run_is_monotone_in_heads_and_f5_below_f4() -> None:
     for r in rows:
         if r["lemma"] == "F.5" and r["T"] == 1:
             assert r["best_found"] <= f4[r["H"]]
+
+
+def test_lower_bound_sandwich_and_exact_rows() -> None:
+    """lower <= best found <= construction <= bound; H <= T (lin) meets the lower bound 1: exact."""
+    r = delta_tightness("lin", 5, 4, starts=1, max_evals=2)
+    assert r.lower_bound == 1.0 and r.best_found == 1.0 and r.exact and r.gap == 1.0 and r.ordered
+    assert r.best_found_source == tightness.ZERO_KERNEL
+    d = r.as_row()
+    assert d["lower_bound"] == 1.0 and d["exact"] and "exchange" in d["lower_bound_reason"]
+    r8 = delta_tightness("lin", 5, 8, starts=1, max_evals=2)
+    assert r8.lower_bound == 0.0 and r8.gap is None and not r8.exact and r8.ordered
+    assert r8.best_found < 0.05 and r8.best_found_source == "divided difference"  # 6 heads suffice, huge weights
+    g = delta_tightness("log", 20, 2, starts=1, max_evals=2)
+    assert g.lower_bound == 1.0 and g.exact
+    f5 = shifted_tightness("log", 20, 4, starts=1, max_evals=2)
+    assert f5.lower_bound == 1.0 and f5.exact and f5.ordered
+    # a row whose lower bound exceeded its best found would not be ordered
+    import dataclasses
+    assert not dataclasses.replace(r8, lower_bound=1.0).ordered
+
+
+def test_divided_difference_error_is_certified() -> None:
+    from fractions import Fraction
+
+    err, p, c = tightness.divided_difference_candidate(1, 2)
+    # exact: the float kernel's error, summed in exact rationals of the float decays (lambda = e^-p rounded)
+    # is bracketed by the ball-arithmetic bound; cross-check against the closed form of the exact kernel
+    from tfapprox.theory.lower_bounds import divided_difference_kernel
+    lam = [math.exp(-v) for v in p]
+    approx = sum(abs((1 if s == 1 else 0) - sum(ci * li ** s for ci, li in zip(c, lam))) for s in range(400))
+    assert approx <= err * (1 + 1e-9)
+    closed = min(float(divided_difference_kernel(1, Fraction(f).limit_denominator(10 ** 6) / 2)[2])
+                 for f in (0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001))
+    assert err == pytest.approx(closed, rel=1e-6)
+    assert tightness.divided_difference_candidate(5, 5) is None
+    with pytest.raises(ValueError, match="exponents"):
+        tightness.expsum_delta_l1_upper(1, [0.0], [1.0])

@@ -69,7 +69,7 @@ def _exp_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -
     from tfapprox.theory.readouts import LinearReadout
     from tfapprox.theory.targets import paper_experiment
 
-    from .experiments import (EXPERIMENTS, PAPER_TRENDS, experiment_cell, finite_best_found, finite_kernel,
+    from .experiments import (EXPERIMENTS, PAPER_TRENDS, affine_mse_lower_bound, experiment_cell, finite_best_found, finite_kernel,
                               first_node_heads, heads_needed_bound, heads_needed_measured, trend_verdicts,
                               width_needed)
 
@@ -166,6 +166,24 @@ def _exp_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -
                 r["best_found_from_start"] = finite_best_found(rpe, 901, H, from_start=True, starts=1, max_evals=4)
             lag_rows.append(r)
             passed &= math.isfinite(hi) and lo <= hi
+    # certified lower bounds for every DP-free model affine in the attention output (H.2.3 / H.2.4)
+    lower_rows = []
+    for name in [n for n in names if n in ("H.2.3", "H.2.4")]:
+        for rpe in rpes:
+            for H in heads:
+                lb = affine_mse_lower_bound(name, H, rpe=rpe, seed=o.seed)
+                cons = [r for r in cells[rpe].get(name, []) if r["H"] == H and "mse_upper" in r]
+                best_cons = min((r["mse_upper"] for r in cons), default=None)
+                lr = {"experiment": name, "rpe": rpe, "H": H, "mse_lower_bound": lb["mse_lower_bound"],
+                      "target_variance": lb["target_variance"],
+                      "reason": lb["reason"], "construction_mse_best_m": best_cons, "paper": PAPER_TRENDS[name]}
+                if name == "H.2.4" and rpe == "lin":
+                    # the construction's FFN is affine on every reachable input (exact two-neuron readout):
+                    # it is in the class, so its exact mean square can never be below the bound
+                    ok = all(r["mse_upper"] >= lb["mse_lower_bound"] for r in cons)
+                    lr["construction_in_class_ok"] = ok
+                    passed &= ok
+                lower_rows.append(lr)
     trends = {rpe: trend_verdicts(cells[rpe], [r for r in lag_rows if r["rpe"] == rpe],
                                   [n for n in needs if n["rpe"] == rpe]) for rpe in rpes}
     notes = [
@@ -181,9 +199,19 @@ def _exp_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -
         for t in trends[rpe]:
             notes.append(f"[{rpe}] {t['experiment']}: paper: {t['paper']}. Construction reproduces it: "
                          f"{'yes' if t['reproduced'] else 'no'} ({t['numbers']}). {t['why']}")
+    notes.append("Lower bounds (H.2.3, H.2.4): certified lower bound on the mean square over uniform signs of EVERY "
+                 "one-layer model with H DP-free heads whose output is affine in the attention output and the "
+                 "residual (any slopes, weights, readout): Walsh decomposition plus Eckart-Young on the Hankel "
+                 "section of lags 802..998 (docs: What is necessary?). Not covered: a nonlinear FFN decoding the "
+                 "attention output (the paper's ReLU FFN of width m), dot-product heads, other RPE types.")
+    for sentence in _lower_trend_sentences(lower_rows):
+        notes.append(sentence)
     page = _experiments_page(rpes, names, heads, widths, cells, needs, lag_rows, trends, PAPER_TRENDS,
                              list(scans.values()))
+    if lower_rows:
+        page[PAGE] = page[PAGE] + _lower_page(lower_rows, heads, rpes)
     fit = {"trends": {rpe: trends[rpe] for rpe in rpes}, "needs": needs, "lag_901": lag_rows,
+           "affine_lower_bounds": lower_rows,
            "heads_scans": [{"experiment": sc["experiment"], "rpe": sc["rpe"], "width": sc["width"],
                             "grid": [list(g) for g in sc["grid"]]} for sc in scans.values()]}
     n_trends = sum(len(trends[rpe]) for rpe in rpes)
@@ -201,6 +229,50 @@ def _exp_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -
                  ("consistent", "ok", ""), ("status", "note", "")],
         notes=notes, parameters={"experiments": names, "rpe": rpes, "seed": o.seed, "ffn_seed": o.ffn_seed},
         plot=None, pages=page)
+
+
+def _lower_trend_sentences(lower_rows: list[dict[str, Any]]) -> list[str]:
+    """One sentence per paper trend (H.2.3, H.2.4) on what a trained model must have used, from the lin bounds."""
+    out = []
+    for name in ("H.2.3", "H.2.4"):
+        lin = sorted((r for r in lower_rows if r["experiment"] == name and r["rpe"] == "lin"), key=lambda r: r["H"])
+        if not lin:
+            continue
+        first, last = lin[0], lin[-1]
+        if name == "H.2.3":
+            var = first["target_variance"]
+            out.append(f"H.2.3 (paper: loss 0.49 -> 0.002 as m grows, H gives almost nothing): every DP-free lin-RPE "
+                       f"model affine in the attention output has mean square >= {first['mse_lower_bound']:.3g} "
+                       f"({first['mse_lower_bound'] / var:.0%} of the target's variance {var:.3g}) at H = {first['H']} "
+                       f"and >= {last['mse_lower_bound']:.3g} at H = {last['H']}, so a trained model "
+                       "at 0.002 with few heads must decode the attention output nonlinearly (its ReLU FFN of width m, "
+                       "matching the m trend) or use dot-product attention; heads alone cannot get there.")
+        else:
+            below = [r for r in lin if r["mse_lower_bound"] <= 1e-6]
+            where = f"from H = {below[0]['H']} on" if below else f"for no H <= {last['H']}"
+            out.append(f"H.2.4 (paper: loss 1.16 -> 1e-6 as H grows, m gives almost nothing): the bound is "
+                       f"{first['mse_lower_bound']:.3g} at H = {first['H']} and allows 1e-6 only {where}; so a "
+                       "trained model below the bound at small H (e.g. 1.16 if the loss is the plain mean square) "
+                       "must have used a nonlinear FFN or dot-product attention, while at large H the heads suffice.")
+    return out
+
+
+def _lower_page(lower_rows: list[dict[str, Any]], heads: list[int], rpes: list[str]) -> str:
+    lines = ["", "### What is necessary: certified lower bounds on the mean square (H.2.3, H.2.4)", "",
+             "Any one-layer model with H DP-free heads whose output is affine in the attention output and the "
+             "residual (any slopes, weights, readout) has at least this mean-square error over uniform signs "
+             "(Walsh decomposition + Eckart-Young on a Hankel section; see *What is necessary?*). A nonlinear "
+             "FFN decoding the attention output, dot-product heads and other RPE types are not covered.", "",
+             "| experiment | RPE | " + " | ".join(f"H={H}" for H in heads) + " |",
+             "|---|---|" + "---|" * len(heads)]
+    for name in ("H.2.3", "H.2.4"):
+        for rpe in rpes:
+            sub = {r["H"]: r for r in lower_rows if r["experiment"] == name and r["rpe"] == rpe}
+            if sub:
+                lines.append(f"| {name} | {rpe} | " + " | ".join(_fmt(sub[H]["mse_lower_bound"]) if H in sub else "-"
+                                                              for H in heads) + " |")
+    lines += [""] + [f"- {t}" for t in _lower_trend_sentences(lower_rows)] + [""]
+    return "\n".join(lines) + "\n"
 
 
 def _grid_table(rows: list[dict[str, Any]], heads: list[int], widths: list[int], key: str) -> list[str]:

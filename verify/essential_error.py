@@ -48,7 +48,7 @@ from .kernel_error import _EPS, _dd_add, _kernel_dd, _outward, _prepare, delta_k
 
 __all__ = ["EssentialEnclosure", "essential_l1_error", "LPFit", "lp_l1_fit", "basis_matrix", "kernel_l1_error",
            "BestFound", "best_found", "finite_errors", "hurwitz_tail", "ExpSumEnclosure", "expsum_l1_error",
-           "RNNFit", "rnn_rates", "rnn_best_found"]
+           "RNNFit", "rnn_rates", "rnn_best_found", "rnn_refine"]
 
 
 @dataclass(frozen=True)
@@ -639,3 +639,49 @@ def rnn_best_found(beta: Any, units: int, *, seed: int = 0, starts: int = 2, max
             enc, c = enc2, fine.coefficients
     return RNNFit(beta, N, tuple(float(v) for v in lam), tuple(float(v) for v in c), tuple(float(v) for v in q),
                   obj, enc, evals)
+
+
+def rnn_refine(fit: RNNFit, *, max_evals: int = 600, rounds: int = 1, fit_end: float = 1e12,
+               per_efold: int = 24) -> RNNFit:
+    """Refine an :class:`RNNFit` beyond its 4-parameter family: all ``N`` log-rates free (Nelder-Mead,
+    adaptive, ``rounds`` restarts of ``max_evals`` LP evaluations each), coefficients l1-optimal by LP on a
+    fine grid (``per_efold`` samples per e-fold up to ``fit_end``: at 24 the LP objective is within about
+    0.3 % of the exact error, at 8 within about 6 %).  The refined kernel's exact error is enclosed
+    rigorously (:func:`expsum_l1_error`); the better of it and ``fit`` is returned (a search result: an
+    upper bound on the optimum).
+    """
+    if not isinstance(fit, RNNFit):
+        raise TypeError(f"fit must be an RNNFit, got {type(fit).__name__}")
+    max_evals = require_int("max_evals", max_evals, minimum=1)
+    rounds = require_int("rounds", rounds, minimum=1)
+    pts, w, rho = _rnn_grid(fit.beta, float(require_real("fit_end", fit_end, minimum=1e3)),
+                            require_int("per_efold", per_efold, minimum=1))
+    cap = math.log(10 ** 1.5)
+    evals = 0
+
+    def objective(x: np.ndarray) -> float:
+        nonlocal evals
+        evals += 1
+        if np.any(x > cap):
+            return math.inf
+        B = np.exp(-np.outer(pts, np.exp(x)))
+        return lp_l1_fit(rho, list(B.T), w).objective
+
+    x = np.log(-np.log(np.asarray(fit.decays, dtype=float)))
+    for _ in range(rounds):
+        res = scipy.optimize.minimize(objective, x, method="Nelder-Mead",
+                                      options={"maxfev": max_evals, "xatol": 1e-5, "fatol": 1e-13,
+                                               "adaptive": True})
+        x = np.asarray(res.x, dtype=float)
+    p = np.exp(np.minimum(x, cap))
+    lam = np.exp(-p)
+    if not np.all((lam > 0) & (lam < 1)):
+        return fit
+    lp = lp_l1_fit(rho, list(np.exp(-np.outer(pts, p)).T), w)
+    if not np.all(np.isfinite(lp.coefficients)):
+        return fit
+    enc = expsum_l1_error(lam, lp.coefficients, fit.beta)
+    if enc.upper >= fit.enclosure.upper:
+        return fit
+    return RNNFit(fit.beta, fit.units, tuple(float(v) for v in lam), tuple(float(v) for v in lp.coefficients),
+                  fit.params, lp.objective, enc, fit.evaluations + evals)

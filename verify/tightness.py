@@ -19,7 +19,11 @@ three numbers per ``(T, H)``:
   (:func:`_l1_error`: direct float64 sum below ``2^14`` with an a-priori rounding allowance plus a
   closed-form tail bound, geometric for lin, ``zeta(p, N) <= (N - 1/2)^{1-p}/(p-1)`` for log).  So
   ``best_found <= construction`` by construction, and ``best_found`` is an upper bound on the
-  optimal ``H``-term error, not the optimum.
+  optimal ``H``-term error.  The zero kernel (error exactly 1) is a candidate too, so ``best_found <= 1``;
+* ``lower_bound``: a certified lower bound on the error of *every* ``H``-head kernel of the lemma's
+  class (:func:`tfapprox.theory.lower_bounds.delta_l1_lower_bound`: Hankel rank, for log on a
+  geometric subsequence of lags), with ``lower_bound_reason``; 0 where no bound applies.  Where
+  ``best_found == lower_bound`` the answer is exact (``exact``), otherwise ``gap = best_found / lower_bound``.
 
 Lemma F.2 (lin) needs no search of its own: with ``u = t - B + T`` its error for shift ``B`` is
 the tail ``u >= T - B`` of a Lemma F.1 error, the maximum over ``B`` is the full F.1 error at
@@ -37,6 +41,7 @@ shift is ``B = 1`` and F.5 *is* F.4: the F.4 best kernel (``f4_row``) is a candi
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -45,17 +50,22 @@ import scipy.optimize
 
 from tfapprox.constructions.delta_kernels import delta_kernel
 from tfapprox.theory.bounds import best_delta_kernel_bound
+from tfapprox.theory.lower_bounds import delta_l1_lower_bound
 from tfapprox.theory.search import smallest_satisfying
 from tfapprox.theory.validation import require_choice, require_int
 
 from .essential_error import basis_matrix, best_found
 from .kernel_error import _EPS, delta_kernel_l1_error
 
-__all__ = ["DIRECT_LAGS", "TightnessRow", "delta_tightness", "shifted_tightness", "coefficient_digits",
-           "alpha_gamma_sweep", "heads_for_epsilon"]
+__all__ = ["DIRECT_LAGS", "ZERO_KERNEL", "TightnessRow", "delta_tightness", "shifted_tightness", "coefficient_digits",
+           "alpha_gamma_sweep", "heads_for_epsilon",
+           "expsum_delta_l1_upper", "divided_difference_candidate"]
 
 #: Lags summed directly in the exact error of a best-found kernel (beyond: rigorous tails).
 DIRECT_LAGS = 1 << 14
+
+#: ``best_found_source`` of the zero kernel (error exactly 1 for a delta target; a candidate in every row).
+ZERO_KERNEL = "zero kernel"
 
 
 @dataclass(frozen=True)
@@ -87,6 +97,18 @@ class TightnessRow:
     best_found_exponents: tuple[float, ...]
     best_found_coefficients: tuple[float, ...] = ()
     seeds: tuple[tuple[str, float], ...] = ()
+    lower_bound: float = 0.0
+    lower_bound_reason: str = "not computed"
+
+    @property
+    def gap(self) -> float | None:
+        """``best_found / lower_bound`` (``None`` where no positive lower bound applies)."""
+        return self.best_found / self.lower_bound if self.lower_bound > 0 else None
+
+    @property
+    def exact(self) -> bool:
+        """Both sides meet: the best found attains the certified lower bound, so it is the optimum."""
+        return self.lower_bound > 0 and self.best_found <= self.lower_bound
 
     @property
     def slack_bound(self) -> float:
@@ -100,9 +122,13 @@ class TightnessRow:
 
     @property
     def ordered(self) -> bool:
-        """``bound >= construction >= best_found`` (with a relative 1e-12 allowance)."""
+        """``lower_bound <= best_found <= construction <= bound`` (with a relative 1e-12 allowance above).
+
+        ``lower_bound`` is certified and ``best_found`` the upper end of a certified error of an explicit
+        kernel, so ``lower_bound > best_found`` would mean a bug in one of them: no allowance there.
+        """
         return bool(self.bound * (1 + 1e-12) >= self.construction and
-                    self.construction * (1 + 1e-12) >= self.best_found >= 0)
+                    self.construction * (1 + 1e-12) >= self.best_found >= self.lower_bound >= 0)
 
     def as_row(self) -> dict[str, Any]:
         """The row as a dict for the check's table and JSON."""
@@ -116,7 +142,9 @@ class TightnessRow:
                 "best_found_max_weight": self.best_found_max_weight, "best_found_digits": self.best_found_digits,
                 "best_found_exponents": list(self.best_found_exponents),
                 "best_found_coefficients": list(self.best_found_coefficients),
-                "seeds": [list(s) for s in self.seeds], "ordered": self.ordered}
+                "seeds": [list(s) for s in self.seeds], "lower_bound": self.lower_bound,
+                "lower_bound_reason": self.lower_bound_reason, "gap": self.gap, "exact": self.exact,
+                "ordered": self.ordered}
 
 
 def coefficient_digits(coefficients: Sequence[float], accuracy: float = 1e-12, guard: int = 3) -> int:
@@ -260,6 +288,72 @@ def _seed_from_row(row: TightnessRow, H: int, error_fn: Any, prefix: str = "") -
     return row.best_found, label
 
 
+def expsum_delta_l1_upper(T: int, exponents: Sequence[float], coefficients: Sequence[float], *,
+                          prec: int = 256) -> float:
+    """Certified upper bound of ``sum_{s >= 0} |1{s = T} - sum_h c_h e^{-p_h s}|`` for float ``p_h > 0``, ``c_h``
+    (taken as exact numbers), in ball arithmetic (python-flint ``arb``): direct sum over ``s < S`` and
+    the tail ``sum_h |c_h| lambda_h^S / (1 - lambda_h)``, ``S`` grown until the tail is below
+    ``1e-3`` of the direct sum.  Robust to huge cancelling weights (divided-difference kernels).
+
+    >>> expsum_delta_l1_upper(0, [50.0], [1.0]) < 1e-21     # e^{-50 s}: 1 at s = 0, tiny beyond
+    True
+    """
+    import flint
+
+    T = require_int("T", T, minimum=0)
+    p = [float(v) for v in exponents]
+    c = [float(v) for v in coefficients]
+    if len(p) != len(c) or not all(math.isfinite(v) and v > 0 for v in p) or not all(math.isfinite(v) for v in c):
+        raise ValueError(f"exponents (> 0) and coefficients (finite) must have the same length, got {len(p)} and {len(c)}")
+    old = flint.ctx.prec
+    flint.ctx.prec = prec
+    try:
+        lam = [(-flint.arb(v)).exp() for v in p]
+        cs = [flint.arb(v) for v in c]
+        total = flint.arb(0)
+        pw = [flint.arb(1)] * len(lam)
+        S = 0
+        while True:
+            stop = max(2 * S, T + 64)
+            for s in range(S, stop):
+                g = sum((ci * li for ci, li in zip(cs, pw)), flint.arb(0))
+                total += abs((1 if s == T else 0) - g)
+                pw = [li * lm for li, lm in zip(pw, lam)]
+            S = stop
+            tail = sum((abs(ci) * li / (1 - lm) for ci, li, lm in zip(cs, pw, lam)), flint.arb(0))
+            up = total + tail
+            if float(tail.upper()) <= 1e-3 * max(float(total.lower()), 1e-300) or S > (1 << 16):
+                return float(up.upper())
+    finally:
+        flint.ctx.prec = old
+
+
+def divided_difference_candidate(T: int, H: int) -> tuple[float, tuple[float, ...], tuple[float, ...]] | None:
+    """Best of a few divided-difference kernels (:func:`tfapprox.theory.lower_bounds.divided_difference_kernel`,
+    ``T + 1`` heads, ``lambda_j = (j + 1) epsilon``) in float64 weights, by certified error
+    (:func:`expsum_delta_l1_upper`); ``None`` if ``H <= T``.  Returns ``(error, exponents, coefficients)``.
+    Smaller ``epsilon`` lowers the exact error ``prod 1/(1 - lambda_j) - 1`` but blows the weights up (~ ``epsilon^-T``)."""
+    from tfapprox.theory.lower_bounds import divided_difference_kernel
+
+    if H <= T:
+        return None
+    best = None
+    for f in (0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001):
+        eps = Fraction(f).limit_denominator(10 ** 6) / (T + 1)
+        lam, c, _ = divided_difference_kernel(T, eps)
+        p = tuple(-math.log(float(v)) for v in lam)
+        try:
+            cf = tuple(float(v) for v in c)
+        except OverflowError:  # weights beyond float64: smaller epsilon only makes them larger
+            break
+        if not all(math.isfinite(v) and abs(v) < 1e300 for v in cf):
+            break
+        err = expsum_delta_l1_upper(T, p, cf)
+        if best is None or err < best[0]:
+            best = (err, p, cf)
+    return best
+
+
 def delta_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any = "0.01", seed: int = 0,
                     starts: int = 2, max_evals: int = 8, max_rate: int = 8,
                     previous: TightnessRow | None = None) -> TightnessRow:
@@ -310,8 +404,18 @@ def delta_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any
             best, src = e_prev, label
             bw, bd, be, bc = (previous.best_found_max_weight, previous.best_found_digits,
                               previous.best_found_exponents, previous.best_found_coefficients)
+    dd = divided_difference_candidate(T, H) if rpe == "lin" else None
+    if dd is not None:
+        seeds.append(("divided difference", dd[0]))
+        if dd[0] < best:
+            best, src = dd[0], "divided difference"
+            bw, bd, be, bc = float(max(abs(v) for v in dd[2])), coefficient_digits(dd[2]), dd[1], dd[2]
+    if best > 1.0:  # the zero kernel: error exactly ||1{. = T}||_1 = 1 (weights 0, no digits needed)
+        best, src, bw, bd, be, bc = 1.0, ZERO_KERNEL, 0.0, 15, (), ()
+    lb = delta_l1_lower_bound(rpe, T, H)
     return TightnessRow(lemma, rpe, T, H, float(b), int(n), enc.upper, enc.lower, best, src, cons_w, cons_digits,
-                        bw, bd, tuple(float(v) for v in be), tuple(float(v) for v in bc), tuple(seeds))
+                        bw, bd, tuple(float(v) for v in be), tuple(float(v) for v in bc), tuple(seeds),
+                        lb.value, lb.reason)
 
 
 # ---------------------------------------------------------------------------------------
@@ -413,9 +517,11 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
         if not math.isclose(errs.upper, row.construction, rel_tol=1e-9, abs_tol=1e-15):
             raise ArithmeticError(f"F.2 identity violated: {errs.upper} != {row.construction}")
         cw = float(max(abs(a) for a in sk.coefficients))
+        lb = delta_l1_lower_bound("lin", T, H, shifted=True)
         return TightnessRow("F.2", "lin", T, H, row.bound, row.bound_n, errs.upper, errs.lower, row.best_found,
                             row.best_found_source, cw, row.construction_digits, row.best_found_max_weight,
-                            row.best_found_digits, row.best_found_exponents, row.best_found_coefficients, row.seeds)
+                            row.best_found_digits, row.best_found_exponents, row.best_found_coefficients, row.seeds,
+                            lb.value, lb.reason)
     _check_previous(previous, "F.5", T, H)
     _check_previous(f4_row, "F.4", T, H, "f4_row")
     errs = shifted_kernel_errors(sk)
@@ -485,8 +591,12 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
         if e < out[0]:
             out = [e, label, row.best_found_max_weight, row.best_found_digits, row.best_found_exponents,
                    row.best_found_coefficients]
+    if out[0] > 1.0:  # the zero kernel: error exactly 1 at every shift
+        out = [1.0, ZERO_KERNEL, 0.0, 15, (), ()]
+    lb = delta_l1_lower_bound("log", T, H, shifted=True)
     return TightnessRow("F.5", "log", T, H, b, int(n), cons, cons_lo, out[0], out[1], cw, cd, out[2], out[3],
-                        tuple(float(v) for v in out[4]), tuple(float(v) for v in out[5]), tuple(seeds))
+                        tuple(float(v) for v in out[4]), tuple(float(v) for v in out[5]), tuple(seeds),
+                        lb.value, lb.reason)
 
 
 # ---------------------------------------------------------------------------------------

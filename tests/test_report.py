@@ -446,5 +446,6 @@ def test_tightness_findings() -> None:
     findings, text = _tightness_findings(rows, sweeps)
     assert findings == {"bound_over_best_found_min": 3.0, "bound_over_best_found_max": 40.0,
                         "construction_over_best_found_min": 1.0, "construction_over_best_found_max": 1.5,
-                        "paper_alpha_gamma_smallest_error": 1, "alpha_gamma_sweeps": 2}
+                        "paper_alpha_gamma_smallest_error": 1, "alpha_gamma_sweeps": 2,
+                        "rows_exact": 0, "rows_without_lower_bound": 3}
     assert text[-1] == "paper's alpha, gamma give the smallest error in 1 of 2 sweeps"

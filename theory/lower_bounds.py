@@ -73,6 +73,8 @@ class LowerBound:
     exact: bool = False
 
     def as_dict(self) -> dict[str, Any]:
+        """The bound as JSON row keys: ``lower_bound``, ``lower_bound_reason``,
+        ``lower_bound_section``, ``lower_bound_exact``."""
         return {"lower_bound": self.value, "lower_bound_reason": self.reason, "lower_bound_section": self.section,
                 "lower_bound_exact": self.exact}
 

@@ -221,13 +221,17 @@ class _Interpolant:
     nonzero_nodes: int
 
 
-def _node_geometry(H: int, nodes: str) -> tuple[int, list[int]]:
-    """``(M, angle indices)``: node ``k`` is ``x_k = cos(a_k pi / M)``."""
+def _node_geometry(H: int, nodes: str) -> tuple[int, Sequence[int]]:
+    """``(M, angle indices)``: node ``k`` is ``x_k = cos(a_k pi / M)``.
+
+    The angle indices are a lazy ``range`` (O(1) memory and time for any ``H``; callers read
+    a few entries, e.g. only the nodes inside the bump's support).
+    """
     if H == 1:
-        return 2, [1]  # x = cos(pi/2) = 0 for both families
+        return 2, range(1, 2)  # x = cos(pi/2) = 0 for both families
     if nodes == "chebyshev2":
-        return H - 1, list(range(H))
-    return 2 * H, [2 * k + 1 for k in range(H)]
+        return H - 1, range(H)
+    return 2 * H, range(1, 2 * H, 2)
 
 
 def bump_node_values(place: BumpPlacement, num_terms: Any, nodes: str = "chebyshev2",

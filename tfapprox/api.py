@@ -8,9 +8,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from tfapprox.verify.model import Model
+if TYPE_CHECKING:  # imported where used: `tfapprox --help` stays fast (no numpy/sympy)
+    from tfapprox.verify.model import Model
 
 __all__ = ["build_model", "add_build_arguments", "fixed_memory_target", "BUILDERS"]
 
@@ -49,6 +50,7 @@ def _build_thm3_1(*, lags: Any = "1,5,20", heads: int = 64, width: int | None = 
                   alpha: Any = "0.01", gamma: Any = "0.01", readout: str = "sum", readout_neurons: int = 64,
                   seed: int = 0, **_: Any) -> Model:
     from tfapprox.constructions.thm3_1 import build_thm3_1
+    from tfapprox.verify.model import Model
 
     target = fixed_memory_target(lags, readout, readout_neurons, seed)
     return Model(build_thm3_1(target, heads, width, rpe=rpe, alpha=alpha, gamma=gamma, seed=seed).spec)
@@ -70,6 +72,7 @@ def _args_thm3_1(p: argparse.ArgumentParser) -> None:
 def _build_thm4_1(*, heads: int = 64, width: int | None = None, rpe: str = "lin", tmx: bool = False,
                   **_: Any) -> Model:
     from tfapprox.constructions.thm4_1 import build_thm4_1
+    from tfapprox.verify.model import Model
     from tfapprox.verify.checks_adaptive import two_memory_target
 
     return Model(build_thm4_1(two_memory_target(), heads, width, rpe=rpe, tmx=bool(tmx)).spec)
@@ -85,6 +88,7 @@ def _args_thm4_1(p: argparse.ArgumentParser) -> None:
 def _build_thm5_1(*, kernel: str = "exp:0.5", heads: int = 16, rpe: str | None = None, lag0: str | None = None,
                   **_: Any) -> Model:
     from tfapprox.constructions.thm5_1 import build_thm5_1
+    from tfapprox.verify.model import Model
     from tfapprox.theory.readouts import LinearReadout
     from tfapprox.theory.targets import EssentiallySparseTarget
     from tfapprox.verify.checks_essential import parse_kernel
@@ -104,6 +108,7 @@ def _args_thm5_1(p: argparse.ArgumentParser) -> None:
 def _build_thm4_4(*, heads: int = 64, K: int = 2, M: int = 3, rpe: str = "lin", seed: int = 0,
                   prop45: bool = False, **_: Any) -> Model:
     from tfapprox.constructions.thm4_4 import build_prop4_5, build_thm4_4
+    from tfapprox.verify.model import Model
     from tfapprox.verify.checks_nested import nested_chain, prop45_target
 
     if prop45:

@@ -155,7 +155,10 @@ def _cmd_verify(args: argparse.Namespace, extra: list[str]) -> int:
     if args.all:
         if args.check or extra:
             raise UsageError("verify --all takes no check name or check options")
-        ok = run_all(Path(args.out), progress=_progress_factory(show_progress), quiet=args.quiet)
+        if args.jobs is not None and args.jobs < 1:
+            raise UsageError(f"--jobs must be a positive integer (worker processes), got {args.jobs}")
+        ok = run_all(Path(args.out), progress=_progress_factory(show_progress), quiet=args.quiet,
+                     workers=args.jobs)
         return 0 if ok else 1
     if not args.check:
         raise UsageError("verify needs a check name (see `tfapprox verify --list`) or --all")
@@ -232,6 +235,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p_verify.add_argument("--json", default=None, help="write the result as JSON to this file")
     p_verify.add_argument("--plot", default=None, help="write a PNG plot of the result to this file")
     p_verify.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+    p_verify.add_argument("--jobs", type=int, default=None,
+                          help="worker processes for --all (default: the usable CPUs, or TFAPPROX_WORKERS); "
+                               "the report is the same for any number")
     return parser
 
 

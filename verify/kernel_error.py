@@ -68,8 +68,8 @@ True
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import mpmath
@@ -290,12 +290,12 @@ def _outward(lower: float, upper: float) -> tuple[float, float]:
 # Lattice values in double-double
 # ---------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=8)
-def _lattice_range_dd(rpe: str, alpha: Any, gamma: Any, start: int, stop: int) -> tuple[np.ndarray, ...]:
-    """``x = 2u - 1`` and ``w`` for the lags ``start..stop-1`` as double-double (read-only arrays).
+def _lattice_compute(rpe: str, alpha: Any, gamma: Any, start: int, stop: int) -> tuple[np.ndarray, ...]:
+    """``x = 2u - 1`` and ``w`` for the lags ``start..stop-1`` as double-double, computed afresh.
 
-    Computed in mpmath at 40 digits (``u, w`` relative error below ``1e-38``); cached because
-    the lattice depends only on ``(rpe, alpha, gamma)``, not on the lag ``T`` or on ``H``.
+    In mpmath at 40 digits (``u, w`` relative error below ``1e-38``).  For ``lin`` each value is
+    a product chain restarted (an ``exp``) at ``start`` and at every multiple of 64, so the value
+    at a lag depends only on ``start`` and the lag; for ``log`` each value is computed alone.
     """
     xs, ws = [], []
     with mpmath.workdps(40):
@@ -317,10 +317,76 @@ def _lattice_range_dd(rpe: str, alpha: Any, gamma: Any, start: int, stop: int) -
                 u = mpmath.exp(-a * ls)
                 xs.append(2 * u - 1)
                 ws.append(u / s if same else mpmath.exp(-(1 + g) * ls))
-        arrays = (*_mp_to_dd(xs), *_mp_to_dd(ws))
-    for arr in arrays:
-        arr.setflags(write=False)
-    return arrays
+        return (*_mp_to_dd(xs), *_mp_to_dd(ws))
+
+
+class _LatticeCache:
+    """Bounded cache of the double-double lattices, keyed by ``(rpe, alpha, gamma, start)``.
+
+    One entry holds the lags ``start..stop-1`` for the largest ``stop`` asked so far; a shorter
+    range is a read-only view of its prefix, a longer one extends it from the last restart point
+    of the product chain (:func:`_lattice_compute`), so every value is bit for bit the one a
+    fresh computation of the asked range gives.  (The lattice depends only on ``(rpe, alpha,
+    gamma)``, not on the lag ``T`` or on ``H``; a sweep over ``H`` asks for growing prefixes.)
+    At most ``max_entries`` entries and ``max_points`` lags in all (least recently used
+    evicted first; 2^22 lags are 128 MiB); a range longer than ``max_points`` is not kept.
+    """
+
+    def __init__(self, max_entries: int = 64, max_points: int = 1 << 22) -> None:
+        self.max_entries = max_entries
+        self.max_points = max_points
+        self._store: "OrderedDict[tuple, tuple[int, tuple[np.ndarray, ...]]]" = OrderedDict()
+        self.hits = self.misses = self.extensions = 0
+
+    def clear(self) -> None:
+        self._store.clear()
+        self.hits = self.misses = self.extensions = 0
+
+    def points(self) -> int:
+        return sum(len(arrays[0]) for _stop, arrays in self._store.values())
+
+    def get(self, rpe: str, alpha: Any, gamma: Any, start: int, stop: int) -> tuple[np.ndarray, ...]:
+        key = (rpe, alpha, gamma, start)
+        entry = self._store.get(key)
+        if entry is not None and entry[0] >= stop:
+            self.hits += 1
+            self._store.move_to_end(key)
+            return tuple(arr[: max(stop - start, 0)] for arr in entry[1])
+        if entry is None:
+            self.misses += 1
+            arrays = _lattice_compute(rpe, alpha, gamma, start, stop)
+        else:  # extend from the last restart point of the chain at or before the cached stop
+            self.extensions += 1
+            old_stop, old = entry
+            resume = max(start, (old_stop // 64) * 64) if rpe == "lin" else old_stop
+            new = _lattice_compute(rpe, alpha, gamma, resume, stop)
+            arrays = tuple(np.concatenate([o[: resume - start], n]) for o, n in zip(old, new))
+        for arr in arrays:
+            arr.setflags(write=False)
+        if stop - start <= self.max_points:
+            self._store[key] = (stop, arrays)
+            self._store.move_to_end(key)
+            while len(self._store) > self.max_entries or (len(self._store) > 1 and self.points() > self.max_points):
+                self._store.popitem(last=False)
+        else:
+            self._store.pop(key, None)
+        return arrays
+
+
+_LATTICES = _LatticeCache()
+
+
+def _lattice_range_dd(rpe: str, alpha: Any, gamma: Any, start: int, stop: int) -> tuple[np.ndarray, ...]:
+    """``x = 2u - 1`` and ``w`` for the lags ``start..stop-1`` as double-double (read-only arrays).
+
+    Computed in mpmath at 40 digits (``u, w`` relative error below ``1e-38``); cached
+    (:class:`_LatticeCache`, bounded) because the lattice depends only on ``(rpe, alpha, gamma)``,
+    not on the lag ``T`` or on ``H``.  ``_lattice_range_dd.__wrapped__`` computes without the cache.
+    """
+    return _LATTICES.get(rpe, alpha, gamma, start, stop)
+
+
+_lattice_range_dd.__wrapped__ = _lattice_compute  # type: ignore[attr-defined]
 
 
 def _lattice_dd(kernel: DeltaKernel, lags: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -51,6 +51,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Sequence
@@ -625,6 +626,10 @@ def delta_kernel(rpe: str, lag: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALP
     g = require_positive_rational("gamma", gamma)
     digits = require_int("coefficient_digits", coefficient_digits, minimum=1, maximum=1000)
     nodes = require_choice("nodes", nodes, NODE_FAMILIES)
+    key = (rpe, lag, H, a, g, digits, nodes)
+    if key in _KERNEL_CACHE:  # the kernel is immutable and a function of these parameters alone
+        _KERNEL_CACHE.move_to_end(key)
+        return _KERNEL_CACHE[key]
     place = bump_placement(rpe, lag, alpha=a, gamma=g)
     interp = _interpolate(place, H, nodes, digits)
     p = interp.precision
@@ -649,7 +654,20 @@ def delta_kernel(rpe: str, lag: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALP
         cheb = tuple(mpmath.ldexp(mpmath.mpf(v), -p) for v in interp.cheb_int)
     base = g if rpe == "lin" else 1 + g
     exps = tuple(base + a * k for k in range(H))
-    return DeltaKernel(rpe, lag, H, a, g, exps, coeffs, coef_dps, cheb, nodes, digits, bound, p)
+    kernel = DeltaKernel(rpe, lag, H, a, g, exps, coeffs, coef_dps, cheb, nodes, digits, bound, p)
+    if H <= _KERNEL_CACHE_MAX_HEADS:
+        _KERNEL_CACHE[key] = kernel
+        while len(_KERNEL_CACHE) > _KERNEL_CACHE_SIZE:
+            _KERNEL_CACHE.popitem(last=False)
+    return kernel
+
+
+#: Built kernels by ``(rpe, T, H, alpha, gamma, digits, nodes)``, least recently used evicted first:
+#: ``verify --all`` asks for the same kernel many times (issue 15: 607 builds, 453 distinct).
+#: Bounded: at most ``_KERNEL_CACHE_SIZE`` kernels, each with ``H <= _KERNEL_CACHE_MAX_HEADS``.
+_KERNEL_CACHE: "OrderedDict[tuple, DeltaKernel]" = OrderedDict()
+_KERNEL_CACHE_SIZE = 64
+_KERNEL_CACHE_MAX_HEADS = 2048
 
 
 def lemma_f1_kernel(lag: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALPHA, gamma: Any = DEFAULT_GAMMA,

@@ -65,3 +65,37 @@ def test_node_geometry_is_lazy_and_matches_the_node_families() -> None:
                 assert M == 2 * H and angle[0] == 1 and angle[H - 1] == 2 * H - 1
     assert list(_node_geometry(5, "chebyshev1")[1]) == [1, 3, 5, 7, 9]
     assert list(_node_geometry(5, "chebyshev2")[1]) == [0, 1, 2, 3, 4]
+
+
+def test_delta_kernel_cache_returns_the_same_kernel_for_equal_parameters() -> None:
+    from tfapprox.constructions import delta_kernels as dk
+
+    dk._KERNEL_CACHE.clear()
+    a = dk.delta_kernel("lin", 5, 16, alpha="0.01", gamma=sympy.Rational(1, 100))
+    b = dk.delta_kernel("lin", 5, 16, alpha=0.01, gamma="1/100")
+    assert a is b
+    c = dk.delta_kernel("lin", 5, 16, alpha=0.01, gamma=0.02)
+    assert c is not a and c.gamma == sympy.Rational(1, 50)
+    # equal to a fresh build (the cache bypassed)
+    dk._KERNEL_CACHE.clear()
+    fresh = dk.delta_kernel("lin", 5, 16)
+    assert fresh is not a and fresh.coefficients == a.coefficients
+    assert fresh.chebyshev_coefficients == a.chebyshev_coefficients
+    assert fresh.coefficient_error_bound == a.coefficient_error_bound
+    for H in range(1, dk._KERNEL_CACHE_SIZE + 10):
+        dk.delta_kernel("log", 2, H)
+    assert len(dk._KERNEL_CACHE) == dk._KERNEL_CACHE_SIZE
+
+
+def test_enclosure_cache_returns_the_fresh_enclosure() -> None:
+    from tfapprox.constructions.delta_kernels import delta_kernel
+    from tfapprox.verify import kernel_error as ke
+
+    kern = delta_kernel("log", 3, 24)
+    first = ke.delta_kernel_l1_error(kern)
+    assert ke.delta_kernel_l1_error(kern) is first
+    assert ke._delta_kernel_l1_error(kern, 1e-13, None) == first
+    other = ke.delta_kernel_l1_error(kern, direct_terms=64)
+    assert other is not first and other == ke._delta_kernel_l1_error(kern, 1e-13, 64)
+    with pytest.raises(TypeError, match="kernel must be a DeltaKernel"):
+        ke.delta_kernel_l1_error("kernel")

@@ -1225,6 +1225,34 @@ def delta_kernel_l1_error(kernel: DeltaKernel, *, rel_tail: Any = 1e-13,
         raise TypeError(f"kernel must be a DeltaKernel, got {type(kernel).__name__}")
     rel_tail = float(require_real("rel_tail", rel_tail, minimum=0.0, strict_minimum=True))
     S = None if direct_terms is None else require_int("direct_terms", direct_terms, minimum=2)
+    # the same (immutable, cached by delta_kernel) kernel object is often certified again
+    key = (id(kernel), rel_tail, S, _tunables())
+    hit = _ENCLOSURES.get(key)
+    if hit is not None and hit[0] is kernel:
+        _ENCLOSURES.move_to_end(key)
+        return hit[1]
+    enclosure = _delta_kernel_l1_error(kernel, rel_tail, S)
+    if kernel.num_terms <= 2048:  # bounded memory: small kernels only, at most _ENCLOSURES_SIZE
+        _ENCLOSURES[key] = (kernel, enclosure)  # the entry holds the kernel: its id is not reused meanwhile
+        while len(_ENCLOSURES) > _ENCLOSURES_SIZE:
+            _ENCLOSURES.popitem(last=False)
+    return enclosure
+
+
+def _tunables() -> tuple:
+    """The module's numeric settings (``_MAX_BISECTIONS``, ``_TAYLOR_ORDER``, ...): part of the
+    cache key, so that changing one (as the tests do) is never answered from the cache."""
+    return tuple((k, v) for k, v in sorted(globals().items())
+                 if k[:2] == "_" + k[1:2] and k[1:2].isupper() and type(v) in (int, float) and k != "_ENCLOSURES_SIZE")
+
+
+#: Enclosures by ``(id(kernel), rel_tail, direct_terms, settings)``, each entry holding its kernel (bounded LRU).
+_ENCLOSURES: "OrderedDict[tuple, tuple[DeltaKernel, L1Enclosure]]" = OrderedDict()
+_ENCLOSURES_SIZE = 128
+
+
+def _delta_kernel_l1_error(kernel: DeltaKernel, rel_tail: float, S: int | None) -> L1Enclosure:
+    """:func:`delta_kernel_l1_error` without the cache (arguments already checked)."""
     if all(c == 0 for c in kernel.chebyshev_coefficients):
         # no interpolation node inside the bump: Q = 0 exactly, the error is ||1{.=T}||_1 = 1
         model = float(kernel.coefficient_error_bound) * float(

@@ -99,3 +99,33 @@ def test_enclosure_cache_returns_the_fresh_enclosure() -> None:
     assert other is not first and other == ke._delta_kernel_l1_error(kern, 1e-13, 64)
     with pytest.raises(TypeError, match="kernel must be a DeltaKernel"):
         ke.delta_kernel_l1_error("kernel")
+
+
+def test_bound_caches_answer_per_precision() -> None:
+    """A norm cached at one mpmath precision never answers a call at another (issue 15: the
+    digits of verify --all depended on which check ran first)."""
+    import mpmath
+
+    from tfapprox.theory import bounds as B
+
+    B.bump_derivative_norms.cache_clear()
+    with mpmath.workprec(300):
+        high = B.bump_derivative_norms(2)
+    low = B.bump_derivative_norms(2)
+    B.bump_derivative_norms.cache_clear()
+    fresh_low = B.bump_derivative_norms(2)
+    assert low == fresh_low
+    assert B.bump_derivative_norms.__doc__.startswith("Rigorous enclosures")
+    assert high.sup_upper >= high.sup_lower > 0
+
+
+def test_run_all_jobs_start_from_empty_caches(tmp_path) -> None:
+    from tfapprox.constructions import delta_kernels as dk
+    from tfapprox.verify import kernel_error as ke
+    from tfapprox.verify import report as report_mod
+
+    dk.delta_kernel("lin", 2, 8)
+    ke.delta_kernel_l1_error(dk.delta_kernel("lin", 2, 8))
+    assert dk._KERNEL_CACHE and ke._ENCLOSURE_CACHE
+    report_mod._clear_caches()
+    assert not dk._KERNEL_CACHE and not ke._ENCLOSURE_CACHE and not ke._LATTICES._store

@@ -342,6 +342,8 @@ class _LatticeCache:
         self._store.clear()
         self.hits = self.misses = self.extensions = 0
 
+    cache_clear = clear  # the name functools caches use (``run_all`` clears caches between jobs)
+
     def points(self) -> int:
         return sum(len(arrays[0]) for _stop, arrays in self._store.values())
 
@@ -1227,15 +1229,15 @@ def delta_kernel_l1_error(kernel: DeltaKernel, *, rel_tail: Any = 1e-13,
     S = None if direct_terms is None else require_int("direct_terms", direct_terms, minimum=2)
     # the same (immutable, cached by delta_kernel) kernel object is often certified again
     key = (id(kernel), rel_tail, S, _tunables())
-    hit = _ENCLOSURES.get(key)
+    hit = _ENCLOSURE_CACHE.get(key)
     if hit is not None and hit[0] is kernel:
-        _ENCLOSURES.move_to_end(key)
+        _ENCLOSURE_CACHE.move_to_end(key)
         return hit[1]
     enclosure = _delta_kernel_l1_error(kernel, rel_tail, S)
-    if kernel.num_terms <= 2048:  # bounded memory: small kernels only, at most _ENCLOSURES_SIZE
-        _ENCLOSURES[key] = (kernel, enclosure)  # the entry holds the kernel: its id is not reused meanwhile
-        while len(_ENCLOSURES) > _ENCLOSURES_SIZE:
-            _ENCLOSURES.popitem(last=False)
+    if kernel.num_terms <= 2048:  # bounded memory: small kernels only, at most _ENCLOSURE_CACHE_SIZE
+        _ENCLOSURE_CACHE[key] = (kernel, enclosure)  # the entry holds the kernel: its id is not reused meanwhile
+        while len(_ENCLOSURE_CACHE) > _ENCLOSURE_CACHE_SIZE:
+            _ENCLOSURE_CACHE.popitem(last=False)
     return enclosure
 
 
@@ -1243,12 +1245,12 @@ def _tunables() -> tuple:
     """The module's numeric settings (``_MAX_BISECTIONS``, ``_TAYLOR_ORDER``, ...): part of the
     cache key, so that changing one (as the tests do) is never answered from the cache."""
     return tuple((k, v) for k, v in sorted(globals().items())
-                 if k[:2] == "_" + k[1:2] and k[1:2].isupper() and type(v) in (int, float) and k != "_ENCLOSURES_SIZE")
+                 if k[:2] == "_" + k[1:2] and k[1:2].isupper() and type(v) in (int, float) and k != "_ENCLOSURE_CACHE_SIZE")
 
 
 #: Enclosures by ``(id(kernel), rel_tail, direct_terms, settings)``, each entry holding its kernel (bounded LRU).
-_ENCLOSURES: "OrderedDict[tuple, tuple[DeltaKernel, L1Enclosure]]" = OrderedDict()
-_ENCLOSURES_SIZE = 128
+_ENCLOSURE_CACHE: "OrderedDict[tuple, tuple[DeltaKernel, L1Enclosure]]" = OrderedDict()
+_ENCLOSURE_CACHE_SIZE = 128
 
 
 def _delta_kernel_l1_error(kernel: DeltaKernel, rel_tail: float, S: int | None) -> L1Enclosure:

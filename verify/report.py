@@ -109,6 +109,26 @@ class _JobOutput:
     text_pages: list[tuple[str, str]]
 
 
+def _clear_caches() -> None:
+    """Empty the package's in-memory caches (functools caches and the ``*_CACHE`` dicts).
+
+    Every job then computes from the same state, the state of a fresh ``tfapprox verify CHECK``
+    process, whichever jobs ran before it in the same process: the report does not depend on
+    the order of the jobs or on how they are spread over worker processes.
+    """
+    from collections import OrderedDict
+
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "tfapprox" or name.startswith("tfapprox.")):
+            continue
+        for attr, value in list(vars(module).items()):
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear) and not isinstance(value, type):
+                clear()
+            elif isinstance(value, OrderedDict) and attr.endswith("_CACHE"):
+                value.clear()
+
+
 def _execute(index: int, check: Any, opts: Sequence[str], folder: Path, command: Sequence[str] | None,
              progress: Callable[[int, int, str], None]) -> _JobOutput:
     """Run one job (a check at one set of default options) and write its JSON, PNG and byte pages.
@@ -119,11 +139,15 @@ def _execute(index: int, check: Any, opts: Sequence[str], folder: Path, command:
     import argparse
     import io
 
+    import mpmath
+
     parser = argparse.ArgumentParser(prog=check.name)
     check.add_arguments(parser)
     options = parser.parse_args(list(opts))
+    _clear_caches()
     t0 = time.perf_counter()
-    result = check.run(options, progress)
+    with mpmath.workprec(53):  # mpmath's default precision, whatever the caller's
+        result = check.run(options, progress)
     elapsed = time.perf_counter() - t0
     slug = _slug(check.name, opts)
     write_json_atomic(folder / f"{slug}.json", dict(result.to_json(command), seconds=round(elapsed, 3)))

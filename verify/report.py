@@ -250,23 +250,21 @@ def _run_parallel(jobs: list[tuple[Any, Sequence[str]]], folder: Path, command: 
                   modules: list[str], workers: int, reporter: ProgressReporter | None,
                   callback: Callable[[int, int, str], None] | None,
                   emit: Callable[[_JobOutput], None]) -> None:
-    """Run the jobs in ``workers`` processes; ``emit`` each output in job order as soon as it and
+    """Run the jobs in ``workers`` spawned processes; ``emit`` each output in job order as soon as it and
     every job before it have finished.
 
     Jobs are submitted longest first (by :func:`_expected_cost`) to shorten the run; the order
     only decides when a job runs, never what it computes or where its output goes.  Each
-    worker process computes from the job's options alone (the checks' seeds are options; the
-    caches are per process and pure), so the outputs do not depend on the worker count.
+    job computes from its options alone (the checks' seeds are options) and starts from empty
+    caches at mpmath's default precision (:func:`_execute`), so the outputs depend neither on
+    the worker count nor on which jobs a worker ran before.
     """
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    from .registry import BUILTIN_CHECK_MODULES
-
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(list(BUILTIN_CHECK_MODULES))
+    # spawn: fresh interpreters (no state or threads inherited from this process), children of
+    # this process (their CPU time counts in its rusage), the same on every platform
+    ctx = multiprocessing.get_context("spawn")
     n = len(jobs)
     order = sorted(range(n), key=lambda i: (-_expected_cost(folder, jobs[i][0].name, jobs[i][1]), i))
     stream = reporter.stream if reporter is not None and reporter.enabled else None

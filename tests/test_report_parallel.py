@@ -20,11 +20,11 @@ from tfapprox.verify import report as report_mod
 from tfapprox.verify.registry import Check
 
 
-def _run(tmp_path: Path, monkeypatch, workers: int, name: str) -> tuple[Path, bool, str]:
+def _run(tmp_path: Path, monkeypatch, workers: int, name: str) -> tuple[Path, bool]:
     monkeypatch.setattr(report_mod, "all_checks", lambda: list(parallel_checks.CHECKS))
     folder = tmp_path / name
     ok = report_mod.run_all(folder, quiet=True, command=["tfapprox", "verify", "--all"], workers=workers)
-    return folder, ok, ""
+    return folder, ok
 
 
 def _masked(folder: Path) -> dict[str, bytes]:
@@ -48,9 +48,9 @@ def _masked(folder: Path) -> dict[str, bytes]:
 
 
 def test_parallel_report_equals_serial_for_any_worker_count(tmp_path, monkeypatch) -> None:
-    serial, ok1, _ = _run(tmp_path, monkeypatch, 1, "serial")
-    two, ok2, _ = _run(tmp_path, monkeypatch, 2, "two")
-    three, ok3, _ = _run(tmp_path, monkeypatch, 3, "three")
+    serial, ok1 = _run(tmp_path, monkeypatch, 1, "serial")
+    two, ok2 = _run(tmp_path, monkeypatch, 2, "two")
+    three, ok3 = _run(tmp_path, monkeypatch, 3, "three")
     assert ok1 and ok2 and ok3
     base = _masked(serial)
     assert {"par-a-seed-1.json", "par-a-seed-2-size-5.json", "par-b-seed-3-size-4.png", "par.md",

@@ -13,14 +13,28 @@ import os
 import re
 from pathlib import Path
 
-import parallel_checks
 import pytest
 
+from tfapprox.verify import registry
 from tfapprox.verify import report as report_mod
 from tfapprox.verify.registry import Check
 
 
-def _run(tmp_path: Path, monkeypatch, workers: int, name: str) -> tuple[Path, bool]:
+@pytest.fixture
+def parallel_checks():
+    """tests/parallel_checks.py, its checks registered for the test only (a worker process
+    registers them by importing the module; this process must not keep them: other tests in
+    the same pytest worker list the registry)."""
+    import parallel_checks as module
+
+    for check in module.CHECKS:
+        registry.CHECKS[check.name] = check
+    yield module
+    for check in module.CHECKS:
+        registry.CHECKS.pop(check.name, None)
+
+
+def _run(parallel_checks, tmp_path: Path, monkeypatch, workers: int, name: str) -> tuple[Path, bool]:
     monkeypatch.setattr(report_mod, "all_checks", lambda: list(parallel_checks.CHECKS))
     folder = tmp_path / name
     ok = report_mod.run_all(folder, quiet=True, command=["tfapprox", "verify", "--all"], workers=workers)
@@ -47,16 +61,17 @@ def _masked(folder: Path) -> dict[str, bytes]:
     return files
 
 
-def test_parallel_report_equals_serial_for_any_worker_count(tmp_path, monkeypatch) -> None:
-    serial, ok1 = _run(tmp_path, monkeypatch, 1, "serial")
-    two, ok2 = _run(tmp_path, monkeypatch, 2, "two")
-    three, ok3 = _run(tmp_path, monkeypatch, 3, "three")
+def test_parallel_report_equals_serial_for_any_worker_count(parallel_checks, tmp_path, monkeypatch) -> None:
+    serial, ok1 = _run(parallel_checks, tmp_path, monkeypatch, 1, "serial")
+    two, ok2 = _run(parallel_checks, tmp_path, monkeypatch, 2, "two")
+    three, ok3 = _run(parallel_checks, tmp_path, monkeypatch, 3, "three")
     assert ok1 and ok2 and ok3
     base = _masked(serial)
     assert {"par-a-seed-1.json", "par-a-seed-2-size-5.json", "par-b-seed-3-size-4.png", "par.md",
             "par-2.bin", "index.md"} <= set(base)
     assert _masked(two) == base
     assert _masked(three) == base
+    assert "par-a" in registry.CHECKS  # registered for this test only (see the fixture)
     # the text page collects the sections in job order, not in finishing order
     assert (two / "par.md").read_text().index("seed 1") < (two / "par.md").read_text().index("seed 3")
     # the serial run ran in this process, the parallel one elsewhere
@@ -65,7 +80,7 @@ def test_parallel_report_equals_serial_for_any_worker_count(tmp_path, monkeypatc
     assert pid_note(two) != f"pid {os.getpid()}"
 
 
-def test_parallel_run_prints_results_in_job_order(tmp_path, monkeypatch, capsys) -> None:
+def test_parallel_run_prints_results_in_job_order(parallel_checks, tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.setattr(report_mod, "all_checks", lambda: list(parallel_checks.CHECKS))
     assert report_mod.run_all(tmp_path / "a", workers=2)
     out = capsys.readouterr().out
@@ -73,7 +88,7 @@ def test_parallel_run_prints_results_in_job_order(tmp_path, monkeypatch, capsys)
     assert [h.split(":")[0] for h in heads] == ["== par-1", "== par-2", "== par-3", "== par-pid"]
 
 
-def test_unregistered_checks_run_serially_in_this_process(tmp_path, monkeypatch) -> None:
+def test_unregistered_checks_run_serially_in_this_process(parallel_checks, tmp_path, monkeypatch) -> None:
     # a check built in a test (not in the registry under its name) cannot be found by a worker
     local = Check("local-only", "not registered", parallel_checks._args, parallel_checks._run_pid)
     monkeypatch.setattr(report_mod, "all_checks", lambda: [local])
@@ -82,7 +97,7 @@ def test_unregistered_checks_run_serially_in_this_process(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
-def test_workers_must_be_a_positive_integer(tmp_path, monkeypatch, bad) -> None:
+def test_workers_must_be_a_positive_integer(parallel_checks, tmp_path, monkeypatch, bad) -> None:
     monkeypatch.setattr(report_mod, "all_checks", lambda: list(parallel_checks.CHECKS))
     with pytest.raises(ValueError, match="workers must be a positive integer"):
         report_mod.run_all(tmp_path, quiet=True, workers=bad)
@@ -96,3 +111,7 @@ def test_default_workers_reads_the_environment(monkeypatch) -> None:
         report_mod.default_workers()
     monkeypatch.delenv("TFAPPROX_WORKERS")
     assert report_mod.default_workers() >= 1
+
+
+def test_the_test_checks_leave_the_registry() -> None:
+    assert not any(name.startswith("par-") for name in registry.CHECKS)

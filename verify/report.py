@@ -202,7 +202,8 @@ def _execute_by_name(index: int, name: str, module: str, opts: Sequence[str], fo
 
 def default_workers() -> int:
     """The number of worker processes of ``verify --all``: ``TFAPPROX_WORKERS`` if set, else the
-    CPUs this process may use (``os.sched_getaffinity``; ``os.cpu_count()`` where that is missing)."""
+    CPUs this process may use (``os.sched_getaffinity``; ``os.cpu_count()`` where that is missing),
+    at most 8 (a worker peaks at about 0.5 GB; the longest check alone takes about half the run)."""
     import os
 
     env = os.environ.get("TFAPPROX_WORKERS", "").strip()
@@ -215,9 +216,10 @@ def default_workers() -> int:
             raise ValueError(f"TFAPPROX_WORKERS must be a positive integer, got {env!r}")
         return value
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 8))
 
 
 def _check_module(check: Any) -> str | None:

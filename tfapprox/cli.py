@@ -236,7 +236,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p_verify.add_argument("--plot", default=None, help="write a PNG plot of the result to this file")
     p_verify.add_argument("--quiet", action="store_true", help="no progress output on stderr")
     p_verify.add_argument("--jobs", type=int, default=None,
-                          help="worker processes for --all (default: the usable CPUs, or TFAPPROX_WORKERS); "
+                          help="worker processes for --all (default: the usable CPUs, at most 8, or TFAPPROX_WORKERS); "
                                "the report is the same for any number")
     return parser
 

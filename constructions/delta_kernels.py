@@ -57,6 +57,7 @@ Examples
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Sequence
@@ -292,13 +293,17 @@ class _Interpolant:
 _GUARD_BITS = 64
 
 
-def _node_geometry(H: int, nodes: str) -> tuple[int, list[int]]:
-    """``(M, angle indices)``: node ``k`` is ``x_k = cos(a_k pi / M)``."""
+def _node_geometry(H: int, nodes: str) -> tuple[int, Sequence[int]]:
+    """``(M, angle indices)``: node ``k`` is ``x_k = cos(a_k pi / M)``.
+
+    The angle indices are a lazy ``range`` (O(1) memory and time for any ``H``; callers read
+    a few entries, e.g. only the nodes inside the bump's support).
+    """
     if H == 1:
-        return 2, [1]  # x = cos(pi/2) = 0 for both families
+        return 2, range(1, 2)  # x = cos(pi/2) = 0 for both families
     if nodes == "chebyshev2":
-        return H - 1, list(range(H))
-    return 2 * H, [2 * k + 1 for k in range(H)]
+        return H - 1, range(H)
+    return 2 * H, range(1, 2 * H, 2)
 
 
 def bump_node_values(place: BumpPlacement, num_terms: Any, nodes: str = "chebyshev2",
@@ -874,6 +879,10 @@ def delta_kernel(rpe: str, lag: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALP
             raise ValueError(f"{name} must be <= MAX_KERNEL_RATE = {MAX_KERNEL_RATE}, got {value}")
     digits = require_int("coefficient_digits", coefficient_digits, minimum=1, maximum=1000)
     nodes = require_choice("nodes", nodes, NODE_FAMILIES)
+    key = (rpe, lag, H, a, g, digits, nodes)
+    if key in _KERNEL_CACHE:  # the kernel is immutable and a function of these parameters alone
+        _KERNEL_CACHE.move_to_end(key)
+        return _KERNEL_CACHE[key]
     place = bump_placement(rpe, lag, alpha=a, gamma=g)
     interp = _interpolate(place, H, nodes, digits)
     p = interp.precision
@@ -893,7 +902,19 @@ def delta_kernel(rpe: str, lag: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALP
         cheb = tuple(mpmath.ldexp(mpmath.mpf(v), -p) for v in interp.cheb_int)
     base = g if rpe == "lin" else 1 + g
     exps = tuple(base + a * k for k in range(H))
-    return DeltaKernel(rpe, lag, H, a, g, exps, None, None, cheb, nodes, digits, bound, p)
+    kernel = DeltaKernel(rpe, lag, H, a, g, exps, None, None, cheb, nodes, digits, bound, p)
+    if H <= _KERNEL_CACHE_MAX_HEADS:
+        _KERNEL_CACHE[key] = kernel
+        while len(_KERNEL_CACHE) > _KERNEL_CACHE_SIZE:
+            _KERNEL_CACHE.popitem(last=False)
+    return kernel
+
+#: Built kernels by ``(rpe, T, H, alpha, gamma, digits, nodes)``, least recently used evicted first:
+#: ``verify --all`` asks for the same kernel many times (issue 15: 607 builds, 453 distinct).
+#: Bounded: at most ``_KERNEL_CACHE_SIZE`` kernels, each with ``H <= _KERNEL_CACHE_MAX_HEADS``.
+_KERNEL_CACHE: "OrderedDict[tuple, DeltaKernel]" = OrderedDict()
+_KERNEL_CACHE_SIZE = 64
+_KERNEL_CACHE_MAX_HEADS = 2048
 
 
 #: Upper bound of (the sup-norm move caused by rounding the realised ``a_k``) / ``tol`` (:func:`_realise`):

@@ -18,22 +18,85 @@ from __future__ import annotations
 __version__ = "0.1.0"
 """The package version (PEP 440), also printed by ``tfapprox --version``."""
 
-from tfapprox.api import build_model, fixed_memory_target
-from tfapprox.constructions.delta_kernels import DeltaKernel, delta_kernel, lemma_f1_kernel, lemma_f4_kernel
-from tfapprox.constructions.lemma_f2_f5 import shifted_delta_kernel
-from tfapprox.constructions.lemma_f3_f6 import essential_kernel
-from tfapprox.constructions.prop4_2 import build_prop4_2_dp
-from tfapprox.constructions.rnn import DiagonalLinearRNN
-from tfapprox.constructions.thm3_1 import Thm31Construction, build_thm3_1
-from tfapprox.constructions.thm4_1 import build_thm4_1
-from tfapprox.constructions.thm4_4 import build_prop4_5, build_thm4_4
-from tfapprox.constructions.thm5_1 import build_thm5_1
-from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
-from tfapprox.theory.readouts import CallableReadout, LinearReadout, ProductReadout, ReluSumReadout
-from tfapprox.theory.rpe import LinRPE, LogRPE, T5RPE, TableRPE
-from tfapprox.theory.targets import AdaptiveMemoryTarget, EssentiallySparseTarget, FixedMemoryTarget
-from tfapprox.verify.kernel_error import delta_kernel_l1_error
-from tfapprox.verify.model import Model, PrecisionError
+from typing import TYPE_CHECKING, Any
+
+# The public names are imported on first use (PEP 562 module ``__getattr__``): ``import tfapprox``
+# and ``tfapprox --help`` then load no numpy, sympy, mpmath or scipy (well under a second); the
+# first access to e.g. ``tfapprox.build_thm3_1`` imports its module.  Static tools (type
+# checkers, mkdocstrings) read the same names from the ``TYPE_CHECKING`` block.
+if TYPE_CHECKING:  # pragma: no cover
+    from tfapprox.api import build_model, fixed_memory_target
+    from tfapprox.constructions.delta_kernels import DeltaKernel, delta_kernel, lemma_f1_kernel, lemma_f4_kernel
+    from tfapprox.constructions.lemma_f2_f5 import shifted_delta_kernel
+    from tfapprox.constructions.lemma_f3_f6 import essential_kernel
+    from tfapprox.constructions.prop4_2 import build_prop4_2_dp
+    from tfapprox.constructions.rnn import DiagonalLinearRNN
+    from tfapprox.constructions.thm3_1 import Thm31Construction, build_thm3_1
+    from tfapprox.constructions.thm4_1 import build_thm4_1
+    from tfapprox.constructions.thm4_4 import build_prop4_5, build_thm4_4
+    from tfapprox.constructions.thm5_1 import build_thm5_1
+    from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
+    from tfapprox.theory.readouts import CallableReadout, LinearReadout, ProductReadout, ReluSumReadout
+    from tfapprox.theory.rpe import LinRPE, LogRPE, T5RPE, TableRPE
+    from tfapprox.theory.targets import AdaptiveMemoryTarget, EssentiallySparseTarget, FixedMemoryTarget
+    from tfapprox.verify.kernel_error import delta_kernel_l1_error
+    from tfapprox.verify.model import Model, PrecisionError
+
+_LAZY: dict[str, str] = {
+    "build_model": "tfapprox.api",
+    "fixed_memory_target": "tfapprox.api",
+    "DeltaKernel": "tfapprox.constructions.delta_kernels",
+    "delta_kernel": "tfapprox.constructions.delta_kernels",
+    "lemma_f1_kernel": "tfapprox.constructions.delta_kernels",
+    "lemma_f4_kernel": "tfapprox.constructions.delta_kernels",
+    "shifted_delta_kernel": "tfapprox.constructions.lemma_f2_f5",
+    "essential_kernel": "tfapprox.constructions.lemma_f3_f6",
+    "build_prop4_2_dp": "tfapprox.constructions.prop4_2",
+    "DiagonalLinearRNN": "tfapprox.constructions.rnn",
+    "Thm31Construction": "tfapprox.constructions.thm3_1",
+    "build_thm3_1": "tfapprox.constructions.thm3_1",
+    "build_thm4_1": "tfapprox.constructions.thm4_1",
+    "build_prop4_5": "tfapprox.constructions.thm4_4",
+    "build_thm4_4": "tfapprox.constructions.thm4_4",
+    "build_thm5_1": "tfapprox.constructions.thm5_1",
+    "AttentionHead": "tfapprox.theory.architecture",
+    "AttentionLayer": "tfapprox.theory.architecture",
+    "Block": "tfapprox.theory.architecture",
+    "FeedForward": "tfapprox.theory.architecture",
+    "TransformerSpec": "tfapprox.theory.architecture",
+    "CallableReadout": "tfapprox.theory.readouts",
+    "LinearReadout": "tfapprox.theory.readouts",
+    "ProductReadout": "tfapprox.theory.readouts",
+    "ReluSumReadout": "tfapprox.theory.readouts",
+    "LinRPE": "tfapprox.theory.rpe",
+    "LogRPE": "tfapprox.theory.rpe",
+    "T5RPE": "tfapprox.theory.rpe",
+    "TableRPE": "tfapprox.theory.rpe",
+    "AdaptiveMemoryTarget": "tfapprox.theory.targets",
+    "EssentiallySparseTarget": "tfapprox.theory.targets",
+    "FixedMemoryTarget": "tfapprox.theory.targets",
+    "delta_kernel_l1_error": "tfapprox.verify.kernel_error",
+    "Model": "tfapprox.verify.model",
+    "PrecisionError": "tfapprox.verify.model",
+}
+"""Public name -> the module that defines it (imported on first access)."""
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first access (PEP 562) and cache the name here."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tfapprox' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "__version__",

@@ -427,8 +427,11 @@ def _cmd_verify(args: argparse.Namespace, extra: list[str], command: list[str]) 
             raise UsageError("--out must name the report folder, got an empty path ''")
         if os.path.exists(args.out) and not os.path.isdir(args.out):
             raise UsageError(f"--out {args.out!r} is a file; --all writes a report folder")
+        if args.jobs is not None and args.jobs < 1:
+            raise UsageError(f"--jobs must be a positive integer (worker processes), got {args.jobs}")
         with ProgressReporter(sys.stderr, enabled=show_progress) as reporter:
-            ok = run_all(Path(args.out), progress=reporter, quiet=args.quiet, command=command)
+            ok = run_all(Path(args.out), progress=reporter, quiet=args.quiet, command=command,
+                         workers=args.jobs)
         return 0 if ok else 1
     if not args.check:
         raise UsageError("verify needs a check name (see `tfapprox verify --list`) or --all")
@@ -530,6 +533,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p_verify.add_argument("--quiet", action="store_true",
                           help="no progress on stderr (otherwise: a bar on a terminal, a line per step and a "
                                "heartbeat at least once a minute when piped)")
+    p_verify.add_argument("--jobs", type=int, default=None,
+                          help="worker processes for --all (default: the usable CPUs, at most 8, or TFAPPROX_WORKERS); "
+                               "the report is the same for any number")
     from tfapprox.verify.sweep import add_sweep_parser
 
     add_sweep_parser(sub)

@@ -66,10 +66,11 @@ True
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import mpmath
 import sympy
@@ -313,7 +314,30 @@ def _iv_bump_derivative(k: int, yv: Any) -> Any:
     return acc / w ** (2 * k) * mpmath.iv.exp(-1 / w)
 
 
-@lru_cache(maxsize=64)
+def _cached_per_precision(maxsize: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``lru_cache`` whose key also holds mpmath's working precision (``mpmath.mp.prec``).
+
+    The functions so cached compute part of their result at the caller's precision; a plain
+    ``lru_cache`` let the first caller's precision decide the last digits every later caller
+    got, so ``verify --all`` printed digits that depended on which check ran first (issue 15).
+    """
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @lru_cache(maxsize=maxsize)
+        def at_precision(prec: int, *args: Any) -> Any:
+            return fn(*args)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any) -> Any:
+            return at_precision(mpmath.mp.prec, *args)
+
+        wrapper.cache_clear = at_precision.cache_clear  # type: ignore[attr-defined]
+        wrapper.cache_info = at_precision.cache_info  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+@_cached_per_precision(maxsize=64)
 def bump_derivative_norms(k: int) -> BumpDerivativeNorms:
     """Rigorous enclosures of ``M_k = sup|Psi^{(k)}|`` and ``W_k = int |Psi^{(k+1)}|``.
 
@@ -548,7 +572,7 @@ def _lattice_growth(rpe: str, rate: int, a: mpmath.mpf, g: mpmath.mpf, lag: Any)
     return mpmath.power(lag, 1 + g + rate * (1 + a))
 
 
-@lru_cache(maxsize=256)
+@_cached_per_precision(maxsize=256)
 def _paper_constant_cached(rpe: str, rate: int, a_rat: sympy.Rational, g_rat: sympy.Rational) -> mpmath.mpf:
     nrm = bump_derivative_norms(rate)
     z = weight_sum(rpe, gamma=g_rat)

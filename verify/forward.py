@@ -29,7 +29,6 @@ from typing import Any
 
 import mpmath
 import numpy as np
-import scipy.signal
 import sympy
 
 from tfapprox.theory.architecture import AttentionLayer, FeedForward, TransformerSpec
@@ -472,6 +471,8 @@ def _causal_conv_float(kernel: np.ndarray, h: np.ndarray) -> np.ndarray:
             k = kernel[:, v, dd]
             if not np.any(k):
                 continue
+            import scipy.signal  # lazy: scipy.signal costs seconds to import, used only here
+
             conv = scipy.signal.fftconvolve(h[:, :, dd], k[None, :], mode="full", axes=1)[:, :N]
             out[:, :, v] += conv
     return out

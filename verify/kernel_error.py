@@ -68,8 +68,8 @@ True
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import mpmath
@@ -290,12 +290,12 @@ def _outward(lower: float, upper: float) -> tuple[float, float]:
 # Lattice values in double-double
 # ---------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=8)
-def _lattice_range_dd(rpe: str, alpha: Any, gamma: Any, start: int, stop: int) -> tuple[np.ndarray, ...]:
-    """``x = 2u - 1`` and ``w`` for the lags ``start..stop-1`` as double-double (read-only arrays).
+def _lattice_compute(rpe: str, alpha: Any, gamma: Any, start: int, stop: int) -> tuple[np.ndarray, ...]:
+    """``x = 2u - 1`` and ``w`` for the lags ``start..stop-1`` as double-double, computed afresh.
 
-    Computed in mpmath at 40 digits (``u, w`` relative error below ``1e-38``); cached because
-    the lattice depends only on ``(rpe, alpha, gamma)``, not on the lag ``T`` or on ``H``.
+    In mpmath at 40 digits (``u, w`` relative error below ``1e-38``).  For ``lin`` each value is
+    a product chain restarted (an ``exp``) at ``start`` and at every multiple of 64, so the value
+    at a lag depends only on ``start`` and the lag; for ``log`` each value is computed alone.
     """
     xs, ws = [], []
     with mpmath.workdps(40):
@@ -317,10 +317,78 @@ def _lattice_range_dd(rpe: str, alpha: Any, gamma: Any, start: int, stop: int) -
                 u = mpmath.exp(-a * ls)
                 xs.append(2 * u - 1)
                 ws.append(u / s if same else mpmath.exp(-(1 + g) * ls))
-        arrays = (*_mp_to_dd(xs), *_mp_to_dd(ws))
-    for arr in arrays:
-        arr.setflags(write=False)
-    return arrays
+        return (*_mp_to_dd(xs), *_mp_to_dd(ws))
+
+
+class _LatticeCache:
+    """Bounded cache of the double-double lattices, keyed by ``(rpe, alpha, gamma, start)``.
+
+    One entry holds the lags ``start..stop-1`` for the largest ``stop`` asked so far; a shorter
+    range is a read-only view of its prefix, a longer one extends it from the last restart point
+    of the product chain (:func:`_lattice_compute`), so every value is bit for bit the one a
+    fresh computation of the asked range gives.  (The lattice depends only on ``(rpe, alpha,
+    gamma)``, not on the lag ``T`` or on ``H``; a sweep over ``H`` asks for growing prefixes.)
+    At most ``max_entries`` entries and ``max_points`` lags in all (least recently used
+    evicted first; 2^22 lags are 128 MiB); a range longer than ``max_points`` is not kept.
+    """
+
+    def __init__(self, max_entries: int = 64, max_points: int = 1 << 22) -> None:
+        self.max_entries = max_entries
+        self.max_points = max_points
+        self._store: "OrderedDict[tuple, tuple[int, tuple[np.ndarray, ...]]]" = OrderedDict()
+        self.hits = self.misses = self.extensions = 0
+
+    def clear(self) -> None:
+        self._store.clear()
+        self.hits = self.misses = self.extensions = 0
+
+    cache_clear = clear  # the name functools caches use (``run_all`` clears caches between jobs)
+
+    def points(self) -> int:
+        return sum(len(arrays[0]) for _stop, arrays in self._store.values())
+
+    def get(self, rpe: str, alpha: Any, gamma: Any, start: int, stop: int) -> tuple[np.ndarray, ...]:
+        key = (rpe, alpha, gamma, start)
+        entry = self._store.get(key)
+        if entry is not None and entry[0] >= stop:
+            self.hits += 1
+            self._store.move_to_end(key)
+            return tuple(arr[: max(stop - start, 0)] for arr in entry[1])
+        if entry is None:
+            self.misses += 1
+            arrays = _lattice_compute(rpe, alpha, gamma, start, stop)
+        else:  # extend from the last restart point of the chain at or before the cached stop
+            self.extensions += 1
+            old_stop, old = entry
+            resume = max(start, (old_stop // 64) * 64) if rpe == "lin" else old_stop
+            new = _lattice_compute(rpe, alpha, gamma, resume, stop)
+            arrays = tuple(np.concatenate([o[: resume - start], n]) for o, n in zip(old, new))
+        for arr in arrays:
+            arr.setflags(write=False)
+        if stop - start <= self.max_points:
+            self._store[key] = (stop, arrays)
+            self._store.move_to_end(key)
+            while len(self._store) > self.max_entries or (len(self._store) > 1 and self.points() > self.max_points):
+                self._store.popitem(last=False)
+        else:
+            self._store.pop(key, None)
+        return arrays
+
+
+_LATTICES = _LatticeCache()
+
+
+def _lattice_range_dd(rpe: str, alpha: Any, gamma: Any, start: int, stop: int) -> tuple[np.ndarray, ...]:
+    """``x = 2u - 1`` and ``w`` for the lags ``start..stop-1`` as double-double (read-only arrays).
+
+    Computed in mpmath at 40 digits (``u, w`` relative error below ``1e-38``); cached
+    (:class:`_LatticeCache`, bounded) because the lattice depends only on ``(rpe, alpha, gamma)``,
+    not on the lag ``T`` or on ``H``.  ``_lattice_range_dd.__wrapped__`` computes without the cache.
+    """
+    return _LATTICES.get(rpe, alpha, gamma, start, stop)
+
+
+_lattice_range_dd.__wrapped__ = _lattice_compute  # type: ignore[attr-defined]
 
 
 def _lattice_dd(kernel: DeltaKernel, lags: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -1159,6 +1227,34 @@ def delta_kernel_l1_error(kernel: DeltaKernel, *, rel_tail: Any = 1e-13,
         raise TypeError(f"kernel must be a DeltaKernel, got {type(kernel).__name__}")
     rel_tail = float(require_real("rel_tail", rel_tail, minimum=0.0, strict_minimum=True))
     S = None if direct_terms is None else require_int("direct_terms", direct_terms, minimum=2)
+    # the same (immutable, cached by delta_kernel) kernel object is often certified again
+    key = (id(kernel), rel_tail, S, _tunables())
+    hit = _ENCLOSURE_CACHE.get(key)
+    if hit is not None and hit[0] is kernel:
+        _ENCLOSURE_CACHE.move_to_end(key)
+        return hit[1]
+    enclosure = _delta_kernel_l1_error(kernel, rel_tail, S)
+    if kernel.num_terms <= 2048:  # bounded memory: small kernels only, at most _ENCLOSURE_CACHE_SIZE
+        _ENCLOSURE_CACHE[key] = (kernel, enclosure)  # the entry holds the kernel: its id is not reused meanwhile
+        while len(_ENCLOSURE_CACHE) > _ENCLOSURE_CACHE_SIZE:
+            _ENCLOSURE_CACHE.popitem(last=False)
+    return enclosure
+
+
+def _tunables() -> tuple:
+    """The module's numeric settings (``_MAX_BISECTIONS``, ``_TAYLOR_ORDER``, ...): part of the
+    cache key, so that changing one (as the tests do) is never answered from the cache."""
+    return tuple((k, v) for k, v in sorted(globals().items())
+                 if k[:2] == "_" + k[1:2] and k[1:2].isupper() and type(v) in (int, float) and k != "_ENCLOSURE_CACHE_SIZE")
+
+
+#: Enclosures by ``(id(kernel), rel_tail, direct_terms, settings)``, each entry holding its kernel (bounded LRU).
+_ENCLOSURE_CACHE: "OrderedDict[tuple, tuple[DeltaKernel, L1Enclosure]]" = OrderedDict()
+_ENCLOSURE_CACHE_SIZE = 128
+
+
+def _delta_kernel_l1_error(kernel: DeltaKernel, rel_tail: float, S: int | None) -> L1Enclosure:
+    """:func:`delta_kernel_l1_error` without the cache (arguments already checked)."""
     if all(c == 0 for c in kernel.chebyshev_coefficients):
         # no interpolation node inside the bump: Q = 0 exactly, the error is ||1{.=T}||_1 = 1
         model = float(kernel.coefficient_error_bound) * float(

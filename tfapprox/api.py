@@ -76,7 +76,6 @@ def _build_thm3_1(*, lags: Any = "1,5,20", heads: int = 64, width: int | None = 
                   seed: int = 0, **_: Any) -> Any:
     from tfapprox.constructions.thm3_1 import build_thm3_1
     from tfapprox.theory.limits import MAX_HEADS, MAX_WIDTH
-    from tfapprox.verify.model import Model
 
     heads = _limit("heads", heads, MAX_HEADS)
     width = _limit("width", width, MAX_WIDTH)
@@ -101,7 +100,6 @@ def _build_thm4_1(*, heads: int = 64, width: int | None = None, rpe: str = "lin"
                   **_: Any) -> Any:
     from tfapprox.constructions.thm4_1 import build_thm4_1
     from tfapprox.theory.limits import MAX_HEADS, MAX_WIDTH
-    from tfapprox.verify.model import Model
     from tfapprox.verify.checks_adaptive import two_memory_target
 
     heads = _limit("heads", heads, MAX_HEADS)
@@ -120,7 +118,6 @@ def _build_thm5_1(*, kernel: str = "exp:0.5", heads: int = 16, rpe: str | None =
                   **_: Any) -> Any:
     from tfapprox.constructions.thm5_1 import build_thm5_1
     from tfapprox.theory.limits import MAX_HEADS, MAX_MEMORIES
-    from tfapprox.verify.model import Model
     from tfapprox.theory.readouts import LinearReadout
     from tfapprox.theory.targets import EssentiallySparseTarget
     from tfapprox.verify.checks_essential import parse_kernel
@@ -148,7 +145,6 @@ def _build_thm4_4(*, heads: int = 64, K: int = 2, M: int = 3, rpe: str = "lin", 
                   prop45: bool = False, **_: Any) -> Any:
     from tfapprox.constructions.thm4_4 import build_prop4_5, build_thm4_4
     from tfapprox.theory.limits import MAX_HEADS, MAX_MEMORIES
-    from tfapprox.verify.model import Model
     from tfapprox.verify.checks_nested import nested_chain, prop45_target
 
     heads = _limit("heads", heads, MAX_HEADS)
@@ -193,6 +189,8 @@ def build_construction(construction: str, **options: Any) -> tuple[Any, Model]:
         raise ValueError(f"construction must be one of {', '.join(BUILDERS)}; got {construction!r}")
     options = {k.replace("-", "_"): v for k, v in options.items() if v is not None}
     cons = BUILDERS[construction][1](**options)
+    from tfapprox.verify.model import Model
+
     return cons, Model(cons.spec)
 
 

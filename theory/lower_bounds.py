@@ -4,7 +4,7 @@ A DP-free lin-RPE head with the infinite padded past contributes ``c_h lambda_h^
 kernel (``lambda_h = e^{-p_h}``), a diagonal linear RNN with ``N`` units ``sum_k c_k lambda_k^s``
 (complex ``lambda_k`` allowed), and on a geometric subsequence of lags ``s = s0 b^k`` a log-RPE
 head's ``c_h s^{-p_h}`` is an exponential in ``k`` too (Wang & E 2024, Lemmas F.1-F.6 and
-Theorem 5.1; digest section 5).  For every such kernel ``g`` with at most ``H`` terms and the
+Theorem 5.1).  For every such kernel ``g`` with at most ``H`` terms and the
 error ``e = rho - g``:
 
 * **rank** (Kronecker): the Hankel matrix ``[g(i + j)]`` has rank ``<= H``;

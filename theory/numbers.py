@@ -141,12 +141,210 @@ def _format_rational(r: sympy.Rational) -> str:
     return f"{sign}{mantissa}e{adjusted}"
 
 
+# ------------------------------------------------------------- certified fast lowering
+#: Extra working bits of the ball evaluation beyond ``(digits + guard) * log2(10)``.
+_BALL_MARGIN_BITS = 64
+
+#: Attempts of the ball evaluation; each retry adds the bits the previous one lost
+#: (cancellation, as in ``1 - exp(-beta)`` for small ``beta``).
+_BALL_ATTEMPTS = 3
+
+#: ``to_str`` (mpmath) switches to an inexact power-of-ten division when the binary
+#: exponent of its argument exceeds 3500 in magnitude; the fast path stays below this.
+_TO_STR_EXACT_RANGE = 3400
+
+#: Statistics of :func:`_lower` (``"ball"``: fast path accepted; ``"sympy"``: evalf path),
+#: for tests and benchmarks.
+LOWERING_COUNTS = {"ball": 0, "sympy": 0}
+
+
+class _NotBallable(Exception):
+    """The expression contains a node the ball evaluator does not handle."""
+
+
+def _arb_eval(expr: sympy.Expr, cache: dict) -> Any:
+    """Enclose the exact value of ``expr`` in a ball (python-flint ``arb``, current ``ctx.prec``).
+
+    Every rule below maps a sympy node to the Arb operation that returns a ball containing
+    the exact result whenever the input balls contain the exact inputs (Arb's containment
+    guarantee), so the returned ball contains the exact value of ``expr``.  A node type
+    not listed raises :class:`_NotBallable`; a result that Arb cannot enclose (a negative
+    argument of ``log``/``sqrt``, a pole) comes back as a non-finite ball.
+    """
+    from flint import arb, fmpq, fmpz
+
+    hit = cache.get(expr)
+    if hit is not None:
+        return hit
+    if isinstance(expr, sympy.Rational):
+        out = arb(fmpz(int(expr.p))) if expr.q == 1 else arb(fmpq(int(expr.p), int(expr.q)))
+    elif isinstance(expr, sympy.Float):
+        exact = _exact_rational(expr)
+        out = arb(fmpq(int(exact.p), int(exact.q)))
+    elif expr is sympy.pi:
+        out = arb.pi()
+    elif expr is sympy.E:
+        out = arb.const_e()
+    elif expr is sympy.EulerGamma:
+        out = arb.const_euler()
+    elif expr is sympy.Catalan:
+        out = arb.const_catalan()
+    elif isinstance(expr, sympy.Add):
+        out = arb(0)
+        for term in expr.args:
+            out = out + _arb_eval(term, cache)
+    elif isinstance(expr, sympy.Mul):
+        out = arb(1)
+        for factor in expr.args:
+            out = out * _arb_eval(factor, cache)
+    elif isinstance(expr, sympy.Pow):
+        base, e = expr.args
+        b = _arb_eval(base, cache)
+        if isinstance(e, sympy.Integer):
+            n = int(e)
+            if n < 0:
+                out = 1 / (b ** (-n)) if abs(n) <= 1 << 20 else _raise_not_ballable(expr)
+            else:
+                out = b ** n if n <= 1 << 20 else _raise_not_ballable(expr)
+        elif isinstance(e, sympy.Rational) and e.q == 2:
+            # x^(p/2) = sqrt(x)^p: real (and what evalf returns) only for x >= 0; Arb's
+            # sqrt of a ball reaching below 0 is non-finite, which sends us to evalf.
+            root = b.sqrt()
+            n = int(e.p)
+            out = root ** n if n > 0 else 1 / (root ** (-n))
+        elif isinstance(e, sympy.Rational) or e.is_number:
+            # General real power b^e = exp(e log b): defined (real) for b > 0 only; Arb's
+            # pow returns a non-finite ball when b may be <= 0.
+            if not b > 0:
+                raise _NotBallable(expr)
+            out = b ** _arb_eval(e, cache)
+        else:
+            raise _NotBallable(expr)
+    elif isinstance(expr, sympy.exp):
+        out = _arb_eval(expr.args[0], cache).exp()
+    elif isinstance(expr, sympy.log) and len(expr.args) == 1:
+        out = _arb_eval(expr.args[0], cache).log()
+    elif isinstance(expr, sympy.zeta):
+        s = _arb_eval(expr.args[0], cache)
+        if len(expr.args) == 1:
+            out = s.zeta()
+        else:
+            a = _arb_eval(expr.args[1], cache)
+            if not a > 0:  # sympy/mpmath and Arb agree for a > 0; anything else goes to evalf
+                raise _NotBallable(expr)
+            out = s.zeta(a)
+    else:
+        raise _NotBallable(expr)
+    if not out.is_finite():
+        raise _NotBallable(expr)
+    cache[expr] = out
+    return out
+
+
+def _raise_not_ballable(expr: sympy.Expr) -> Any:
+    raise _NotBallable(expr)
+
+
+def _mpf_of_exact_arb(x: Any) -> tuple:
+    """The exact value of an exact ``arb`` (zero radius) as a normalised raw mpf."""
+    from mpmath.libmp import from_man_exp
+
+    man, exp = x.man_exp()
+    return from_man_exp(int(man), int(exp))
+
+
+def _lower_ball(expr: sympy.Expr, digits: int) -> str | None:
+    """Fast certified lowering: ``to_str`` text that the evalf path also yields, or None.
+
+    The value is enclosed in a ball :math:`B` by :func:`_arb_eval` at a working precision
+    of ``(digits + guard) * log2(10) + margin`` bits (raised on a retry by the bits lost
+    to cancellation).  The evalf path writes ``to_str(v, digits)`` for the binary number
+    ``v`` that ``evalf(digits + guard, strict=True)`` returns, which is within relative
+    ``10^-(digits+guard)`` of the exact value ``x``.  We widen :math:`B` by the relative
+    amount ``10^-(digits+guard-1)`` (ten times that tolerance) to an interval
+    ``[lo, hi]`` containing every such ``v``, and accept only when
+
+    * ``[lo, hi]`` does not contain 0, both ends have the same binary exponent
+      (``floor(log2|v|)``) and that exponent is far inside the range where ``to_str``
+      works exactly (``|e| <= 3400``): then ``to_str`` is a non-decreasing function of
+      ``|v|`` on the interval (it truncates ``|v|`` to a fixed number of binary and
+      then decimal places, both fixed by the binary exponent, and rounds the digit string
+      half up);
+    * ``to_str(lo) == to_str(hi)``: by monotonicity every ``v`` in ``[lo, hi]``, hence
+      the exact value and the evalf result, give that same text.
+
+    Otherwise (unsupported node, non-finite or too-wide ball, interval straddling a
+    rounding boundary of the ``digits``-digit grid or a power of two) it returns None and
+    the caller falls back to sympy's evalf.
+    """
+    from flint import arb, ctx
+
+    target_bits = int(math.ceil((digits + _GUARD_DIGITS) * math.log2(10)))
+    old_prec = ctx.prec
+    prec = target_bits + _BALL_MARGIN_BITS
+    try:
+        for _ in range(_BALL_ATTEMPTS):
+            ctx.prec = prec
+            try:
+                ball = _arb_eval(expr, {})
+            except _NotBallable:
+                return None
+            except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+                return None
+            if ball.is_zero() or ball.contains(0):
+                return None
+            accuracy = ball.rel_accuracy_bits()
+            if accuracy >= target_bits + 8:
+                break
+            # Cancellation lost ``prec - accuracy`` bits; retry with that many more.
+            prec += max(prec - accuracy, 32)
+        else:
+            return None
+        # Widen by relative 10^-(digits+guard-1) to cover the evalf result.
+        tolerance = arb(_fmpq_pow10(-(digits + _GUARD_DIGITS - 1)))
+        wide = ball + arb(0, (ball.abs_upper() * tolerance).abs_upper())
+        if wide.contains(0):
+            return None
+        lo, hi = _mpf_of_exact_arb(wide.lower()), _mpf_of_exact_arb(wide.upper())
+    finally:
+        ctx.prec = old_prec
+    mag_lo, mag_hi = lo[2] + lo[3], hi[2] + hi[3]  # exp + bitcount = floor(log2|v|) + 1
+    if lo[0] != hi[0] or mag_lo != mag_hi or abs(mag_lo) > _TO_STR_EXACT_RANGE:
+        return None
+    text = _mpf_to_str(lo, digits)
+    if _mpf_to_str(hi, digits) != text:
+        return None
+    return text
+
+
+def _fmpq_pow10(k: int) -> Any:
+    """``10^k`` as an exact python-flint ``fmpq``."""
+    from flint import fmpq
+
+    return fmpq(10 ** k) if k >= 0 else fmpq(1, 10 ** (-k))
+
+
 def _lower(expr: sympy.Expr, digits: int, where: str) -> str:
-    """``expr`` rounded to ``digits`` significant decimal digits, as number text."""
+    """``expr`` rounded to ``digits`` significant decimal digits, as number text.
+
+    Tries the certified ball-arithmetic path (:func:`_lower_ball`) first and falls back
+    to sympy's ``evalf(digits + guard, strict=True)`` when that path cannot certify the
+    text; both give the same text whenever the ball path answers.
+    """
     if expr.free_symbols:
         names = ", ".join(sorted(str(s) for s in expr.free_symbols))
         raise ValueError(f"{where} = {short_repr(expr)} has free symbols ({names}); a model file "
                          f"holds numbers only: substitute values before saving")
+    text = _lower_ball(expr, digits)
+    if text is not None:
+        LOWERING_COUNTS["ball"] += 1
+        return _format_rational(parse_number(text))
+    LOWERING_COUNTS["sympy"] += 1
+    return _lower_sympy(expr, digits, where)
+
+
+def _lower_sympy(expr: sympy.Expr, digits: int, where: str) -> str:
+    """The evalf path of :func:`_lower` (reference; also the fallback)."""
     try:
         value = sympy.Expr.evalf(expr, digits + _GUARD_DIGITS, strict=True)
     except sympy.core.evalf.PrecisionExhausted as exc:

@@ -220,6 +220,8 @@ def _arb_eval(expr: sympy.Expr, cache: dict) -> Any:
             out = b ** _arb_eval(e, cache)
         else:
             raise _NotBallable(expr)
+    elif isinstance(expr, sympy.Abs):
+        out = abs(_arb_eval(expr.args[0], cache))
     elif isinstance(expr, sympy.exp):
         out = _arb_eval(expr.args[0], cache).exp()
     elif isinstance(expr, sympy.log) and len(expr.args) == 1:

@@ -149,10 +149,6 @@ _BALL_MARGIN_BITS = 64
 #: (cancellation, as in ``1 - exp(-beta)`` for small ``beta``).
 _BALL_ATTEMPTS = 3
 
-#: ``to_str`` (mpmath) switches to an inexact power-of-ten division when the binary
-#: exponent of its argument exceeds 3500 in magnitude; the fast path stays below this.
-_TO_STR_EXACT_RANGE = 3400
-
 #: Statistics of :func:`_lower` (``"ball"``: fast path accepted; ``"sympy"``: evalf path),
 #: for tests and benchmarks.
 LOWERING_COUNTS = {"ball": 0, "sympy": 0}
@@ -247,37 +243,112 @@ def _raise_not_ballable(expr: sympy.Expr) -> Any:
     raise _NotBallable(expr)
 
 
-def _mpf_of_exact_arb(x: Any) -> tuple:
-    """The exact value of an exact ``arb`` (zero radius) as a normalised raw mpf."""
-    from mpmath.libmp import from_man_exp
+def _fmpq_pow10(k: int) -> Any:
+    """``10^k`` as an exact python-flint ``fmpq``."""
+    from flint import fmpq
 
+    return fmpq(10 ** k) if k >= 0 else fmpq(1, 10 ** (-k))
+
+
+def _dyadic_of_exact_arb(x: Any) -> tuple[int, int]:
+    """``(m, e)`` with ``m 2^e`` the exact value of an exact ``arb`` (zero radius)."""
     man, exp = x.man_exp()
-    return from_man_exp(int(man), int(exp))
+    return int(man), int(exp)
+
+
+def _round_half_up(m: int, e: int, digits: int) -> tuple[int, int]:
+    """Round ``x = m 2^e > 0`` half up to ``digits`` significant decimal digits, exactly.
+
+    Returns ``(N, k)`` with ``10^(digits-1) <= N < 10^digits`` and the rounded value
+    ``N 10^(k - digits + 1)`` (``k`` is the decimal exponent of its leading digit).
+    Integer arithmetic only.
+    """
+    def scaled(s: int) -> tuple[int, int]:  # x 10^s as num/den
+        num, den = m, 1
+        if e >= 0:
+            num <<= e
+        else:
+            den <<= -e
+        if s >= 0:
+            num *= 10 ** s
+        else:
+            den *= 10 ** (-s)
+        return num, den
+
+    # k = floor(log10 x): estimate from the bit length, then correct exactly
+    k = math.floor((m.bit_length() + e - 1) * math.log10(2))
+    while True:
+        num, den = scaled(-k)  # x 10^-k must lie in [1, 10)
+        if num < den:
+            k -= 1
+        elif num >= 10 * den:
+            k += 1
+        else:
+            break
+    num, den = scaled(digits - 1 - k)
+    N = (2 * num + den) // (2 * den)
+    if N == 10 ** digits:
+        N, k = 10 ** (digits - 1), k + 1
+    return N, k
+
+
+def _format_like_to_str(negative: bool, N: int, k: int, dps: int) -> str:
+    """The text ``mpmath.libmp.to_str(x, dps)`` writes for an ``x`` whose digits it rounds to
+    ``N`` (``dps`` digits) with leading-digit exponent ``k`` (mpmath's defaults: fixed
+    notation for ``min(-(dps // 3), -5) < k < dps``, trailing zeros stripped)."""
+    digits = _int_to_str(N)
+    exponent = k
+    min_fixed, max_fixed = min(-(dps // 3), -5), dps
+    if min_fixed < exponent < max_fixed:
+        if exponent < 0:
+            digits = "0" * (-exponent) + digits
+            split = 1
+        else:
+            split = exponent + 1
+            if split > dps:
+                digits += "0" * (split - dps)
+        exponent = 0
+    else:
+        split = 1
+    digits = (digits[:split] + "." + digits[split:]).rstrip("0")
+    if digits[-1] == ".":
+        digits += "0"
+    sign = "-" if negative else ""
+    if exponent == 0:
+        return sign + digits
+    return f"{sign}{digits}e+{exponent}" if exponent > 0 else f"{sign}{digits}e{exponent}"
 
 
 def _lower_ball(expr: sympy.Expr, digits: int) -> str | None:
-    """Fast certified lowering: ``to_str`` text that the evalf path also yields, or None.
+    """Fast certified lowering: the text the evalf path writes, or None when not certain.
 
-    The value is enclosed in a ball :math:`B` by :func:`_arb_eval` at a working precision
-    of ``(digits + guard) * log2(10) + margin`` bits (raised on a retry by the bits lost
-    to cancellation).  The evalf path writes ``to_str(v, digits)`` for the binary number
-    ``v`` that ``evalf(digits + guard, strict=True)`` returns, which is within relative
-    ``10^-(digits+guard)`` of the exact value ``x``.  We widen :math:`B` by the relative
-    amount ``10^-(digits+guard-1)`` (ten times that tolerance) to an interval
-    ``[lo, hi]`` containing every such ``v``, and accept only when
+    The evalf path (:func:`_lower_sympy`) writes ``to_str(v, digits)`` (mpmath) for the
+    binary number ``v`` that ``evalf(digits + guard, strict=True)`` returns, ``v`` within
+    relative ``10^-(digits+guard)`` of the exact value ``x``.  Here:
 
-    * ``[lo, hi]`` does not contain 0, both ends have the same binary exponent
-      (``floor(log2|v|)``) and that exponent is far inside the range where ``to_str``
-      works exactly (``|e| <= 3400``): then ``to_str`` is a non-decreasing function of
-      ``|v|`` on the interval (it truncates ``|v|`` to a fixed number of binary and
-      then decimal places, both fixed by the binary exponent, and rounds the digit string
-      half up);
-    * ``to_str(lo) == to_str(hi)``: by monotonicity every ``v`` in ``[lo, hi]``, hence
-      the exact value and the evalf result, give that same text.
+    1. ``x`` is enclosed in a ball :math:`B` by :func:`_arb_eval` (Arb's containment
+       guarantee) at ``(digits + guard) * log2(10) + margin`` bits, retried with the bits
+       lost to cancellation; the ball must have relative radius below
+       ``2^-8 10^-(digits+guard)``, and must not contain 0.
+    2. :math:`B` is widened by the relative amount ``t = 10^-(digits+guard-1)`` (ten times
+       the evalf tolerance): the result :math:`V` contains every possible ``v``.
+    3. ``to_str(v, d)`` truncates ``|v|`` to a decimal ``w`` (via a binary fixed-point
+       number at ``(d+3) log2(10) + 10`` bits, and for binary exponents beyond 3500 after
+       a division by a rounded power of ten) and rounds ``w``'s digit string half up to
+       ``d`` digits.  Those steps change ``|v|`` by less than ``0.07 10^-(d+3)``
+       relative (each of the truncations and round-down divisions costs at most
+       ``2^-(p-1)``, ``p >= (d+3) log2(10) + 9``, and the decimal truncation at most 4.2
+       units of a last place ``<= |v| 10^-(d+3)/80``), so ``w`` lies in :math:`W`, which is
+       :math:`V` widened by ``eps = 10^-(d+4)`` relative.
+    4. If exact half-up rounding (:func:`_round_half_up`, integer arithmetic) of both ends
+       of :math:`|W|` gives the same ``d`` digits and exponent, every point of :math:`W`
+       does (rounding is monotone), so ``to_str(v, d)`` is those digits, laid out as
+       ``to_str`` lays them out (:func:`_format_like_to_str`).
 
-    Otherwise (unsupported node, non-finite or too-wide ball, interval straddling a
-    rounding boundary of the ``digits``-digit grid or a power of two) it returns None and
-    the caller falls back to sympy's evalf.
+    It therefore declines (returns None, the caller falls back to evalf) when the value
+    lies within about ``10^-(d+4)`` relative of a half-way point of the ``d``-digit grid
+    (probability about ``2 10^-4`` for a value in general position), for unknown nodes and
+    for values Arb cannot enclose narrowly (zero, non-real, too much cancellation).
     """
     from flint import arb, ctx
 
@@ -302,28 +373,21 @@ def _lower_ball(expr: sympy.Expr, digits: int) -> str | None:
             prec += max(prec - accuracy, 32)
         else:
             return None
-        # Widen by relative 10^-(digits+guard-1) to cover the evalf result.
-        tolerance = arb(_fmpq_pow10(-(digits + _GUARD_DIGITS - 1)))
-        wide = ball + arb(0, (ball.abs_upper() * tolerance).abs_upper())
+        evalf_tolerance = arb(1, arb(_fmpq_pow10(-(digits + _GUARD_DIGITS - 1))))
+        to_str_tolerance = arb(1, arb(_fmpq_pow10(-(digits + 4))))
+        wide = ball * evalf_tolerance * to_str_tolerance
         if wide.contains(0):
             return None
-        lo, hi = _mpf_of_exact_arb(wide.lower()), _mpf_of_exact_arb(wide.upper())
+        negative = wide < 0
+        if negative:
+            wide = -wide
+        lo, hi = _dyadic_of_exact_arb(wide.lower()), _dyadic_of_exact_arb(wide.upper())
     finally:
         ctx.prec = old_prec
-    mag_lo, mag_hi = lo[2] + lo[3], hi[2] + hi[3]  # exp + bitcount = floor(log2|v|) + 1
-    if lo[0] != hi[0] or mag_lo != mag_hi or abs(mag_lo) > _TO_STR_EXACT_RANGE:
+    rounded = _round_half_up(*lo, digits)
+    if _round_half_up(*hi, digits) != rounded:
         return None
-    text = _mpf_to_str(lo, digits)
-    if _mpf_to_str(hi, digits) != text:
-        return None
-    return text
-
-
-def _fmpq_pow10(k: int) -> Any:
-    """``10^k`` as an exact python-flint ``fmpq``."""
-    from flint import fmpq
-
-    return fmpq(10 ** k) if k >= 0 else fmpq(1, 10 ** (-k))
+    return _format_like_to_str(negative, *rounded, digits)
 
 
 def _lower(expr: sympy.Expr, digits: int, where: str) -> str:

@@ -384,6 +384,11 @@ def _lower_ball(expr: sympy.Expr, digits: int) -> str | None:
         lo, hi = _dyadic_of_exact_arb(wide.lower()), _dyadic_of_exact_arb(wide.upper())
     finally:
         ctx.prec = old_prec
+    for m, e in (lo, hi):
+        # beyond +-4 MAX_EXPONENT bits the text would be refused anyway (its decimal exponent
+        # exceeds MAX_EXPONENT); leave such values, and their error message, to evalf
+        if abs(m.bit_length() + e) > 4 * MAX_EXPONENT:
+            return None
     rounded = _round_half_up(*lo, digits)
     if _round_half_up(*hi, digits) != rounded:
         return None

@@ -141,12 +141,281 @@ def _format_rational(r: sympy.Rational) -> str:
     return f"{sign}{mantissa}e{adjusted}"
 
 
+# ------------------------------------------------------------- certified fast lowering
+#: Extra working bits of the ball evaluation beyond ``(digits + guard) * log2(10)``.
+_BALL_MARGIN_BITS = 64
+
+#: Attempts of the ball evaluation; each retry adds the bits the previous one lost
+#: (cancellation, as in ``1 - exp(-beta)`` for small ``beta``).
+_BALL_ATTEMPTS = 3
+
+#: Statistics of :func:`_lower` (``"ball"``: fast path accepted; ``"sympy"``: evalf path),
+#: for tests and benchmarks.
+LOWERING_COUNTS = {"ball": 0, "sympy": 0}
+
+
+class _NotBallable(Exception):
+    """The expression contains a node the ball evaluator does not handle."""
+
+
+def _arb_eval(expr: sympy.Expr, cache: dict) -> Any:
+    """Enclose the exact value of ``expr`` in a ball (python-flint ``arb``, current ``ctx.prec``).
+
+    Every rule below maps a sympy node to the Arb operation that returns a ball containing
+    the exact result whenever the input balls contain the exact inputs (Arb's containment
+    guarantee), so the returned ball contains the exact value of ``expr``.  A node type
+    not listed raises :class:`_NotBallable`; a result that Arb cannot enclose (a negative
+    argument of ``log``/``sqrt``, a pole) comes back as a non-finite ball.
+    """
+    from flint import arb, fmpq, fmpz
+
+    hit = cache.get(expr)
+    if hit is not None:
+        return hit
+    if isinstance(expr, sympy.Rational):
+        out = arb(fmpz(int(expr.p))) if expr.q == 1 else arb(fmpq(int(expr.p), int(expr.q)))
+    elif isinstance(expr, sympy.Float):
+        exact = _exact_rational(expr)
+        out = arb(fmpq(int(exact.p), int(exact.q)))
+    elif expr is sympy.pi:
+        out = arb.pi()
+    elif expr is sympy.E:
+        out = arb.const_e()
+    elif expr is sympy.EulerGamma:
+        out = arb.const_euler()
+    elif expr is sympy.Catalan:
+        out = arb.const_catalan()
+    elif isinstance(expr, sympy.Add):
+        out = arb(0)
+        for term in expr.args:
+            out = out + _arb_eval(term, cache)
+    elif isinstance(expr, sympy.Mul):
+        out = arb(1)
+        for factor in expr.args:
+            out = out * _arb_eval(factor, cache)
+    elif isinstance(expr, sympy.Pow):
+        base, e = expr.args
+        b = _arb_eval(base, cache)
+        if isinstance(e, sympy.Integer):
+            n = int(e)
+            if n < 0:
+                out = 1 / (b ** (-n)) if abs(n) <= 1 << 20 else _raise_not_ballable(expr)
+            else:
+                out = b ** n if n <= 1 << 20 else _raise_not_ballable(expr)
+        elif isinstance(e, sympy.Rational) and e.q == 2:
+            # x^(p/2) = sqrt(x)^p: real (and what evalf returns) only for x >= 0; Arb's
+            # sqrt of a ball reaching below 0 is non-finite, which sends us to evalf.
+            root = b.sqrt()
+            n = int(e.p)
+            out = root ** n if n > 0 else 1 / (root ** (-n))
+        elif isinstance(e, sympy.Rational) or e.is_number:
+            # General real power b^e = exp(e log b): defined (real) for b > 0 only; Arb's
+            # pow returns a non-finite ball when b may be <= 0.
+            if not b > 0:
+                raise _NotBallable(expr)
+            out = b ** _arb_eval(e, cache)
+        else:
+            raise _NotBallable(expr)
+    elif isinstance(expr, sympy.Abs):
+        out = abs(_arb_eval(expr.args[0], cache))
+    elif isinstance(expr, sympy.exp):
+        out = _arb_eval(expr.args[0], cache).exp()
+    elif isinstance(expr, sympy.log) and len(expr.args) == 1:
+        out = _arb_eval(expr.args[0], cache).log()
+    elif isinstance(expr, sympy.zeta):
+        s = _arb_eval(expr.args[0], cache)
+        if len(expr.args) == 1:
+            out = s.zeta()
+        else:
+            a = _arb_eval(expr.args[1], cache)
+            if not a > 0:  # sympy/mpmath and Arb agree for a > 0; anything else goes to evalf
+                raise _NotBallable(expr)
+            out = s.zeta(a)
+    else:
+        raise _NotBallable(expr)
+    if not out.is_finite():
+        raise _NotBallable(expr)
+    cache[expr] = out
+    return out
+
+
+def _raise_not_ballable(expr: sympy.Expr) -> Any:
+    raise _NotBallable(expr)
+
+
+def _fmpq_pow10(k: int) -> Any:
+    """``10^k`` as an exact python-flint ``fmpq``."""
+    from flint import fmpq
+
+    return fmpq(10 ** k) if k >= 0 else fmpq(1, 10 ** (-k))
+
+
+def _dyadic_of_exact_arb(x: Any) -> tuple[int, int]:
+    """``(m, e)`` with ``m 2^e`` the exact value of an exact ``arb`` (zero radius)."""
+    man, exp = x.man_exp()
+    return int(man), int(exp)
+
+
+def _round_half_up(m: int, e: int, digits: int) -> tuple[int, int]:
+    """Round ``x = m 2^e > 0`` half up to ``digits`` significant decimal digits, exactly.
+
+    Returns ``(N, k)`` with ``10^(digits-1) <= N < 10^digits`` and the rounded value
+    ``N 10^(k - digits + 1)`` (``k`` is the decimal exponent of its leading digit).
+    Integer arithmetic only.
+    """
+    def scaled(s: int) -> tuple[int, int]:  # x 10^s as num/den
+        num, den = m, 1
+        if e >= 0:
+            num <<= e
+        else:
+            den <<= -e
+        if s >= 0:
+            num *= 10 ** s
+        else:
+            den *= 10 ** (-s)
+        return num, den
+
+    # k = floor(log10 x): estimate from the bit length, then correct exactly
+    k = math.floor((m.bit_length() + e - 1) * math.log10(2))
+    while True:
+        num, den = scaled(-k)  # x 10^-k must lie in [1, 10)
+        if num < den:
+            k -= 1
+        elif num >= 10 * den:
+            k += 1
+        else:
+            break
+    num, den = scaled(digits - 1 - k)
+    N = (2 * num + den) // (2 * den)
+    if N == 10 ** digits:
+        N, k = 10 ** (digits - 1), k + 1
+    return N, k
+
+
+def _format_like_to_str(negative: bool, N: int, k: int, dps: int) -> str:
+    """The text ``mpmath.libmp.to_str(x, dps)`` writes for an ``x`` whose digits it rounds to
+    ``N`` (``dps`` digits) with leading-digit exponent ``k`` (mpmath's defaults: fixed
+    notation for ``min(-(dps // 3), -5) < k < dps``, trailing zeros stripped)."""
+    digits = _int_to_str(N)
+    exponent = k
+    min_fixed, max_fixed = min(-(dps // 3), -5), dps
+    if min_fixed < exponent < max_fixed:
+        if exponent < 0:
+            digits = "0" * (-exponent) + digits
+            split = 1
+        else:
+            split = exponent + 1
+            if split > dps:
+                digits += "0" * (split - dps)
+        exponent = 0
+    else:
+        split = 1
+    digits = (digits[:split] + "." + digits[split:]).rstrip("0")
+    if digits[-1] == ".":
+        digits += "0"
+    sign = "-" if negative else ""
+    if exponent == 0:
+        return sign + digits
+    return f"{sign}{digits}e+{exponent}" if exponent > 0 else f"{sign}{digits}e{exponent}"
+
+
+def _lower_ball(expr: sympy.Expr, digits: int) -> str | None:
+    """Fast certified lowering: the text the evalf path writes, or None when not certain.
+
+    The evalf path (:func:`_lower_sympy`) writes ``to_str(v, digits)`` (mpmath) for the
+    binary number ``v`` that ``evalf(digits + guard, strict=True)`` returns, ``v`` within
+    relative ``10^-(digits+guard)`` of the exact value ``x``.  Here:
+
+    1. ``x`` is enclosed in a ball :math:`B` by :func:`_arb_eval` (Arb's containment
+       guarantee) at ``(digits + guard) * log2(10) + margin`` bits, retried with the bits
+       lost to cancellation; the ball must have relative radius below
+       ``2^-8 10^-(digits+guard)``, and must not contain 0.
+    2. :math:`B` is widened by the relative amount ``t = 10^-(digits+guard-1)`` (ten times
+       the evalf tolerance): the result :math:`V` contains every possible ``v``.
+    3. ``to_str(v, d)`` truncates ``|v|`` to a decimal ``w`` (via a binary fixed-point
+       number at ``(d+3) log2(10) + 10`` bits, and for binary exponents beyond 3500 after
+       a division by a rounded power of ten) and rounds ``w``'s digit string half up to
+       ``d`` digits.  Those steps change ``|v|`` by less than ``0.07 10^-(d+3)``
+       relative (each of the truncations and round-down divisions costs at most
+       ``2^-(p-1)``, ``p >= (d+3) log2(10) + 9``, and the decimal truncation at most 4.2
+       units of a last place ``<= |v| 10^-(d+3)/80``), so ``w`` lies in :math:`W`, which is
+       :math:`V` widened by ``eps = 10^-(d+4)`` relative.
+    4. If exact half-up rounding (:func:`_round_half_up`, integer arithmetic) of both ends
+       of :math:`|W|` gives the same ``d`` digits and exponent, every point of :math:`W`
+       does (rounding is monotone), so ``to_str(v, d)`` is those digits, laid out as
+       ``to_str`` lays them out (:func:`_format_like_to_str`).
+
+    It therefore declines (returns None, the caller falls back to evalf) when the value
+    lies within about ``10^-(d+4)`` relative of a half-way point of the ``d``-digit grid
+    (probability about ``2 10^-4`` for a value in general position), for unknown nodes and
+    for values Arb cannot enclose narrowly (zero, non-real, too much cancellation).
+    """
+    from flint import arb, ctx
+
+    target_bits = int(math.ceil((digits + _GUARD_DIGITS) * math.log2(10)))
+    old_prec = ctx.prec
+    prec = target_bits + _BALL_MARGIN_BITS
+    try:
+        for _ in range(_BALL_ATTEMPTS):
+            ctx.prec = prec
+            try:
+                ball = _arb_eval(expr, {})
+            except _NotBallable:
+                return None
+            except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+                return None
+            if ball.is_zero() or ball.contains(0):
+                return None
+            accuracy = ball.rel_accuracy_bits()
+            if accuracy >= target_bits + 8:
+                break
+            # Cancellation lost ``prec - accuracy`` bits; retry with that many more.
+            prec += max(prec - accuracy, 32)
+        else:
+            return None
+        evalf_tolerance = arb(1, arb(_fmpq_pow10(-(digits + _GUARD_DIGITS - 1))))
+        to_str_tolerance = arb(1, arb(_fmpq_pow10(-(digits + 4))))
+        wide = ball * evalf_tolerance * to_str_tolerance
+        if wide.contains(0):
+            return None
+        negative = wide < 0
+        if negative:
+            wide = -wide
+        lo, hi = _dyadic_of_exact_arb(wide.lower()), _dyadic_of_exact_arb(wide.upper())
+    finally:
+        ctx.prec = old_prec
+    for m, e in (lo, hi):
+        # beyond +-4 MAX_EXPONENT bits the text would be refused anyway (its decimal exponent
+        # exceeds MAX_EXPONENT); leave such values, and their error message, to evalf
+        if abs(m.bit_length() + e) > 4 * MAX_EXPONENT:
+            return None
+    rounded = _round_half_up(*lo, digits)
+    if _round_half_up(*hi, digits) != rounded:
+        return None
+    return _format_like_to_str(negative, *rounded, digits)
+
+
 def _lower(expr: sympy.Expr, digits: int, where: str) -> str:
-    """``expr`` rounded to ``digits`` significant decimal digits, as number text."""
+    """``expr`` rounded to ``digits`` significant decimal digits, as number text.
+
+    Tries the certified ball-arithmetic path (:func:`_lower_ball`) first and falls back
+    to sympy's ``evalf(digits + guard, strict=True)`` when that path cannot certify the
+    text; both give the same text whenever the ball path answers.
+    """
     if expr.free_symbols:
         names = ", ".join(sorted(str(s) for s in expr.free_symbols))
         raise ValueError(f"{where} = {short_repr(expr)} has free symbols ({names}); a model file "
                          f"holds numbers only: substitute values before saving")
+    text = _lower_ball(expr, digits)
+    if text is not None:
+        LOWERING_COUNTS["ball"] += 1
+        return _format_rational(parse_number(text))
+    LOWERING_COUNTS["sympy"] += 1
+    return _lower_sympy(expr, digits, where)
+
+
+def _lower_sympy(expr: sympy.Expr, digits: int, where: str) -> str:
+    """The evalf path of :func:`_lower` (reference; also the fallback)."""
     try:
         value = sympy.Expr.evalf(expr, digits + _GUARD_DIGITS, strict=True)
     except sympy.core.evalf.PrecisionExhausted as exc:

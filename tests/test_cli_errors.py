@@ -176,15 +176,16 @@ def test_issue12_reproduction_is_one_line_exit_2(case: str, argv: list[str], mes
     assert Path(files["model"]).read_bytes() == model_bytes
 
 
-def test_no_arguments_as_a_subprocess() -> None:
-    proc = subprocess.run([sys.executable, "-m", "tfapprox"], capture_output=True, text=True)
+def test_no_arguments_as_a_subprocess(tmp_path: Path) -> None:
+    # cwd outside the repository: from its root `-m tfapprox` would import the source folder tfapprox/
+    proc = subprocess.run([sys.executable, "-m", "tfapprox"], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "a command is required" in proc.stderr
 
 
 def test_argparse_errors_are_one_line_in_a_subprocess(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "tfapprox", "build", "thm3.1", "--heads", "abc", "--out",
-                           str(tmp_path / "m.json")], capture_output=True, text=True)
+                           str(tmp_path / "m.json")], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "usage:" not in proc.stderr
 
 
@@ -365,7 +366,7 @@ def test_signal_during_a_write_leaves_no_temporary_file(how: str, signum: int, t
     target.write_text("previous content")
     marker = tmp_path / "marker"
     proc = subprocess.Popen([sys.executable, "-c", _KILL_SCRIPT, str(target), str(marker), how],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():

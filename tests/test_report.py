@@ -395,6 +395,7 @@ print(matplotlib.get_backend())
 def test_no_global_matplotlib_backend_switch(tmp_path) -> None:
     env = dict(os.environ, MPLBACKEND="svg")  # a non-Agg backend, standing in for a notebook's inline one
     out = subprocess.run([sys.executable, "-c", _PROBE, str(tmp_path / "p.png")], env=env, capture_output=True,
+                         cwd=tmp_path,
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "svg"

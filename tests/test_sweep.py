@@ -78,7 +78,9 @@ def test_default_local_cluster_gives_the_reference_table(reference, tmp_path):
 
 
 def _start(cmd: list[str], log: Path) -> subprocess.Popen:
-    return subprocess.Popen(cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    # cwd outside the repository: from its root `-c "import tfapprox"` would import the source folder
+    return subprocess.Popen(cmd, stdout=open(log, "wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            cwd=log.parent)
 
 
 @pytest.fixture
@@ -229,7 +231,7 @@ def test_resume_after_the_sweep_process_is_killed(reference, tmp_path):
               "run_sweep(sys.argv[1], output=sys.argv[2], workers=1, processes=False,\n"
               "          on_cell=lambda i, rec: time.sleep(30))\n")
     proc = subprocess.Popen([sys.executable, "-c", script, str(EXAMPLE), str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
     try:
         deadline = time.monotonic() + 60
         while not (log.exists() and log.read_bytes().count(b"\n") >= 1):

@@ -796,11 +796,13 @@ def _fuzz_paths(node, prefix=()):
 
 
 @st.composite
-def mutated_model_texts(draw: st.DrawFn) -> tuple[str, bytes]:
-    """``(description, file bytes)``: a valid small model file after one random mutation.
+def mutated_model_texts(draw: st.DrawFn) -> tuple[str, bytes, bool]:
+    """``(description, file bytes, must_fail)``: a valid small model file after one random mutation.
 
-    The mutation may leave the file valid (then loading it must succeed); most make it
-    invalid in a way the loader must refuse with one ``ValueError``/``TypeError``: a
+    ``must_fail`` is True for the mutations that can never leave a valid file (a spliced
+    ``1e999999``, nesting beyond the depth limit, truncation, a duplicated key, a size field
+    that no longer matches); the others may leave it valid (then loading it must succeed).
+    Most make it invalid in a way the loader must refuse with one ``ValueError``/``TypeError``: a
     replaced, deleted or added node, a spliced number literal (``1e999999`` parses as
     infinity), deep nesting (metadata 500 deep), truncation, random bytes, a duplicated
     key, a huge size field.
@@ -828,8 +830,8 @@ def mutated_model_texts(draw: st.DrawFn) -> tuple[str, bytes]:
             parent[key] = marker
             literal = draw(st.sampled_from(FUZZ_NUMBER_LITERALS))
             text = _json.dumps(doc).replace(_json.dumps(marker), literal)
-            return f"literal {literal[:20]} at {key!r}", text.encode()
-        return f"{kind} at {key!r}", _json.dumps(doc).encode()
+            return f"literal {literal[:20]} at {key!r}", text.encode(), literal.startswith(("1e9", "-1e9"))
+        return f"{kind} at {key!r}", _json.dumps(doc).encode(), False
     if kind == "deep":
         depth = draw(st.sampled_from([65, 100, 500, 5000, 100_000]))
         bracket = draw(st.sampled_from(["[", "{\"a\":"]))
@@ -841,25 +843,25 @@ def mutated_model_texts(draw: st.DrawFn) -> tuple[str, bytes]:
             text = text.replace('"metadata": {', '"metadata": {"deep": ' + nest + ", ", 1)
         else:
             text = nest
-        return f"nesting {depth} at {where}", text.encode()
+        return f"nesting {depth} at {where}", text.encode(), True
     if kind == "truncate":
         text = _json.dumps(doc, indent=1)
         cut = draw(st.integers(0, len(text) - 1))
-        return f"truncated at {cut}", text[:cut].encode()
+        return f"truncated at {cut}", text[:cut].encode(), True
     if kind == "bytes":
         raw = draw(st.binary(max_size=64))
         at = draw(st.integers(0, 200))
         text = _json.dumps(doc).encode()
-        return f"bytes at {at}", text[:at] + raw + text[at:]
+        return f"bytes at {at}", text[:at] + raw + text[at:], False
     if kind == "duplicate":
         text = _json.dumps(doc)
-        return "duplicate key", text.replace('"past":', '"past": "none", "past":', 1).encode()
+        return "duplicate key", text.replace('"past":', '"past": "none", "past":', 1).encode(), True
     if kind == "size":
         field = draw(st.sampled_from(["input_dim", "width", "output_dim"]))
         doc[field] = draw(st.sampled_from([0, -5, 10 ** 9, 10 ** 30, 2 ** 63]))
-        return f"{field} = {doc[field]}", _json.dumps(doc).encode()
+        return f"{field} = {doc[field]}", _json.dumps(doc).encode(), True
     doc["metadata"] = draw(json_values(max_leaves=12))
-    return "random metadata", _json.dumps(doc, allow_nan=False).encode()
+    return "random metadata", _json.dumps(doc, allow_nan=False).encode(), False
 
 
 #: Option values that no option of ``tfapprox build`` / ``eval`` / ``verify`` accepts where they are used.

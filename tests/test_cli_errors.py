@@ -230,21 +230,21 @@ def test_csv_cells_are_strict(cell: str, files: dict[str, str], tmp_path: Path,
 @pytest.mark.parametrize("cell, value", [("3", 3.0), ("-0.25", -0.25), ("+1.5e-3", 1.5e-3), (".5", 0.5),
                                          ("5.", 5.0), ("007", 7.0), (" 2 ", 2.0), ("1E2", 100.0), ("1e-400", 0.0)])
 def test_csv_cells_accepted(cell: str, value: float) -> None:
-    from tfapprox.cli import _parse_decimal
+    from tfapprox.theory.numbers import parse_decimal
 
-    assert _parse_decimal(cell, "cell", exact=False) == value
-    exact = _parse_decimal(cell, "cell", exact=True)
+    assert parse_decimal(cell, "cell", exact=False) == value
+    exact = parse_decimal(cell, "cell", exact=True)
     assert isinstance(exact, sympy.Rational) and (exact == sympy.Rational(cell.strip()) or value == 0.0)
 
 
 def test_long_csv_cells_are_exact_or_refused() -> None:
-    from tfapprox.cli import _parse_decimal
+    from tfapprox.theory.numbers import parse_decimal
 
     cell = "0." + "3" * 10_000  # beyond Python's 4300-digit int() limit
-    assert _parse_decimal(cell, "cell", exact=True) == sympy.Rational((10 ** 10_000 - 1) // 3, 10 ** 10_000)
-    assert _parse_decimal(cell, "cell", exact=False) == 0.3333333333333333
+    assert parse_decimal(cell, "cell", exact=True) == sympy.Rational((10 ** 10_000 - 1) // 3, 10 ** 10_000)
+    assert parse_decimal(cell, "cell", exact=False) == 0.3333333333333333
     with pytest.raises(ValueError, match="more than the 200000 allowed"):
-        _parse_decimal("1" * 200_001, "cell", exact=True)
+        parse_decimal("1" * 200_001, "cell", exact=True)
 
 
 # ------------------------------------------------------- internal errors are not bad input

@@ -97,8 +97,8 @@ def fuzz_files(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 @_SETTINGS
 @given(case=mutated_model_texts())
-def test_mutated_model_files_load_or_raise_one_line(case: tuple[str, bytes], tmp_path_factory) -> None:
-    description, data = case
+def test_mutated_model_files_load_or_raise_one_line(case: tuple[str, bytes, bool], tmp_path_factory) -> None:
+    description, data, must_fail = case
     path = tmp_path_factory.getbasetemp() / "mutated-model.json"
     path.write_bytes(data)
     start = time.perf_counter()
@@ -107,6 +107,8 @@ def test_mutated_model_files_load_or_raise_one_line(case: tuple[str, bytes], tmp
     except (ValueError, TypeError) as exc:
         message = str(exc)
         assert message and "\n" not in message, (description, message)
+    else:
+        assert not must_fail, f"{description}: a file that can never be valid was loaded"
     assert time.perf_counter() - start < EXAMPLE_SECONDS, description
 
 

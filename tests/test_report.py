@@ -382,9 +382,9 @@ for name in names:
     if name.endswith("__main__") or name == "tfapprox.export":
         continue
     importlib.import_module(name)
-from tfapprox.verify.checks import _plot_sweep
+from tfapprox.verify.plotting import plot_sweep
 rows = [{"T": 1, "H": h, "error": 1.0 / h, "bound": 2.0 / h} for h in (2, 4, 8)]
-_plot_sweep(rows, "T", sys.argv[1], "probe")
+plot_sweep(rows, "T", sys.argv[1], "probe")
 from tfapprox.verify.checks_experiments import _scan_plot
 _scan_plot([{"experiment": "H.2.2", "rpe": "lin", "grid": [[1, 0.5, 0.6], [2, 0.1, 0.2]]}])
 assert "matplotlib.pyplot" not in sys.modules, "pyplot imported"

@@ -132,47 +132,10 @@ def _check_size_options(options: argparse.Namespace) -> None:
 
 
 # --------------------------------------------------------------------- input windows
-#: A CSV cell: a plain decimal number.  Strict: ASCII digits, optional sign, optional
-#: fraction and exponent; no underscores (Python's float() reads "1_0" as 10), no
-#: nan/inf, no hexadecimal, no spaces inside.
-CSV_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,9})?", re.ASCII)
-_FLOAT_MAX = sys.float_info.max
-
-
-def _parse_decimal(text: str, where: str, exact: bool) -> Any:
-    """One CSV cell / ``--pad`` entry: float64 (correctly rounded) or the exact rational."""
-    import sympy
-
-    from tfapprox.theory.numbers import MAX_EXPONENT, MAX_NUMBER_LENGTH, _str_to_int
-
-    cell = text.strip()
-    if len(cell) > MAX_NUMBER_LENGTH:
-        raise UsageError(f"{where}: a number of {len(cell)} characters, more than the {MAX_NUMBER_LENGTH} allowed")
-    m = CSV_NUMBER.fullmatch(cell)
-    if m is None:
-        raise UsageError(f"{where}: {cell[:40]!r} is not a decimal number (allowed: e.g. 3, -0.25, 1.5e-3; "
-                         f"not nan, inf, 1_0 or hexadecimal)")
-    mantissa, _, exponent = cell.lower().partition("e")
-    if exponent and abs(int(exponent)) > MAX_EXPONENT:
-        raise UsageError(f"{where}: {cell[:40]!r} has an exponent beyond +-{MAX_EXPONENT}")
-    value = float(cell)  # correctly rounded; the grammar excludes nan/inf/underscores
-    if abs(value) > _FLOAT_MAX or value != value:
-        raise UsageError(f"{where}: {cell[:40]!r} is not finite in float64 (magnitude beyond "
-                         f"{_FLOAT_MAX:.6g}); non-finite input is refused in every backend")
-    if not exact:
-        return value
-    sign = -1 if mantissa.startswith("-") else 1
-    digits = mantissa.lstrip("+-")
-    whole, _, frac = digits.partition(".")
-    num = _str_to_int((whole or "0") + frac)  # any length (int() stops at 4300 digits)
-    exp10 = (int(exponent) if exponent else 0) - len(frac)
-    return sympy.Integer(sign * num * 10 ** exp10) if exp10 >= 0 else sympy.Rational(sign * num, 10 ** -exp10)
-
-
 def _read_window(path: str, exact: bool = False) -> Any:
     """Read ``--input``: a ``.npy`` array or a CSV, bounded and strictly validated.
 
-    CSV cells are decimals (:data:`CSV_NUMBER`); with ``exact`` (the mpmath backend)
+    CSV cells are decimals (:func:`tfapprox.theory.numbers.parse_decimal`); with ``exact`` (the mpmath backend)
     each cell becomes the exact rational it denotes ("0.1" is 1/10), otherwise the
     correctly rounded float64.  A ``.npy`` file must hold a real (integer or float)
     array of shape ``(N,)`` or ``(N, d)``; its entries are float64 values and are used
@@ -181,6 +144,7 @@ def _read_window(path: str, exact: bool = False) -> Any:
     import numpy as np
 
     from tfapprox.theory.limits import MAX_INPUT_FILE_BYTES, MAX_WINDOW_ENTRIES, MAX_WINDOW_ROWS
+    from tfapprox.theory.numbers import parse_decimal
     from tfapprox.verify.model_file import read_bounded
 
     if path == "":
@@ -211,7 +175,7 @@ def _read_window(path: str, exact: bool = False) -> Any:
                 if entries > MAX_WINDOW_ENTRIES:
                     raise UsageError(f"--input {path!r} has more than MAX_WINDOW_ENTRIES = "
                                      f"{MAX_WINDOW_ENTRIES} entries")
-                rows.append([_parse_decimal(c, f"--input {path!r} line {i + 1} column {j + 1}", exact)
+                rows.append([parse_decimal(c, f"--input {path!r} line {i + 1} column {j + 1}", exact)
                              for j, c in enumerate(row)])
         except csv.Error as exc:
             raise UsageError(f"--input {path!r}: not a CSV file ({exc})") from None
@@ -356,8 +320,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                          f"tokens of dimension d = {model.spec.input_dim}")
     pad = None
     if args.pad is not None:
+        from tfapprox.theory.numbers import parse_decimal
+
         cells = args.pad.split(",")
-        pad = [_parse_decimal(c, f"--pad entry {i + 1}", exact) for i, c in enumerate(cells)]
+        pad = [parse_decimal(c, f"--pad entry {i + 1}", exact) for i, c in enumerate(cells)]
     if backend == "auto":
         import numpy as np
 

@@ -41,6 +41,8 @@ __all__ = [
     "format_number",
     "is_exact_number",
     "parse_number",
+    "parse_decimal",
+    "PLAIN_DECIMAL",
     "rational_to_str",
     "rational_from_str",
 ]
@@ -625,3 +627,45 @@ def rational_to_str(value: Any) -> str:
 def rational_from_str(name: str, text: Any) -> sympy.Rational:
     """Inverse of :func:`rational_to_str`: :func:`parse_number` with the parameter name first."""
     return parse_number(text, name)
+
+
+#: A plain decimal number as a CSV cell or an option value: ASCII digits, optional sign, optional
+#: fraction and exponent.  Strict: no underscores (Python's ``float`` reads ``"1_0"`` as 10), no
+#: nan/inf, no hexadecimal, no spaces inside.
+PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,9})?", re.ASCII)
+
+
+def parse_decimal(text: str, where: str, exact: bool) -> Any:
+    """One plain decimal (:data:`PLAIN_DECIMAL`): the correctly rounded ``float``, or with
+    ``exact`` the exact ``sympy.Rational`` it denotes (``"0.1"`` is 1/10).
+
+    A value beyond the float64 range (``"1e999"``) is refused in both modes, so that a
+    window means the same thing to every backend.
+
+    >>> parse_decimal("0.1", "cell", exact=True), parse_decimal("-2.5e-1", "cell", exact=False)
+    (1/10, -0.25)
+    >>> parse_decimal("1_0", "cell", exact=False)
+    Traceback (most recent call last):
+    ...
+    ValueError: cell: '1_0' is not a decimal number (allowed: e.g. 3, -0.25, 1.5e-3; not nan, inf, 1_0 or hexadecimal)
+    """
+    cell = str(text).strip()
+    if len(cell) > MAX_NUMBER_LENGTH:
+        raise ValueError(f"{where}: a number of {len(cell)} characters, more than the {MAX_NUMBER_LENGTH} allowed")
+    if PLAIN_DECIMAL.fullmatch(cell) is None:
+        raise ValueError(f"{where}: {cell[:40]!r} is not a decimal number (allowed: e.g. 3, -0.25, 1.5e-3; "
+                         f"not nan, inf, 1_0 or hexadecimal)")
+    mantissa, _, exponent = cell.lower().partition("e")
+    if exponent and abs(int(exponent)) > MAX_EXPONENT:
+        raise ValueError(f"{where}: {cell[:40]!r} has an exponent beyond +-{MAX_EXPONENT}")
+    value = float(cell)  # correctly rounded; the grammar excludes nan/inf/underscores
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: {cell[:40]!r} is not finite in float64 (magnitude beyond "
+                         f"{np.finfo(float).max:.6g}); non-finite input is refused in every backend")
+    if not exact:
+        return value
+    sign = -1 if mantissa.startswith("-") else 1
+    whole, _, frac = mantissa.lstrip("+-").partition(".")
+    num = _str_to_int((whole or "0") + frac)  # any length (int() stops at 4300 digits)
+    exp10 = (int(exponent) if exponent else 0) - len(frac)
+    return sympy.Integer(sign * num * 10 ** exp10) if exp10 >= 0 else sympy.Rational(sign * num, 10 ** -exp10)

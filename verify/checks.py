@@ -16,16 +16,12 @@ from typing import Any, Callable
 from tfapprox.theory.validation import parse_int_list, require_int, require_real
 
 from .rates import fit_rate
+from .plotting import plot_sweep
 from .registry import Check, CheckResult, register
 
 __all__ = ["THM31", "LEMMA_F1", "LEMMA_F4"]
 
 _PREDICTED = "O(C(n) H^-n) for every rate index n (faster than any power of H)"
-
-
-def _int_list(text: str, name: str) -> list[int]:
-    """Comma-separated plain integers (:func:`~tfapprox.theory.validation.parse_int_list`)."""
-    return parse_int_list(text, name)
 
 
 def _common_args(p: argparse.ArgumentParser, default_heads: str, default_lags: str) -> None:
@@ -40,12 +36,12 @@ def _common_args(p: argparse.ArgumentParser, default_heads: str, default_lags: s
 
 
 def _validate_common(o: argparse.Namespace) -> tuple[list[int], list[int], int]:
-    heads = _int_list(o.heads, "heads")
+    heads = parse_int_list(o.heads, "heads")
     for i, H in enumerate(heads):
         require_int(f"heads[{i}]", H, minimum=1)
     if any(b <= a for a, b in zip(heads, heads[1:])):
         raise ValueError(f"heads must be strictly increasing, got {heads}")
-    lags = _int_list(o.lags, "lags")
+    lags = parse_int_list(o.lags, "lags")
     n_max = require_int("n-max", o.n_max, minimum=1, maximum=30)
     require_int("window", o.window, minimum=2)
     require_real("min-order", o.min_order)
@@ -118,106 +114,11 @@ def _lemma_check(rpe: str) -> Check:
                    "(every n is checked).",
                    "'digits' is the number of decimal digits the realised weights need for 1e-12 accuracy."],
             parameters={"rpe": rpe, "alpha": o.alpha, "gamma": o.gamma, "n_max": n_max},
-            plot=lambda path: _plot_sweep(rows, "T", path, f"Lemma {lemma} ({rpe}-RPE)"))
+            plot=lambda path: plot_sweep(rows, "T", path, f"Lemma {lemma} ({rpe}-RPE)"))
 
     return Check(name, summary, add, run, default_options=((),), has_plot=True)
 
 
-def _log_series(ax: Any, xs: list[Any], ys: list[Any], fmt: str, zeros: list[tuple[list[Any], str]],
-                **kw: Any) -> Any:
-    """Draw ``ys`` against ``xs`` on log-log axes; exact zeros are collected in ``zeros`` (drawn by
-    :func:`_finish_zeros` on the bottom axis), ``None`` values are skipped.  Returns the line."""
-    pts = [(x, float(y)) for x, y in zip(xs, ys) if y is not None]
-    pos = [(x, y) for x, y in pts if y > 0]
-    line, = ax.loglog([p[0] for p in pos], [p[1] for p in pos], fmt, **kw)
-    zx = [x for x, y in pts if y == 0]
-    if zx:
-        zeros.append((zx, line.get_color()))
-    return line
-
-
-def _finish_zeros(ax: Any, zeros: list[tuple[list[Any], str]]) -> list[Any]:
-    """Draw exact zeros as downward triangles ON the bottom axis (a log axis has no 0); return the
-    legend handle explaining them (empty list when there is no zero)."""
-    if not zeros:
-        return []
-    from matplotlib.lines import Line2D
-
-    bottom, top = ax.get_ylim()
-    ax.set_ylim(bottom, top)
-    for xs, color in zeros:
-        ax.plot(xs, [bottom] * len(xs), "v", color=color, ms=8, clip_on=False, zorder=5)
-    return [Line2D([], [], marker="v", ls="", color="0.3", ms=8, label="exactly 0 (on the bottom axis)")]
-
-
-def _h_ticks(ax: Any, xs: list[Any]) -> None:
-    """Label a log x axis at the sizes drawn (plain integers), without crowded minor labels."""
-    from matplotlib.ticker import NullFormatter, NullLocator
-
-    values = sorted({float(x) for x in xs if x is not None and float(x) > 0})
-    if not values or len(values) > 12:
-        return
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xticks(values, [f"{v:g}" for v in values])
-
-
-def _legend(ax: Any, extra_handles: list[Any] = (), max_inside: int = 3) -> None:
-    """A legend that never covers the data: inside for a few entries, beside the axes otherwise."""
-    handles, labels = ax.get_legend_handles_labels()
-    handles = list(handles) + list(extra_handles)
-    labels = list(labels) + [h.get_label() for h in extra_handles]
-    if not handles:
-        return
-    if len(handles) <= max_inside:
-        ax.legend(handles, labels, fontsize=7, loc="best")
-    else:
-        fig = ax.figure
-        width, height = fig.get_size_inches()
-        if width < 8.2:  # room for the legend beside the axes
-            fig.set_size_inches(8.2, height)
-        ax.legend(handles, labels, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
-
-
-def _plot_sweep(rows: list[dict[str, Any]], group: str, path: str, title: str,
-                label: Callable[[Any], str] | None = None,
-                extra: list[tuple[str, list[Any], list[Any], str]] = (),
-                ylabel: str = "worst-case error", measured: str = "measured") -> None:
-    """Error (``error``) and explicit bound (``bound``, skipped where ``None``) against ``H``, one
-    colour per value of ``rows[i][group]``; ``label(value)`` names a group in the legend (default
-    ``group=value``; no prefix when there is one group).  ``extra`` adds curves
-    ``(label, xs, ys, matplotlib format)``.  Exact zeros are drawn on the bottom axis."""
-    from .registry import new_figure  # Agg canvas without pyplot: no global backend switch
-    from .registry import save_figure_atomic
-
-    keys = sorted({r[group] for r in rows}, key=lambda k: (not isinstance(k, (int, float)), k if isinstance(k, (int, float)) else str(k)))
-    if label is None:
-        label = (lambda key: "") if len(keys) == 1 else (lambda key: f"{group}={key}")
-    entries = len(keys) * (1 + any(r.get("bound") is not None for r in rows)) + len(extra)
-    fig, ax = new_figure(figsize=(8.2, 4) if entries > 3 else (6, 4))
-    zeros: list[tuple[list[Any], str]] = []
-    for i, key in enumerate(keys):
-        sub = [r for r in rows if r[group] == key]
-        prefix = label(key)
-        prefix = f"{prefix}: " if prefix else ""
-        # marker shape and size differ per group, so that coinciding curves stay visible
-        line = _log_series(ax, [r["H"] for r in sub], [r["error"] for r in sub], "osD^v"[i % 5] + "-", zeros,
-                           ms=max(7 - 2 * i, 3), label=f"{prefix}{measured}")
-        if any(r.get("bound") is not None for r in sub):
-            _log_series(ax, [r["H"] for r in sub], [r.get("bound") for r in sub], "--", zeros,
-                        color=line.get_color(), label=f"{prefix}explicit bound")
-    for text, xs, ys, fmt in extra:
-        _log_series(ax, xs, ys, fmt, zeros, label=text, ms=4)
-    ax.set_xlabel("H (heads)")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
-    _h_ticks(ax, [r["H"] for r in rows] + [x for _, xs, _, _ in extra for x in xs])
-    ax.grid(True, which="both", alpha=0.3)
-    _legend(ax, _finish_zeros(ax, zeros))
-    save_figure_atomic(fig, path)
-
-
-# ----------------------------------------------------------------------- Theorem 3.1
 def _thm31_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rpe", choices=["lin", "log"], default="lin", help="RPE type")
     _common_args(p, "32,64,128,256,512,1024", "1,5,20")
@@ -287,7 +188,7 @@ def _thm31_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         notes=notes,
         parameters={"rpe": o.rpe, "lags": lags, "alpha": o.alpha, "gamma": o.gamma, "readout": o.readout,
                     "n_max": n_max},
-        plot=lambda path: _plot_sweep(
+        plot=lambda path: plot_sweep(
             [dict(r, group="all") for r in rows], "group", path,
             f"Theorem 3.1, {o.rpe}-RPE, memories at lags {', '.join(map(str, lags))}",
             measured="attention error, all memories (upper end)",

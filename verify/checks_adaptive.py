@@ -19,9 +19,9 @@ import argparse
 import time
 from typing import Any, Callable
 
-from tfapprox.theory.validation import require_int
+from tfapprox.theory.validation import parse_int_list, require_int
 
-from .checks import _int_list, _plot_sweep
+from .plotting import plot_sweep
 from .rates import fit_rate
 from .registry import Check, CheckResult, register
 
@@ -40,7 +40,7 @@ def two_memory_target() -> Any:
 
 
 def _heads(text: str) -> list[int]:
-    heads = _int_list(text, "heads")
+    heads = parse_int_list(text, "heads")
     for i, H in enumerate(heads):
         require_int(f"heads[{i}]", H, minimum=2)
     if any(b <= a for a, b in zip(heads, heads[1:])):
@@ -110,7 +110,7 @@ def _thm41_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         check="thm4.1", passed=passed, rows=rows, fit={}, columns=_COLUMNS, notes=_NOTES,
         parameters={"rpe": o.rpe, "target": "g1=(1,3,2), g2=(2,1,1) on (-1,0,1); T=(3,2); f = sum of memories",
                     "n": o.n},
-        plot=lambda path: _plot_sweep([dict(r, group="all") for r in rows], "group", path,
+        plot=lambda path: plot_sweep([dict(r, group="all") for r in rows], "group", path,
                                       f"Theorem 4.1, {o.rpe}-RPE", measured="certified error (upper bound)"))
 
 
@@ -149,7 +149,7 @@ def _prop43_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
                "log-RPE TMX stores g_k (not log g_k) in x^(1): the fix of the paper's inconsistency (Prop. C.6)."]
         + _NOTES,
         parameters={"rpe": o.rpe, "n": o.n},
-        plot=lambda path: _plot_sweep(
+        plot=lambda path: plot_sweep(
             [dict(r, group="TMX") for r in rows] + [dict(r, group="DP", error=r["dp_error"], bound=None)
                                                     for r in rows],
             "group", path, f"Proposition 4.3, {o.rpe}-RPE: TMX and DP attention, equal H",
@@ -178,7 +178,7 @@ def _prop42_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
 
     from .adaptive_error import dp_free_lp, witness_dp_error
 
-    heads = _int_list(o.heads, "heads")
+    heads = parse_int_list(o.heads, "heads")
     for i, H in enumerate(heads):
         require_int(f"heads[{i}]", H, minimum=1)
     if any(b <= a for a, b in zip(heads, heads[1:])):
@@ -224,7 +224,7 @@ def _prop42_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
         parameters={"lp": lps, "dp_free_optimum": lps["corrected"]["optimum"],
                     "dp_free_optimum_paper_witness": lps["paper"]["optimum"], "lp_status": lps["corrected"]["status"],
                     "paper_lower_bound": 2 / 3},
-        plot=lambda path: _plot_sweep(rows, "witness", path, "Proposition 4.2(A): DP attention on the witness"))
+        plot=lambda path: plot_sweep(rows, "witness", path, "Proposition 4.2(A): DP attention on the witness"))
 
 
 PROP42 = register(Check(

@@ -22,9 +22,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tfapprox.theory.validation import require_int, require_real
+from tfapprox.theory.validation import parse_int_list, require_int, require_real
 
-from .checks import _int_list, _plot_sweep
+from .plotting import plot_sweep
 from .rates import fit_rate
 from .registry import Check, CheckResult, register
 
@@ -67,7 +67,7 @@ def _thm51_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
     from .essential_error import essential_l1_error
 
     kernels = [parse_kernel(t) for t in str(o.kernel).split(",") if t.strip()]
-    heads = _int_list(o.heads, "heads")
+    heads = parse_int_list(o.heads, "heads")
     if any(b <= a for a, b in zip(heads, heads[1:])):
         raise ValueError(f"heads must be strictly increasing, got {heads}")
     rpe = o.rpe or ("lin" if kernels[0].decay == "exp" else "log")
@@ -157,7 +157,7 @@ def _thm51_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                + ("the fit is informational unless --min-order is given." if not enforce
                   else f"--min-order {o.min_order:g} is enforced.")],
         parameters={"kernel": o.kernel, "rpe": rpe, "rates": rates},
-        plot=lambda path: _plot_sweep([dict(r, group=o.kernel) for r in rows], "group", path,
+        plot=lambda path: plot_sweep([dict(r, group=o.kernel) for r in rows], "group", path,
                                       f"Theorem 5.1, {rpe}-RPE", label=lambda k: f"rho = {k}",
                                       measured="exact attention error (upper end)"))
 
@@ -190,7 +190,7 @@ def _experiment(name: str) -> Check:
     def run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
         from .essential_error import basis_matrix, best_found, finite_errors
 
-        heads = _int_list(o.heads, "heads")
+        heads = parse_int_list(o.heads, "heads")
         for i, H in enumerate(heads):
             require_int(f"heads[{i}]", H, minimum=1)
         if any(b <= a for a, b in zip(heads, heads[1:])):
@@ -304,7 +304,7 @@ def _experiment(name: str) -> Check:
                    "is necessary?). 'exact' where the best found meets it. The best found never increases with H "
                    "(the previous H's kernel, zero-padded, is a candidate)."],
             parameters={"length": L, "rho": "t^-0.5, rho(0) = 0" if name == "h2.7" else "e^{-5t}"},
-            plot=lambda path: _plot_sweep(
+            plot=lambda path: plot_sweep(
                 [dict(r, error=r["best_found"], bound=None) for r in rows], "rpe", path,
                 f"{'H.2.7: rho = t^-0.5' if name == 'h2.7' else 'H.2.8: rho = e^-5t'}, {L} tokens",
                 label=lambda k: f"{k}-RPE", measured="best found, exact worst case",
@@ -430,7 +430,7 @@ def _tails_args(p: argparse.ArgumentParser) -> None:
 
 
 def _tails_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
-    heads = _int_list(o.heads, "heads")
+    heads = parse_int_list(o.heads, "heads")
     kernels = [t for t in str(o.kernels).split(",") if t.strip()]
     rows = []
     total = len(heads) * len(kernels) * 2
@@ -476,7 +476,7 @@ def _tails_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                "residual.",
                "Passes when the RPE matched to the tail (lin for exp, log for poly) wins at the largest H."],
         parameters={"kernels": kernels},
-        plot=lambda path: _plot_sweep(
+        plot=lambda path: plot_sweep(
             [dict(r, error=r["best_found"], bound=None, group=f"{r['kernel']} {r['rpe']}-RPE") for r in rows],
             "group", path, "Best-found H-head error by tail and RPE", label=lambda k: k,
             measured="best found l1", ylabel="l1 error over all lags",
@@ -504,7 +504,7 @@ def _plot_curse(sweep: list[dict[str, Any]], rows: list[dict[str, Any]], path: s
 
     from .registry import new_figure  # Agg canvas without pyplot: no global backend switch
 
-    from .checks import _finish_zeros, _legend
+    from .plotting import finish_zeros, legend
     from .registry import save_figure_atomic
 
     fig, ax = new_figure(figsize=(6, 4))
@@ -517,12 +517,12 @@ def _plot_curse(sweep: list[dict[str, Any]], rows: list[dict[str, Any]], path: s
     ax.plot([], [], ">", color="C2", label="certified: fewer units cannot reach epsilon")
     # the log-RPE head is exact: error 0, which a log axis cannot show; drawn on the bottom axis
     ax.plot([], [], "v", color="C3", label="log-RPE, 1 head: exact construction")
-    handles = _finish_zeros(ax, [([1], "C3")])
+    handles = finish_zeros(ax, [([1], "C3")])
     ax.set_xlabel("hidden units N / heads H")
     ax.set_ylabel("l1 error over all lags")
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    _legend(ax, handles)
+    legend(ax, handles)
     save_figure_atomic(fig, path)
 
 

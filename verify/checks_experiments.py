@@ -22,9 +22,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tfapprox.theory.validation import require_int
+from tfapprox.theory.validation import parse_int_list, require_int
 
-from .checks import _int_list
 from .registry import Check, CheckResult, figure_png, register
 
 __all__ = ["EXPERIMENTS_CHECK", "PAGE"]
@@ -77,8 +76,8 @@ def _exp_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -
     for n in names:
         if n not in EXPERIMENTS:
             raise ValueError(f"experiments must be among {', '.join(EXPERIMENTS)}, got {n!r}")
-    heads = _int_list(o.heads, "heads")
-    widths = _int_list(o.widths, "widths")
+    heads = parse_int_list(o.heads, "heads")
+    widths = parse_int_list(o.widths, "widths")
     for i, H in enumerate(heads):
         require_int(f"heads[{i}]", H, minimum=1)
     for i, m in enumerate(widths):
@@ -88,8 +87,8 @@ def _exp_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -
         if r not in ("lin", "log"):
             raise ValueError(f"rpe must be lin and/or log, got {r!r}")
     n_max = require_int("n-max", o.n_max, minimum=1, maximum=8)
-    lag_heads = _int_list(o.lag_heads, "lag-heads")
-    bf_heads = _int_list(o.best_found_heads, "best-found-heads")
+    lag_heads = parse_int_list(o.lag_heads, "lag-heads")
+    bf_heads = parse_int_list(o.best_found_heads, "best-found-heads")
     max_heads = require_int("max-heads", o.max_heads, minimum=4, maximum=1 << 26)
     rows: list[dict[str, Any]] = []
     cells: dict[str, dict[str, list[dict[str, Any]]]] = {r: {} for r in rpes}

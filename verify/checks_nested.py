@@ -22,9 +22,9 @@ from typing import Any, Callable
 import numpy as np
 
 from tfapprox.theory.search import smallest_satisfying
-from tfapprox.theory.validation import require_int, require_real
+from tfapprox.theory.validation import parse_int_list, require_int, require_real
 
-from .checks import _int_list, _plot_sweep
+from .plotting import plot_sweep
 from .registry import Check, CheckResult, register
 
 __all__ = ["THM44", "PROP45", "nested_chain", "prop45_target"]
@@ -69,7 +69,7 @@ def nested_chain(K: int, M: int, *, max_lag: int = 2, seed: int = 0, full_reads:
 
 
 def _heads(text: str, minimum: int = 1) -> list[int]:
-    heads = _int_list(text, "heads")
+    heads = parse_int_list(text, "heads")
     if not heads:
         raise ValueError("heads must name at least one H")
     for i, H in enumerate(heads):
@@ -173,7 +173,7 @@ def _thm44_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                "Rows with 'ok' = None do not meet the head-count condition (premise of Thm 4.4): nothing is claimed."],
         parameters={"K": o.K, "M": o.M, "rpe": rpe, "n": n, "max_lag": o.max_lag, "seed": o.seed,
                     "target": target.to_dict(), "enumerate_heads": enum_h},
-        plot=lambda path: _plot_sweep([dict(r, group=f"L={r['L']}") for r in rows], "group", path,
+        plot=lambda path: plot_sweep([dict(r, group=f"L={r['L']}") for r in rows], "group", path,
                                       f"Theorem 4.4, K={o.K}, M={o.M}, {rpe}-RPE"))
 
 
@@ -383,7 +383,7 @@ def _prop45_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
                "the printed formula (sum b^2/(sum b)^2)^{1/(2n)} with b_i = e^{0.01 (n+1) T_i}."],
         parameters={"rpe": rpe, "eps": eps, "grid": grid, "max_rate": max_rate, "target": target.to_dict(),
                     "sweep": sweep},
-        plot=lambda path: _plot_sweep(sweep, "construction", path,
+        plot=lambda path: plot_sweep(sweep, "construction", path,
                                       f"Proposition 4.5, {rpe}-RPE: H per attention layer until eps = {float(eps):g}",
                                       label=lambda k: k, measured="certified error"))
 

@@ -23,9 +23,8 @@ import math
 import time
 from typing import Any, Callable
 
-from tfapprox.theory.validation import require_int, require_real
+from tfapprox.theory.validation import parse_int_list, require_int, require_real
 
-from .checks import _int_list
 from .checks_experiments import PAGE, _fmt, _png
 from .registry import Check, CheckResult, register
 
@@ -51,9 +50,9 @@ def _tight_args(p: argparse.ArgumentParser) -> None:
 def _tight_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
     from .tightness import alpha_gamma_sweep, delta_tightness, shifted_tightness
 
-    lags = _int_list(o.lags, "lags")
-    heads = _int_list(o.heads, "heads")
-    sheads = _int_list(o.shifted_heads, "shifted-heads") if str(o.shifted_heads).strip() else []
+    lags = parse_int_list(o.lags, "lags")
+    heads = parse_int_list(o.heads, "heads")
+    sheads = parse_int_list(o.shifted_heads, "shifted-heads") if str(o.shifted_heads).strip() else []
     for i, T in enumerate(lags):
         require_int(f"lags[{i}]", T, minimum=1)
     for i, H in enumerate(heads + sheads):
@@ -231,7 +230,7 @@ def _tightness_page(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]], ep
         # colour = T, line style = what is drawn: a short legend beside the axes, never over the data
         from matplotlib.lines import Line2D
 
-        from .checks import _finish_zeros, _h_ticks, _log_series
+        from .plotting import finish_zeros, h_ticks, log_series
 
         fig, ax = new_figure(figsize=(7.6, 4))
         zeros: list[Any] = []
@@ -240,15 +239,15 @@ def _tightness_page(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]], ep
             s = sorted((r for r in sub if r["T"] == T), key=lambda r: r["H"])
             Hs = [r["H"] for r in s]
             color = f"C{k}"
-            _log_series(ax, Hs, [r["construction"] for r in s], "o-", zeros, color=color)
-            _log_series(ax, Hs, [r["bound"] for r in s], "--", zeros, color=color)
-            _log_series(ax, Hs, [r["best_found"] for r in s], ":", zeros, marker="x", color=color)
+            log_series(ax, Hs, [r["construction"] for r in s], "o-", zeros, color=color)
+            log_series(ax, Hs, [r["bound"] for r in s], "--", zeros, color=color)
+            log_series(ax, Hs, [r["best_found"] for r in s], ":", zeros, marker="x", color=color)
             handles.append(Line2D([], [], color=color, lw=6, label=f"T = {T}"))
         handles += [Line2D([], [], color="0.3", marker="o", ls="-", label="construction (exact)"),
                     Line2D([], [], color="0.3", ls="--", label="explicit bound"),
                     Line2D([], [], color="0.3", marker="x", ls=":", label="best found")]
-        handles += _finish_zeros(ax, zeros)
-        _h_ticks(ax, [r["H"] for r in sub])
+        handles += finish_zeros(ax, zeros)
+        h_ticks(ax, [r["H"] for r in sub])
         ax.set_xlabel("H (heads)")
         ax.set_ylabel("l1 error")
         ax.set_title(f"Lemma {lemma}: bound, construction, best found (lower bounds in the table)", fontsize=9)

@@ -24,10 +24,11 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import mpmath
+import numpy as np
 
 __all__ = ["Check", "CheckResult", "CHECKS", "register", "get_check", "all_checks", "json_number",
            "write_json_atomic", "write_text_atomic", "write_bytes_atomic", "figure_png",
-           "save_figure_atomic", "new_figure", "run_info"]
+           "save_figure_atomic", "new_figure", "run_info", "format_cell", "jsonable"]
 
 
 @dataclass(repr=False)
@@ -102,11 +103,11 @@ class CheckResult:
             "check": self.check,
             "passed": bool(self.passed),
             "certified": bool(self.passed),
-            "findings": _jsonable(self.findings),
+            "findings": jsonable(self.findings),
             "findings_text": list(self.findings_text),
-            "parameters": _jsonable(self.parameters),
-            "rows": [_jsonable(r) for r in self.rows],
-            "fit": _jsonable(self.fit),
+            "parameters": jsonable(self.parameters),
+            "rows": [jsonable(r) for r in self.rows],
+            "fit": jsonable(self.fit),
             "notes": list(self.notes),
             **run_info(command),
         }
@@ -120,7 +121,6 @@ class CheckResult:
         """Jupyter display: the verdict, the findings, the parameters, the table and the notes."""
         from html import escape
 
-        from .report import _fmt
 
         cols = self.columns or [(k, k, "") for k in (self.rows[0] if self.rows else {})]
         colour = "#1a7f37" if self.passed else "#cf222e"
@@ -132,7 +132,7 @@ class CheckResult:
             parts.append("<p>Parameters: " + ", ".join(f"<code>{escape(str(k))}={escape(str(v))}</code>"
                                                        for k, v in self.parameters.items()) + "</p>")
         head = "".join(f"<th>{escape(h)}</th>" for _, h, _ in cols)
-        body = "".join("<tr>" + "".join(f"<td>{escape(_fmt(r.get(k), f))}</td>" for k, _, f in cols) + "</tr>"
+        body = "".join("<tr>" + "".join(f"<td>{escape(format_cell(r.get(k), f))}</td>" for k, _, f in cols) + "</tr>"
                        for r in self.rows[:200])
         parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         if len(self.rows) > 200:
@@ -187,11 +187,32 @@ def json_number(value: Any) -> Any:
     return value
 
 
-def _jsonable(obj: Any) -> Any:
+def format_cell(value: Any, spec: str) -> str:
+    """One table cell: ``-`` for None, yes/no for booleans, ``format(value, spec)`` else (mpf included)."""
+    if value is None:
+        return "-"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value
+    try:
+        return format(value, spec) if spec else str(value)
+    except (TypeError, ValueError):
+        import mpmath
+
+        try:
+            return mpmath.nstr(value, 4)
+        except Exception:  # pragma: no cover
+            return str(value)
+
+
+def jsonable(obj: Any) -> Any:
+    """``obj`` as JSON values: dict keys as strings, tuples as lists, numbers through
+    :func:`json_number` (decimal strings where float64 would lose them)."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     return json_number(obj)
 
 

@@ -20,34 +20,16 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .progress import ProgressReporter, format_duration
-from .registry import CheckResult, all_checks, write_bytes_atomic, write_json_atomic, write_text_atomic
+from .registry import CheckResult, all_checks, format_cell, write_bytes_atomic, write_json_atomic, write_text_atomic
 
 __all__ = ["default_workers", "format_table", "print_result", "run_all"]
-
-
-def _fmt(value: Any, spec: str) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, str):
-        return value
-    try:
-        return format(value, spec) if spec else str(value)
-    except (TypeError, ValueError):
-        import mpmath
-
-        try:
-            return mpmath.nstr(value, 4)
-        except Exception:  # pragma: no cover
-            return str(value)
 
 
 def format_table(result: CheckResult, markdown: bool = False) -> str:
     """The result's rows as an aligned text table (or a Markdown table)."""
     cols = result.columns or [(k, k, "") for k in (result.rows[0] if result.rows else {})]
     header = [h for _, h, _ in cols]
-    body = [[_fmt(r.get(k), f) for k, _, f in cols] for r in result.rows]
+    body = [[format_cell(r.get(k), f) for k, _, f in cols] for r in result.rows]
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in body]

@@ -340,12 +340,12 @@ def cell_key(check: str, argv: Sequence[str], version: str | None = None, *,
 
 def _json_fallback(value: Any) -> Any:
     """JSON for what :func:`~tfapprox.verify.registry.json_number` leaves alone (arrays, sets, fractions...)."""
-    from .registry import _jsonable
+    from .registry import jsonable
 
     if hasattr(value, "tolist"):
-        return _jsonable(value.tolist())
+        return jsonable(value.tolist())
     if isinstance(value, (set, frozenset)):
-        return sorted((_jsonable(v) for v in value), key=repr)
+        return sorted((jsonable(v) for v in value), key=repr)
     return str(value)
 
 
@@ -353,7 +353,7 @@ def _run_cell(check_name: str, argv: list[str], key: str, version: str) -> dict[
     """Run one cell (on a worker): the check with the cell's argv; exceptions become an error record."""
     from tfapprox import __version__
 
-    from .registry import _jsonable, get_check
+    from .registry import get_check, jsonable
 
     t0 = time.perf_counter()
     record: dict[str, Any] = {"key": key, "check": check_name, "argv": list(argv), "tfapprox_version": __version__,
@@ -366,7 +366,7 @@ def _run_cell(check_name: str, argv: list[str], key: str, version: str) -> dict[
         result = check.run(options, lambda done, total, label: None)
         # Through JSON and back: the rows are then exactly what the log gives back on a resumed run (lists,
         # string keys, float64 values), so the table does not depend on whether a cell ran now or before.
-        rows = json.loads(json.dumps([_jsonable(r) for r in result.rows], allow_nan=False, default=_json_fallback))
+        rows = json.loads(json.dumps([jsonable(r) for r in result.rows], allow_nan=False, default=_json_fallback))
         record.update(status="done", certified=bool(result.passed), error="", rows=rows)
     except Exception as exc:  # a failing cell is recorded, not raised
         record.update(status="error", certified=None, error=f"{type(exc).__name__}: {exc}", rows=[])

@@ -295,7 +295,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------ eval
 def _cmd_eval(args: argparse.Namespace) -> int:
-    import mpmath
+    import numpy as np
 
     from tfapprox.verify.model import Model
 
@@ -325,8 +325,6 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         cells = args.pad.split(",")
         pad = [parse_decimal(c, f"--pad entry {i + 1}", exact) for i, c in enumerate(cells)]
     if backend == "auto":
-        import numpy as np
-
         from tfapprox.verify.auto_backend import backend_choice
 
         X_float = np.array(X, dtype=float)
@@ -338,11 +336,19 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             sys.stderr.write(f"tfapprox: eval: using mpmath at the model's digits ({_one_line(why)})\n")
     out = model.run(X, backend=backend, dps=args.dps, past=args.past, pad=pad)
     lines = []
-    for row in out:
-        if backend == "float64":
+    if backend == "float64":
+        for row in out:
             lines.append(",".join(repr(float(v)) for v in row))
-        else:
-            lines.append(",".join(mpmath.nstr(v, args.dps or 17, strip_zeros=False) for v in row))
+    else:
+        # Print only the digits the run guarantees: at the model's required digits the digits policy
+        # (tfapprox.theory.digits) makes mpmath outputs accurate to well below 1e-15 times the largest
+        # input magnitude, and every digit of --dps above the required ones adds one; each value is
+        # printed to that absolute accuracy (a value below it prints as 0).
+        scale = max([1.0] + [abs(float(v)) for v in np.asarray(X, dtype=object).ravel()]
+                    + [abs(float(v)) for v in (pad or [])])
+        extra = (args.dps or model.required_digits) - model.required_digits
+        accuracy = EVAL_MPMATH_ACCURACY * scale * 10.0 ** -extra
+        lines = [",".join(_fixed_accuracy(v, accuracy) for v in row) for row in out]
     text = "\n".join(lines) + "\n"
     if args.out is not None:
         from tfapprox.verify.atomic import write_atomic
@@ -351,6 +357,32 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+#: Absolute accuracy, per unit of the largest input magnitude, to which ``eval`` prints mpmath
+#: outputs (what the digits policy of :mod:`tfapprox.theory.digits` guarantees with margin).
+EVAL_MPMATH_ACCURACY = 1e-15
+
+
+def _fixed_accuracy(value: Any, accuracy: float) -> str:
+    """``value`` printed with the significant digits above the absolute ``accuracy``; ``0`` when
+    ``|value| < accuracy`` (the run cannot tell it from zero).
+
+    >>> import mpmath
+    >>> _fixed_accuracy(mpmath.mpf("0.27193141529599665123"), 1e-15), _fixed_accuracy(mpmath.mpf("-1.3e-28"), 1e-15)
+    ('0.271931415295997', '0')
+    """
+    import math
+
+    import mpmath
+
+    magnitude = abs(value)
+    if magnitude < accuracy:
+        return "0"
+    # the last printed digit sits at 10^floor(log10 accuracy) <= accuracy: rounding moves the value
+    # by at most half of it
+    digits = int(math.floor(float(mpmath.log10(magnitude))) - math.floor(math.log10(accuracy))) + 1
+    return mpmath.nstr(value, max(1, digits), strip_zeros=False)
 
 
 # ---------------------------------------------------------------------------- export
@@ -452,7 +484,11 @@ def _build_parser() -> argparse.ArgumentParser:
     p_eval = sub.add_parser("eval", help="run a saved model on an input window", formatter_class=defaults,
                             description="Run a saved model on one window (CSV: one time step per row, "
                                         "d columns; or .npy of shape (N,) or (N, d)). Prints one line per "
-                                        "time step: the output coordinates, float64 as repr (round-trips). "
+                                        "time step: the output coordinates, float64 as repr (round-trips; "
+                                        "float64 is used only when its estimated rounding error is below 1e-8), "
+                                        "mpmath to the absolute accuracy its digits guarantee (1e-15 times the "
+                                        "largest input magnitude at the model's digits, ten times finer per extra "
+                                        "--dps digit; smaller values print as 0). "
                                         "CSV cells are decimals (3, -0.25, 1.5e-3; no nan, inf or 1_0): "
                                         "the mpmath backend reads them exactly (0.1 is 1/10), float64 "
                                         "as the correctly rounded double. .npy entries are float64 values, "

@@ -73,6 +73,7 @@ import sympy
 
 from tfapprox.theory.architecture import TransformerSpec
 from tfapprox.theory.digits import declared_digits, required_digits
+from tfapprox.theory.validation import require_real
 
 __all__ = ["FileCertificate", "ConstructionNotCertified", "certify_reloaded", "construction_enclosure", "parameter_deltas"]
 
@@ -382,6 +383,7 @@ def certify_reloaded(cons: Any, spec: TransformerSpec, *, max_relative: float = 
     from tfapprox.constructions.thm4_4 import Thm44Construction
     from tfapprox.constructions.thm5_1 import Thm51Construction
 
+    require_real("max_relative", max_relative, minimum=0.0)
     exact = cons.spec
     if exact is None:
         raise ValueError("the construction has no spec (build Theorem 5.1 with with_spec=True)")

@@ -528,6 +528,8 @@ def run_sweep(spec: str | os.PathLike[str] | Mapping[str, Any] | SweepSpec, sche
     spec = load_spec(spec, output=output)
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    if isinstance(flush_seconds, bool) or not isinstance(flush_seconds, (int, float)) or not flush_seconds >= 0:
+        raise ValueError(f"flush_seconds must be a number >= 0 (seconds), got {flush_seconds!r}")
     scheduler = scheduler if scheduler is not None else spec.scheduler
     if scheduler is not None and (not isinstance(scheduler, str) or "://" not in scheduler):
         raise ValueError(f"scheduler must be an address like 'tcp://HOST:PORT', got {scheduler!r}")

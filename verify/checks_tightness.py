@@ -154,7 +154,8 @@ def _tight_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
     for sw in sweeps:
         hn = sw["heads_needed"]
         notes.append(f"alpha/gamma {sw['rpe']} T={sw['T']} (H={sw['H']}): smallest bound on the grid at "
-                     f"alpha={sw['min_bound']['alpha']}, gamma={sw['min_bound']['gamma']} ({sw['min_bound']['bound']:.3g}); smallest certified error on the grid at "
+                     f"alpha={sw['min_bound']['alpha']}, gamma={sw['min_bound']['gamma']} ({sw['min_bound']['bound']:.3g}); "
+                     f"smallest certified error on the grid at "
                      f"alpha={sw['min_error']['alpha']}, gamma={sw['min_error']['gamma']} ({sw['min_error']['error']:.3g}); "
                      f"heads for eps={eps:g} (bound / measured): paper {hn['paper']['heads_by_bound']}/"
                      f"{hn['paper']['heads_measured'] or '>' + str(o.max_heads)}, min-bound {hn['min_bound']['heads_by_bound']}/"

@@ -368,7 +368,7 @@ def certify_reloaded(cons: Any, spec: TransformerSpec, *, max_relative: float = 
     spec
         The reloaded model (exact rationals, from :meth:`Model.load` / ``spec_from_dict``).
     max_relative
-        Refuse (``ValueError``) when ``P > max_relative * hi``.
+        Refuse (``ValueError``) when ``P > max_relative * hi`` (``inf``: report, never refuse).
     enclosure
         The construction's certified ``(lo, hi)`` if already computed (else
         :func:`construction_enclosure`).
@@ -383,7 +383,7 @@ def certify_reloaded(cons: Any, spec: TransformerSpec, *, max_relative: float = 
     from tfapprox.constructions.thm4_4 import Thm44Construction
     from tfapprox.constructions.thm5_1 import Thm51Construction
 
-    require_real("max_relative", max_relative, minimum=0.0)
+    require_real("max_relative", max_relative, minimum=0.0, allow_inf=True)  # inf: never refuse
     exact = cons.spec
     if exact is None:
         raise ValueError("the construction has no spec (build Theorem 5.1 with with_spec=True)")

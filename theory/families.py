@@ -1,0 +1,335 @@
+"""Kernel families: what the constructions of the paper need from an RPE type (App. F).
+
+A DP-free head with RPE ``phi`` and slope ``p`` contributes the lag weight ``exp(p phi(s))``;
+writing ``x(s) = -phi(s)`` for the family's *coordinate*, a layer of ``H`` such heads realises
+the kernel ``sum_k a_k exp(-beta_k x(t))``.  The paper's two families are
+
+* :data:`LIN` (``phi_lin(s) = -s``, eq. (4)): ``x(t) = t``, terms ``e^{-beta t}`` on ``t >= 0``
+  (Lemmas F.1, F.2, F.3; Theorem 5.1 (A));
+* :data:`LOG` (``phi_log(s) = -log s``): ``x(t) = log t``, terms ``t^{-beta}`` on ``t >= 1``
+  (Lemmas F.4, F.5, F.6; Theorem 5.1 (B)).
+
+Every formula of App. F that differs between the two is a method here, written once in terms of
+``x`` and the weight offset ``o`` (``0`` for lin, ``1`` for log):
+
+* change of variables ``u(t) = exp(-alpha x(t))`` (eq. (F.1) / (F.4));
+* decaying weight ``w(t) = exp(-(gamma + o) x(t))``: ``e^{-gamma t}`` / ``t^{-(1+gamma)}``;
+* bump placement ``mu_T = u(T)``, ``sigma_T = u(T) - u(T+1)``, ``V_T = e / w(T)``;
+* exponent map ``beta = k alpha + gamma + o`` of a monomial ``u^k w``;
+* head-allocation weight ``exp((alpha + o) x(T))`` (``e^{alpha T}`` / ``T^{1+alpha}``, Thm 3.1);
+* growth ``E(T) = exp((gamma + o + n (alpha + o)) x(T))`` of the paper's bound ``C(n) E(T) / H^n``;
+* normaliser and tail sums ``sum_{t >= a} exp(-beta x(t))``: geometric (lin) or Hurwitz zeta (log).
+
+Code never compares family names: it asks the family.  Strings ``"lin"``/``"log"`` are accepted
+at the public boundary and resolved by :func:`kernel_family`; a new family is one subclass plus
+:func:`register_family`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import mpmath
+import numpy as np
+import sympy
+
+from .rpe import LinRPE, LogRPE
+from .validation import short_repr
+
+__all__ = ["KernelFamily", "LinFamily", "LogFamily", "LIN", "LOG", "kernel_family", "register_family",
+           "family_names"]
+
+
+class KernelFamily:
+    """Base class of a kernel family ``t -> exp(-beta x(t))`` realised by one RPE type.
+
+    Subclasses set the class attributes and implement :meth:`coordinate`,
+    :meth:`coordinate_mp`, :meth:`coordinate_np`, :meth:`tail_exact` and :meth:`tail_mp`;
+    everything else is derived here.  Instances are immutable singletons compared by name.
+    """
+
+    #: Short name used in files, reports and the CLI (``"lin"``, ``"log"``).
+    name: ClassVar[str]
+    #: First lag the family's terms live on (``0`` for lin, ``1`` for log: ``phi_log(0) = -inf``).
+    first_lag: ClassVar[int]
+    #: Offset ``o`` of the decaying weight ``w(t) = exp(-(gamma + o) x(t))``.
+    weight_offset: ClassVar[int]
+    #: Decay class of the essential-memory kernels this family approximates (Thm 5.1): ``"exp"`` or ``"poly"``.
+    decay: ClassVar[str]
+    #: Lemma labels of App. F: delta kernel, shifted delta kernel, essential kernel.
+    delta_lemma: ClassVar[str]
+    shifted_lemma: ClassVar[str]
+    essential_lemma: ClassVar[str]
+    #: Part of Theorem 5.1 this family proves (``"A"`` lin, ``"B"`` log).
+    thm5_part: ClassVar[str]
+    #: ``"exponential"`` or ``"power"``: what a sum of the family's terms is called.
+    sum_kind: ClassVar[str]
+    #: LaTeX of one term with rate ``beta`` (``e^{-\beta t}`` / ``t^{-\beta}``).
+    term_latex: ClassVar[str]
+
+    # -- identity ---------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return f"kernel_family({self.name!r})"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, KernelFamily) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(("KernelFamily", self.name))
+
+    def __reduce__(self) -> tuple:  # pickles as the registry entry (worker processes, dask)
+        return (kernel_family, (self.name,))
+
+    def rpe(self) -> Any:
+        """The RPE object whose heads realise this family's terms."""
+        raise NotImplementedError
+
+    # -- the coordinate x(t) = -phi(t) -------------------------------------------------------------
+
+    def coordinate(self, t: Any) -> sympy.Expr:
+        """``x(t) = -phi(t)`` exactly (``t >= first_lag``)."""
+        raise NotImplementedError
+
+    def coordinate_mp(self, t: Any) -> mpmath.mpf:
+        """``x(t)`` at the working mpmath precision."""
+        raise NotImplementedError
+
+    def coordinate_np(self, t: Any) -> np.ndarray:
+        """``x(t)`` in float64 for an array of lags ``>= first_lag``."""
+        raise NotImplementedError
+
+    def step_mp(self, t: Any) -> mpmath.mpf:
+        """``x(t + 1) - x(t)`` at the working precision, without cancellation."""
+        raise NotImplementedError
+
+    def lags(self, stop: int) -> range:
+        """The lags ``first_lag, ..., stop - 1`` on which the family's kernels are compared."""
+        return range(self.first_lag, int(stop))
+
+    # -- terms exp(-beta x(t)) --------------------------------------------------------------------
+
+    def term(self, rate: Any, t: Any) -> sympy.Expr:
+        """One term ``exp(-rate x(t))`` exactly: ``e^{-rate t}`` or ``t^{-rate}``."""
+        return sympy.exp(-rate * self.coordinate(t))
+
+    def term_mp(self, rate: Any, t: Any) -> mpmath.mpf:
+        """One term at the working mpmath precision."""
+        return mpmath.exp(-mpmath.mpf(rate) * self.coordinate_mp(t))
+
+    def basis_np(self, rates: Any, lags: Any) -> np.ndarray:
+        """float64 matrix ``[exp(-rates[k] x(lags[i]))]_{i,k}`` (lags ``>= first_lag``)."""
+        x = self.coordinate_np(np.asarray(lags, dtype=float))
+        return np.exp(-np.outer(x, np.asarray(rates, dtype=float)))
+
+    # -- App. F change of variables, weight, bump ------------------------------------------------
+
+    def lattice_variable(self, alpha: Any, t: Any) -> sympy.Expr:
+        """``u(t) = exp(-alpha x(t))`` (eqs. (F.1), (F.4))."""
+        return self.term(alpha, t)
+
+    def lattice_variable_mp(self, alpha: Any, t: Any) -> mpmath.mpf:
+        """``u(t)`` at the working mpmath precision."""
+        return self.term_mp(alpha, t)
+
+    def weight_rate(self, gamma: Any) -> Any:
+        """Rate ``gamma + o`` of the decaying weight ``w(t) = exp(-(gamma + o) x(t))``."""
+        return gamma + self.weight_offset
+
+    def weight(self, gamma: Any, t: Any) -> sympy.Expr:
+        """``w(t)``: ``e^{-gamma t}`` (lin) or ``t^{-(1+gamma)}`` (log)."""
+        return self.term(self.weight_rate(gamma), t)
+
+    def exponent(self, power: Any, alpha: Any, gamma: Any) -> Any:
+        """The rate ``beta = k alpha + gamma + o`` of ``u(t)^k w(t)`` (monomial ``k`` of the interpolant)."""
+        return power * alpha + self.weight_rate(gamma)
+
+    def weight_sum_mp(self, gamma: Any) -> mpmath.mpf:
+        """``sum_{t >= first_lag} w(t)`` at the working precision (``1/(1-e^{-gamma})`` or ``zeta(1+gamma)``)."""
+        return self.normaliser_mp(self.weight_rate(mpmath.mpf(gamma)))
+
+    def bump(self, alpha: sympy.Expr, gamma: sympy.Expr, lag: int) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr]:
+        """Exact ``(mu_T, sigma_T, V_T)`` of Lemma F.1/F.4: ``u(T)``, ``u(T) - u(T+1)``, ``e / w(T)``."""
+        mu = self.lattice_variable(alpha, lag)
+        sigma = mu - self.lattice_variable(alpha, lag + 1)
+        height = sympy.E * self.term(-self.weight_rate(gamma), lag)
+        return mu, sigma, height
+
+    def bump_mp(self, alpha: Any, gamma: Any, lag: int) -> tuple[mpmath.mpf, mpmath.mpf, mpmath.mpf]:
+        """``(mu_T, sigma_T, V_T)`` at the working precision, ``sigma_T`` without cancellation."""
+        a, g = mpmath.mpf(alpha), mpmath.mpf(gamma)
+        x0 = self.coordinate_mp(lag)
+        mu = mpmath.exp(-a * x0)
+        sigma = -mu * mpmath.expm1(-a * self.step_mp(lag))
+        height = mpmath.e * mpmath.exp(self.weight_rate(g) * x0)
+        return +mu, +sigma, +height
+
+    def allocation_weight_mp(self, alpha: Any, lag: Any) -> mpmath.mpf:
+        """Head-allocation weight ``exp((alpha + o) x(T))``: ``e^{alpha T}`` or ``T^{1+alpha}`` (Thm 3.1 proof)."""
+        return mpmath.exp((mpmath.mpf(alpha) + self.weight_offset) * self.coordinate_mp(lag))
+
+    def growth_rate(self, rate: Any, alpha: Any, gamma: Any) -> Any:
+        """Rate of ``E(T) = exp(rate x(T))`` in the bound ``C(n) E(T)/H^n``: ``gamma + o + n (alpha + o)``."""
+        return self.weight_rate(gamma) + rate * (alpha + self.weight_offset)
+
+    def growth(self, rate: Any, alpha: Any, gamma: Any, lag: Any) -> sympy.Expr:
+        """``E(T)`` exactly (``lag`` may be a symbol)."""
+        return sympy.exp(self.growth_rate(rate, alpha, gamma) * self.coordinate(lag))
+
+    def growth_mp(self, rate: Any, alpha: Any, gamma: Any, lag: Any) -> mpmath.mpf:
+        """``E(T)`` at the working precision."""
+        return mpmath.exp(self.growth_rate(rate, mpmath.mpf(alpha), mpmath.mpf(gamma)) * self.coordinate_mp(lag))
+
+    # -- sums over the lags -------------------------------------------------------------------------
+
+    def tail_exact(self, rate: Any, start: int) -> sympy.Expr:
+        """``sum_{t >= max(start, first_lag)} exp(-rate x(t))`` exactly."""
+        raise NotImplementedError
+
+    def tail_mp(self, rate: Any, start: int) -> mpmath.mpf:
+        """The tail sum at the working precision."""
+        raise NotImplementedError
+
+    def normaliser(self, rate: Any) -> sympy.Expr:
+        """``sum_{t >= first_lag} exp(-rate x(t))`` exactly (the padded-past normaliser of a head)."""
+        return self.tail_exact(rate, self.first_lag)
+
+    def normaliser_mp(self, rate: Any) -> mpmath.mpf:
+        """The normaliser at the working precision."""
+        return self.tail_mp(rate, self.first_lag)
+
+    def summable(self, rate: Any) -> bool:
+        """Whether the family's tail sums converge at ``rate`` (lin ``> 0``, log ``> 1``)."""
+        return bool(self.rpe().summable(sympy.sympify(rate)))
+
+
+class LinFamily(KernelFamily):
+    """``x(t) = t``: terms ``e^{-beta t}`` on ``t >= 0`` (lin-RPE, Lemmas F.1-F.3, Thm 5.1 (A))."""
+
+    name = "lin"
+    first_lag = 0
+    weight_offset = 0
+    decay = "exp"
+    delta_lemma, shifted_lemma, essential_lemma, thm5_part = "F.1", "F.2", "F.3", "A"
+    sum_kind = "exponential"
+    term_latex = r"e^{-\beta t}"
+
+    def rpe(self) -> LinRPE:
+        return LinRPE()
+
+    def coordinate(self, t: Any) -> sympy.Expr:
+        return sympy.sympify(t)
+
+    def coordinate_mp(self, t: Any) -> mpmath.mpf:
+        return mpmath.mpf(t)
+
+    def coordinate_np(self, t: Any) -> np.ndarray:
+        return np.asarray(t, dtype=float)
+
+    def step_mp(self, t: Any) -> mpmath.mpf:
+        return mpmath.mpf(1)
+
+    def tail_exact(self, rate: Any, start: int) -> sympy.Expr:
+        start = max(int(start), 0)
+        return sympy.exp(-rate * start) / (1 - sympy.exp(-rate))
+
+    def tail_mp(self, rate: Any, start: int) -> mpmath.mpf:
+        start = max(int(start), 0)
+        r = mpmath.mpf(rate)
+        return mpmath.exp(-r * start) / -mpmath.expm1(-r)
+
+
+class LogFamily(KernelFamily):
+    """``x(t) = log t``: terms ``t^{-beta}`` on ``t >= 1`` (log-RPE, Lemmas F.4-F.6, Thm 5.1 (B))."""
+
+    name = "log"
+    first_lag = 1
+    weight_offset = 1
+    decay = "poly"
+    delta_lemma, shifted_lemma, essential_lemma, thm5_part = "F.4", "F.5", "F.6", "B"
+    sum_kind = "power"
+    term_latex = r"t^{-\beta}"
+
+    def rpe(self) -> LogRPE:
+        return LogRPE()
+
+    def coordinate(self, t: Any) -> sympy.Expr:
+        return sympy.log(sympy.sympify(t))
+
+    def coordinate_mp(self, t: Any) -> mpmath.mpf:
+        return mpmath.log(t)
+
+    def coordinate_np(self, t: Any) -> np.ndarray:
+        return np.log(np.asarray(t, dtype=float))
+
+    def step_mp(self, t: Any) -> mpmath.mpf:
+        return mpmath.log1p(mpmath.mpf(1) / t)
+
+    def term(self, rate: Any, t: Any) -> sympy.Expr:
+        # t^{-rate} rather than exp(-rate log t): sympy keeps powers of integers exact and readable
+        return sympy.sympify(t) ** (-rate)
+
+    def term_mp(self, rate: Any, t: Any) -> mpmath.mpf:
+        return mpmath.power(t, -mpmath.mpf(rate))
+
+    def basis_np(self, rates: Any, lags: Any) -> np.ndarray:
+        return np.power(np.asarray(lags, dtype=float)[:, None], -np.asarray(rates, dtype=float)[None, :])
+
+    def tail_exact(self, rate: Any, start: int) -> sympy.Expr:
+        return sympy.zeta(rate, max(int(start), 1))
+
+    def tail_mp(self, rate: Any, start: int) -> mpmath.mpf:
+        return mpmath.zeta(mpmath.mpf(rate), max(int(start), 1))
+
+
+#: The lin family (``e^{-beta t}``, eq. (4)).
+LIN = LinFamily()
+#: The log family (``t^{-beta}``, eq. (4)).
+LOG = LogFamily()
+
+_FAMILIES: dict[str, KernelFamily] = {}
+
+
+def register_family(family: KernelFamily) -> KernelFamily:
+    """Add ``family`` to the registry read by :func:`kernel_family` (its ``name`` must be new)."""
+    if not isinstance(family, KernelFamily):
+        raise TypeError(f"family must be a KernelFamily, got {short_repr(family)}")
+    if family.name in _FAMILIES and _FAMILIES[family.name] is not family:
+        raise ValueError(f"a kernel family named {family.name!r} is already registered")
+    _FAMILIES[family.name] = family
+    return family
+
+
+register_family(LIN)
+register_family(LOG)
+
+
+def family_names() -> tuple[str, ...]:
+    """Names of the registered families, in registration order (``("lin", "log", ...)``)."""
+    return tuple(_FAMILIES)
+
+
+def kernel_family(value: Any, name: str = "rpe") -> KernelFamily:
+    """The family for ``value``: a :class:`KernelFamily` (returned as is) or a registered name.
+
+    Raises ``ValueError`` naming the parameter ``name``, the value and the allowed names, and
+    ``TypeError`` for anything that is neither a family nor a string.
+
+    Examples
+    --------
+    >>> kernel_family("log").first_lag
+    1
+    >>> kernel_family(LIN) is LIN
+    True
+    """
+    if isinstance(value, KernelFamily):
+        return value
+    if isinstance(value, str):
+        if value in _FAMILIES:
+            return _FAMILIES[value]
+        raise ValueError(f"{name} must be one of {', '.join(repr(k) for k in _FAMILIES)}; got {short_repr(value)}")
+    raise TypeError(f"{name} must be a kernel family name ({', '.join(repr(k) for k in _FAMILIES)}) or a "
+                    f"KernelFamily, got {short_repr(value)}")

@@ -15,7 +15,7 @@ Subpackages: :mod:`tfapprox.theory` (targets, architecture spec, bounds),
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from tfapprox.theory.version import __version__
 """The package version (PEP 440), also printed by ``tfapprox --version``."""
 
 from typing import TYPE_CHECKING, Any
@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _LAZY: dict[str, str] = {
     "build_model": "tfapprox.api",
-    "fixed_memory_target": "tfapprox.api",
+    "fixed_memory_target": "tfapprox.theory.targets",
     "DeltaKernel": "tfapprox.constructions.delta_kernels",
     "delta_kernel": "tfapprox.constructions.delta_kernels",
     "lemma_f1_kernel": "tfapprox.constructions.delta_kernels",

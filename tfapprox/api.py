@@ -47,28 +47,11 @@ def _limit(name: str, value: Any, maximum: int, minimum: int = 1) -> Any:
     return None if value is None else require_int(name, value, minimum=minimum, maximum=maximum)
 
 
-def fixed_memory_target(lags: Any, readout: str = "sum", readout_neurons: int = 64, seed: int = 0, d: int = 1):
-    """A :class:`~tfapprox.theory.targets.FixedMemoryTarget` from simple options.
+def fixed_memory_target(*args: Any, **kwargs: Any) -> Any:
+    """:func:`tfapprox.theory.targets.fixed_memory_target` (re-exported for the API)."""
+    from tfapprox.theory.targets import fixed_memory_target as build
 
-    ``readout="sum"``: ``f = x_{t-T_1} + ... + x_{t-T_M}`` (linear, as in experiment H.2.4);
-    ``readout="gaussian"``: ``f = sum_k relu(<w_k, z>)`` with ``readout_neurons`` Gaussian
-    ``w_k`` drawn with ``seed`` (experiments H.2.2/H.2.3).
-    """
-    from tfapprox.theory.readouts import LinearReadout, ReluSumReadout
-    from tfapprox.theory.targets import FixedMemoryTarget
-    from tfapprox.theory.validation import require_choice, require_sorted_distinct_lags
-
-    from tfapprox.theory.limits import MAX_LAG, MAX_MEMORIES, MAX_READOUT_NEURONS
-
-    lags = require_sorted_distinct_lags("lags", _int_list(lags, "lags", MAX_LAG, MAX_MEMORIES))
-    readout_neurons = _limit("readout_neurons", readout_neurons, MAX_READOUT_NEURONS)
-    require_choice("readout", readout, ("sum", "gaussian"))
-    n_in = (len(lags) + 1) * d
-    if readout == "sum":
-        f = LinearReadout([0] * d + [1] * (n_in - d), 0)
-    else:
-        f = ReluSumReadout.gaussian(readout_neurons, n_in, seed)
-    return FixedMemoryTarget(lags, f, d=d)
+    return build(*args, **kwargs)
 
 
 def _build_thm3_1(*, lags: Any = "1,5,20", heads: int = 64, width: int | None = None, rpe: str = "lin",

@@ -68,11 +68,13 @@ from .memory_kernels import MemoryKernel, ExponentialKernel, PolynomialKernel, k
 from .numbers import exact_rational, rational_from_str, rational_to_str
 from .readouts import LinearReadout, ProductReadout, Readout, ReluSumReadout, _to_float, readout_from_dict
 from .sequences import as_window_batch, check_pad, check_past
-from .validation import require_int, require_sorted_distinct_lags, short_repr
+from .limits import MAX_LAG, MAX_MEMORIES, MAX_READOUT_NEURONS
+from .validation import require_choice, require_int, require_int_list, require_sorted_distinct_lags, short_repr
 
 __all__ = [
     "Target",
     "FixedMemoryTarget",
+    "fixed_memory_target",
     "AdaptiveMemoryTarget",
     "EssentiallySparseTarget",
     "MemoryFunction",
@@ -1144,3 +1146,27 @@ def paper_experiment(name: str, *, seed: int = 0) -> PaperExperiment:
 def paper_experiment_target(name: str, *, seed: int = 0) -> Target:
     """The target of :func:`paper_experiment` (read it at position 999 of a 1000-token window)."""
     return paper_experiment(name, seed=seed).target
+
+
+def fixed_memory_target(lags: Any, readout: str = "sum", readout_neurons: int = 64, seed: int = 0,
+                        d: int = 1) -> FixedMemoryTarget:
+    """A :class:`FixedMemoryTarget` (eq. (1)) from simple options.
+
+    ``readout="sum"``: ``f = x_{t-T_1} + ... + x_{t-T_M}`` (linear, as in experiment H.2.4);
+    ``readout="gaussian"``: ``f = sum_k relu(<w_k, z>)`` with ``readout_neurons`` Gaussian
+    ``w_k`` drawn with ``seed`` (experiments H.2.2/H.2.3).  Sizes are checked against
+    :mod:`tfapprox.theory.limits` before anything is allocated.
+
+    >>> fixed_memory_target("1,5,20").lags
+    (1, 5, 20)
+    """
+    lags = require_sorted_distinct_lags("lags", require_int_list("lags", lags, maximum=MAX_LAG,
+                                                                 max_items=MAX_MEMORIES))
+    readout_neurons = require_int("readout_neurons", readout_neurons, minimum=1, maximum=MAX_READOUT_NEURONS)
+    require_choice("readout", readout, ("sum", "gaussian"))
+    n_in = (len(lags) + 1) * d
+    if readout == "sum":
+        f = LinearReadout([0] * d + [1] * (n_in - d), 0)
+    else:
+        f = ReluSumReadout.gaussian(readout_neurons, n_in, seed)
+    return FixedMemoryTarget(lags, f, d=d)

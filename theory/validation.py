@@ -228,6 +228,32 @@ def require_positive_rational(name: str, value: Any) -> sympy.Rational:
 
 
 
+def require_int_list(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None,
+                     max_items: int | None = None) -> list[int]:
+    """A list of integers from a sequence or a comma-separated string (:func:`parse_int_list`).
+
+    The one parser of heads/lags lists for the API, the CLI and the checks: at most
+    ``max_items`` entries (the text is refused before it is split when it is far too long),
+    each checked by :func:`require_int` against ``minimum``/``maximum``.
+
+    >>> require_int_list("heads", "8, 16", minimum=1)
+    [8, 16]
+    >>> require_int_list("lags", [1, 0], minimum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: lags must be >= 1, got 0
+    """
+    if isinstance(value, (list, tuple)):
+        values = list(value)
+    else:
+        if max_items is not None and str(value).count(",") + 1 > 2 * max_items + 1:
+            raise ValueError(f"{name} may list at most {max_items} values, got a longer list")
+        values = parse_int_list(value, name)
+    if max_items is not None and len(values) > max_items:
+        raise ValueError(f"{name} may list at most {max_items} values, got {len(values)}")
+    return [require_int(name, v, minimum=minimum, maximum=maximum) for v in values]
+
+
 def parse_int_list(text: Any, name: str) -> list[int]:
     """Comma-separated plain integers (``"1,5,20"``), strictly: ASCII digits with an optional
     sign and nothing else in each entry (``int()`` would also read ``"1_0"`` as 10 and

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from tfapprox.theory.families import LIN, family_names, kernel_family
+from tfapprox.theory.families import LIN, LOG, family_names, kernel_family
 
 from .check_config import CheckConfig, option
 from .experiments_page import PAGE, experiments_page, lower_page, lower_trend_sentences, scan_plot
@@ -48,7 +48,7 @@ class ExperimentsConfig(CheckConfig):
                                           choices=_experiment_names)
     heads: tuple[int, ...] = option((1, 2, 3, 4, 8, 16, 32, 64, 128), "comma-separated H (rows)", minimum=1)
     widths: tuple[int, ...] = option((2, 4, 16, 64, 256, 1024), "comma-separated FFN widths m (columns)", minimum=2)
-    rpe: tuple[str, ...] = option(("lin", "log"), "RPE types (comma-separated)", choices=family_names)
+    rpe: tuple[str, ...] = option((LIN.name, LOG.name), "RPE types (comma-separated)", choices=family_names)
     lag_heads: tuple[int, ...] = option((1, 4, 16, 64, 128, 143, 256, 512, 1024, 4096, 16384, 65536, 262144, 1048576),
                                         "H for the lag-901 table (all heads on the one memory; above 4096 the exact "
                                         "interpolant)")

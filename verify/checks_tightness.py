@@ -56,7 +56,7 @@ class TightnessConfig(CheckConfig):
     sweep_heads: int = option(64, "H at which alpha, gamma are compared", minimum=1)
     sweep: tuple[str, ...] = option(("0.005:0.005", "0.01:0.01", "0.03:0.03", "0.1:0.1", "0.3:0.3", "0.01:0.1",
                                      "0.1:0.01", "0.03:0.3", "0.3:0.03"), "alpha:gamma choices", check=_check_sweep)
-    sweep_rpe: tuple[str, ...] = option(("lin", "log"), "RPE types of the sweep", choices=family_names)
+    sweep_rpe: tuple[str, ...] = option((LIN.name, LOG.name), "RPE types of the sweep", choices=family_names)
     epsilon: float = option(1e-3, "target error for the heads needed", positive=True)
     max_heads: int = option(1024, "largest H measured for the heads needed", minimum=8)
 

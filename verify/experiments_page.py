@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from tfapprox.theory.families import family_names
+from tfapprox.theory.families import LIN, family_names
 
 from .report_files import fmt4, fmt_number, new_figure, page_png
 
@@ -32,7 +32,7 @@ def lower_trend_sentences(lower_rows: list[dict[str, Any]]) -> list[str]:
     """One sentence per paper trend (H.2.3, H.2.4) on what a trained model must have used, from the lin bounds."""
     out = []
     for name in ("H.2.3", "H.2.4"):
-        lin = sorted((r for r in lower_rows if r["experiment"] == name and r["rpe"] == "lin"), key=lambda r: r["H"])
+        lin = sorted((r for r in lower_rows if r["experiment"] == name and r["rpe"] == LIN.name), key=lambda r: r["H"])
         if not lin:
             continue
         first, last = lin[0], lin[-1]

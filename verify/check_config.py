@@ -29,7 +29,7 @@ import typing
 from typing import Any, Callable, Iterator, Mapping
 
 from tfapprox.theory import limits as _limits
-from tfapprox.theory.families import KernelFamily, family_names
+from tfapprox.theory.families import KernelFamily
 from tfapprox.theory.numbers import parse_decimal
 from tfapprox.theory.validation import require_int, require_int_list, require_real, short_repr
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from tfapprox.theory.families import LIN, LOG, KernelFamily, family_names, kernel_family
+from tfapprox.theory.families import LIN, LOG, KernelFamily, family_names
 
 from .check_config import CheckConfig, option
 from .plotting import plot_sweep

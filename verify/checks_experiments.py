@@ -23,13 +23,10 @@ from typing import Any, Callable
 from tfapprox.theory.families import LIN, LOG, family_names, kernel_family
 
 from .check_config import CheckConfig, option
-from .experiments_page import PAGE, experiments_page, lower_page, lower_trend_sentences, scan_plot
+from .experiments_page import PAGE, experiments_page, lower_page, lower_trend_sentences
 from .registry import CheckResult, register, typed_check
 
 __all__ = ["EXPERIMENTS_CHECK", "PAGE", "ExperimentsConfig"]
-
-_scan_plot = scan_plot  # the old private name (tests)
-
 
 def _experiment_names() -> tuple[str, ...]:
     from .experiments import EXPERIMENTS
@@ -65,7 +62,7 @@ def _exp_run(o: ExperimentsConfig, progress: Callable[[int, int, str], None]) ->
     from tfapprox.theory.readouts import LinearReadout
     from tfapprox.theory.targets import paper_experiment
 
-    from .experiments import (EXPERIMENTS, PAPER_TRENDS, affine_mse_lower_bound, experiment_cell, finite_best_found, finite_kernel,
+    from .experiments import (PAPER_TRENDS, affine_mse_lower_bound, experiment_cell, finite_best_found, finite_kernel,
                               first_node_heads, heads_needed_bound, heads_needed_measured, trend_verdicts,
                               width_needed)
 

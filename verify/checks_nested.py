@@ -223,7 +223,7 @@ def _prop45_run(o: Prop45Config, progress: Callable[[int, int, str], None]) -> C
     from tfapprox.constructions.thm3_1 import allocate_heads
     from tfapprox.constructions.thm4_1 import build_thm4_1
     from tfapprox.constructions.thm4_4 import build_prop4_5
-    from tfapprox.theory.bounds import app_d2_head_ratio, lemma_f2_f5_bound, thm4_4_paper_form
+    from tfapprox.theory.bounds import app_d2_head_ratio, lemma_f2_f5_bound
 
     from .adaptive_error import shifted_kernel_errors
 

@@ -27,10 +27,10 @@ from tfapprox.theory.families import LIN, LOG, family_names
 
 from .check_config import CheckConfig, option
 
-from .experiments_page import PAGE, tightness_page
+from .experiments_page import tightness_page
 from .registry import CheckResult, register, typed_check
 
-__all__ = ["TIGHTNESS_CHECK", "TightnessConfig"]
+__all__ = ["TIGHTNESS_CHECK", "TightnessConfig", "tightness_findings"]
 
 # --------------------------------------------------------------------------- tightness
 def _check_sweep(name: str, value: tuple[str, ...]) -> None:
@@ -162,7 +162,7 @@ def _tightness_run(o: TightnessConfig, progress: Callable[[int, int, str], None]
                      f"{hn['paper']['heads_measured'] or '>' + str(o.max_heads)}, min-bound {hn['min_bound']['heads_by_bound']}/"
                      f"{hn['min_bound']['heads_measured'] or '>' + str(o.max_heads)}, min-error "
                      f"{hn['min_error']['heads_by_bound']}/{hn['min_error']['heads_measured'] or '>' + str(o.max_heads)}")
-    findings, findings_text = _tightness_findings(rows, sweeps)
+    findings, findings_text = tightness_findings(rows, sweeps)
     return CheckResult(
         check="tightness", passed=passed, rows=rows, fit={"alpha_gamma": sweeps},
         findings=findings, findings_text=findings_text,
@@ -178,7 +178,7 @@ def _tightness_run(o: TightnessConfig, progress: Callable[[int, int, str], None]
         plot=None, pages=page)
 
 
-def _tightness_findings(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+def tightness_findings(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
     """What the check found (no pass/fail meaning): the ranges of bound / best found and construction /
     best found over the rows with a finite positive best found, and how often the paper's alpha, gamma
     give the smallest error of the sweep."""

@@ -55,6 +55,8 @@ def lower_trend_sentences(lower_rows: list[dict[str, Any]]) -> list[str]:
 
 
 def lower_page(lower_rows: list[dict[str, Any]], heads: list[int], rpes: list[str]) -> str:
+    """The section of certified lower bounds on the mean square (H.2.3, H.2.4): a table per experiment and
+    RPE over ``heads``, then the trend sentences (:func:`lower_trend_sentences`)."""
     lines = ["", "### What is necessary: certified lower bounds on the mean square (H.2.3, H.2.4)", "",
              "Any one-layer model with H DP-free heads whose output is affine in the attention output and the "
              "residual (any slopes, weights, readout) has at least this mean-square error over uniform signs "
@@ -73,6 +75,8 @@ def lower_page(lower_rows: list[dict[str, Any]], heads: list[int], rpes: list[st
 
 
 def grid_table(rows: list[dict[str, Any]], heads: list[int], widths: list[int], key: str) -> list[str]:
+    """Markdown table lines of ``rows[key]`` shaped like the paper's (rows ``H``, columns ``m``): the exact
+    value, or ``[lower, upper]`` where the enclosure is wide; ``n/a`` where not computed."""
     by = {(r["H"], r["m"]): r for r in rows}
     out = ["| H \\ m | " + " | ".join(str(m) for m in widths) + " |", "|---|" + "---|" * len(widths)]
     for H in heads:
@@ -136,6 +140,8 @@ def heatmap(rows: list[dict[str, Any]], heads: list[int], widths: list[int], tit
 
 
 def scan_plot(scans: list[dict[str, Any]]) -> bytes:
+    """PNG of the heads-needed scans: certified worst-case error against ``H`` per experiment and RPE,
+    with the target errors 1e-1 and 1e-2."""
 
     fig, ax = new_figure(figsize=(6.5, 4))
     for sc in scans:
@@ -155,6 +161,9 @@ def scan_plot(scans: list[dict[str, Any]]) -> bytes:
 def experiments_page(rpes: list[str], names: list[str], heads: list[int], widths: list[int], cells: Any,
                       needs: list[dict[str, Any]], lag_rows: list[dict[str, Any]], trends: Any,
                       paper: dict[str, str], scans: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The ``experiments`` section of ``experiments.md`` (tables per experiment and RPE shaped like the
+    paper's, heat maps, the lag-901 table, heads and width needed, the trends) and its figures: page name ->
+    text or PNG bytes."""
     lines = ["## The paper's experiments H.2.2-H.2.5 by construction (check `experiments`)", "",
              "Theorem 3.1's one-layer DP-free construction adapted to finite sequences (finite softmax normalisers), "
              "1000 tokens in {+1,-1}, output at the last token, memories at lags 901, 944, 952 (x_99, x_56, x_48). "
@@ -226,6 +235,8 @@ def experiments_page(rpes: list[str], names: list[str], heads: list[int], widths
 
 
 def tightness_page(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]], eps: float) -> dict[str, Any]:
+    """The ``tightness`` section of ``experiments.md`` (lower bound, best found, construction and bound per
+    lemma, ``T`` and ``H``; the alpha/gamma sweep) and its figures: page name -> text or PNG bytes."""
 
     lines = ["## How tight are the proofs? (check `tightness`)", "",
              "Exact l1 errors of the paper's kernels (construction), the best kernels found by LP + exponent search "

@@ -17,11 +17,9 @@ from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-import numpy as np
-
-from .progress import ProgressReporter, format_duration
 from tfapprox.theory.version import __version__
 
+from .progress import ProgressReporter, format_duration
 from .registry import CheckResult, all_checks, format_cell
 from .report_files import write_bytes_atomic, write_json_atomic, write_text_atomic
 

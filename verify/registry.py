@@ -1,14 +1,15 @@
 """The check registry behind ``tfapprox verify``.
 
-A :class:`Check` knows its CLI options, runs at given sizes and returns a
-:class:`CheckResult`: a table of rows (each bound-check row carries ``error``, the
+A :class:`Check` is a function of a typed configuration (:mod:`tfapprox.verify.check_config`: one
+frozen dataclass per check, validated on construction; the CLI options are generated from it) and
+returns a :class:`CheckResult`: a table of rows (each bound-check row carries ``error``, the
 certified measured error, and ``bound``, the explicit theorem bound), a fit of the
 observed rate, and a two-part verdict: what it certifies (``passed``: bounds hold,
 enclosures valid, rate matches) and what it found beyond that (``findings``, e.g. how
 many of the paper's trends the construction reproduces).  A check also declares whether
 it draws a plot (``has_plot``).  ``tfapprox verify --all`` runs every registered check at
-its default sizes and writes a report folder.  Later results register their checks here
-by adding them to :data:`CHECKS` (see ``docs/contributing.md``).
+its default configurations and writes a report folder.  Later results register their checks
+here with :func:`register` and :func:`typed_check` (see ``docs/contributing.md``).
 """
 
 from __future__ import annotations

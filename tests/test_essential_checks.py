@@ -207,18 +207,18 @@ def test_curse_bad_input():
         hurwitz_tail(1.5, [10])
     import argparse
 
-    from tfapprox.verify.checks_essential import _curse_args, _curse_run
+    from tfapprox.verify.checks_essential import CURSE
 
     def opts(*args):
         p = argparse.ArgumentParser()
-        _curse_args(p)
+        CURSE.add_arguments(p)
         return p.parse_args(list(args))
 
     for args, word in ((("--epsilons", "0"), "epsilon"), (("--epsilons=-1e-2",), "epsilon"),
                        (("--epsilons", "nan"), "epsilon"), (("--beta", "1"), "beta"), (("--beta", "abc"), "beta"),
-                       (("--max-units", "0"), "max-units"), (("--max-evals", "0"), "max-evals")):
+                       (("--max-units", "0"), "max.units"), (("--max-evals", "0"), "max.evals")):
         with pytest.raises(ValueError, match=word):
-            _curse_run(opts(*args), lambda *a: None)
+            CURSE.run(opts(*args), lambda *a: None)
     r = _cli("verify", "curse-of-memory", "--beta", "0.9")
     assert r.returncode == 2 and "beta" in r.stderr, r.stderr
 

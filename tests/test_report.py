@@ -385,7 +385,7 @@ for name in names:
 from tfapprox.verify.plotting import plot_sweep
 rows = [{"T": 1, "H": h, "error": 1.0 / h, "bound": 2.0 / h} for h in (2, 4, 8)]
 plot_sweep(rows, "T", sys.argv[1], "probe")
-from tfapprox.verify.checks_experiments import _scan_plot
+from tfapprox.verify.experiments_page import scan_plot as _scan_plot
 _scan_plot([{"experiment": "H.2.2", "rpe": "lin", "grid": [[1, 0.5, 0.6], [2, 0.1, 0.2]]}])
 assert "matplotlib.pyplot" not in sys.modules, "pyplot imported"
 print(matplotlib.get_backend())
@@ -436,7 +436,7 @@ def test_experiments_findings_count_the_trends() -> None:
 
 
 def test_tightness_findings() -> None:
-    from tfapprox.verify.checks_tightness import _tightness_findings
+    from tfapprox.verify.checks_tightness import tightness_findings
 
     rows = [{"slack_bound": 3.0, "slack_construction": 1.5}, {"slack_bound": 40.0, "slack_construction": 1.0},
             {"slack_bound": float("inf"), "slack_construction": float("inf")}]
@@ -444,7 +444,7 @@ def test_tightness_findings() -> None:
                                                                                            "gamma": "0.01"}},
               {"heads_needed": {"paper": {"alpha": "0.01", "gamma": "0.01"}}, "min_error": {"alpha": "0.1",
                                                                                            "gamma": "0.01"}}]
-    findings, text = _tightness_findings(rows, sweeps)
+    findings, text = tightness_findings(rows, sweeps)
     assert findings == {"bound_over_best_found_min": 3.0, "bound_over_best_found_max": 40.0,
                         "construction_over_best_found_min": 1.0, "construction_over_best_found_max": 1.5,
                         "paper_alpha_gamma_smallest_error": 1, "alpha_gamma_sweeps": 2,

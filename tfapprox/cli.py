@@ -36,25 +36,15 @@ import warnings
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
-__all__ = ["main", "UsageError"]
+from tfapprox.verify.check_config import strict_int  # the one strict integer parser of the options
+
+__all__ = ["main", "UsageError", "strict_int"]
 
 
 class UsageError(ValueError):
     """Bad command-line input."""
 
 
-def strict_int(text: str) -> int:
-    """An integer option: ASCII digits with an optional sign, nothing else.
-
-    ``int()`` also reads ``"1_0"`` (as 10), ``" 7 "`` and non-ASCII digits; an option
-    value is refused unless it is written plainly.
-    """
-    if not isinstance(text, str) or not re.fullmatch(r"[+-]?[0-9]{1,30}", text, re.ASCII):
-        raise ValueError(f"not a plain integer: {text!r}")
-    return int(text)
-
-
-strict_int.__name__ = "int"  # argparse names the type in its message: "invalid int value"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,12 +59,19 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if isinstance(action, _CheckChoice) and value not in action.choices:
+            from tfapprox.verify.registry import get_check
+
+            get_check(value)  # ValueError: "unknown check 'x'; available: ..."
+        super()._check_value(action, value)
+
 
 def _parse_int_list(text: str, name: str) -> list[int]:
-    from tfapprox.theory.validation import parse_int_list
+    from tfapprox.theory.validation import require_int_list
 
     try:
-        return parse_int_list(text, name)
+        return require_int_list(name, text)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -405,10 +402,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------------- verify
-def _cmd_verify(args: argparse.Namespace, extra: list[str], command: list[str]) -> int:
+def _cmd_verify(args: argparse.Namespace, command: list[str]) -> int:
+    from tfapprox.verify.check_config import cli_names
     from tfapprox.verify.progress import ProgressReporter
     from tfapprox.verify.registry import all_checks, get_check
     from tfapprox.verify.report import print_result, run_all
+    from tfapprox.verify.report_files import write_json_atomic
 
     # progress on stderr: a bar on a terminal, whole lines (with heartbeats) when piped
     show_progress = not args.quiet
@@ -419,7 +418,7 @@ def _cmd_verify(args: argparse.Namespace, extra: list[str], command: list[str]) 
             print(f"{check.name:<{width}}  {check.summary}")
         return 0
     if args.all:
-        if args.check or extra:
+        if args.check:
             raise UsageError("verify --all takes no check name or check options")
         if not args.out.strip():
             raise UsageError("--out must name the report folder, got an empty path ''")
@@ -436,27 +435,21 @@ def _cmd_verify(args: argparse.Namespace, extra: list[str], command: list[str]) 
     check = get_check(args.check)
     _check_out(args.json, "--json")
     _check_out(args.plot, "--plot", [(args.json, "--json file")])
-    parser = _Parser(
-        prog=f"tfapprox verify {check.name}", description=check.summary,
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-        epilog="Common options: --json FILE (write the result as JSON), "
-               + ("--plot FILE (PNG of error vs size with the bound), " if check.has_plot is not False else "")
-               + "--quiet (no progress on stderr). Exit status 0 only if what the check certifies holds (every "
-               "row within its bound, the fitted rate matches); 1 if not; 2 for bad input. Findings printed "
-               "after PASSED/FAILED ('found: ...') do not change the exit status.")
-    check.add_arguments(parser)
-    options = parser.parse_args(extra)  # errors raise UsageError; --help exits 0
-    _check_size_options(options)
     if args.plot and check.has_plot is False:
         raise UsageError(f"check {check.name} draws no plot; drop --plot (checks with a plot: "
                          f"{', '.join(c.name for c in all_checks() if c.has_plot)})")
+    options: Any = args
+    if check.config is not None:
+        try:
+            with cli_names():  # errors name the options (--n-max), not the fields (n_max)
+                options = check.config.from_namespace(args)
+        except (ValueError, TypeError) as exc:
+            raise UsageError(str(exc)) from None
     with ProgressReporter(sys.stderr, enabled=show_progress) as reporter:
         with reporter.stage(check.name, lazy=True):  # bad options: only the one-line error on stderr
             result = check.run(options, reporter)
     print_result(result)
     if args.json:
-        from tfapprox.verify.registry import write_json_atomic
-
         write_json_atomic(args.json, result.to_json(command))
     if args.plot:
         if result.plot is None:
@@ -465,7 +458,49 @@ def _cmd_verify(args: argparse.Namespace, extra: list[str], command: list[str]) 
     return 0 if result.passed else 1
 
 
-def _build_parser() -> argparse.ArgumentParser:
+class _CheckChoice(argparse._SubParsersAction):  # type: ignore[misc]
+    """The check-name action of ``verify``: an unknown name is refused with the registry's message
+    (``unknown check 'x'; available: ...``, see :meth:`_Parser._check_value`)."""
+
+
+#: Options of ``verify`` that may also follow the check name (``verify thm3.1 --json r.json``).
+_VERIFY_COMMON = (
+    ("--json", {"default": None, "help": "write the result as JSON to this file"}),
+    ("--plot", {"default": None,
+                "help": "write a PNG plot of the result to this file (refused for a check without a plot)"}),
+    ("--quiet", {"action": "store_true",
+                 "help": "no progress on stderr (otherwise: a bar on a terminal, a line per step and a "
+                         "heartbeat at least once a minute when piped)"}),
+)
+
+
+def _add_check_parsers(p_verify: argparse.ArgumentParser) -> None:
+    """One sub-command per registered check, its options generated from the check's configuration
+    (:meth:`tfapprox.verify.check_config.CheckConfig.add_arguments`) with defaults shown in ``--help``."""
+    from tfapprox.verify.registry import all_checks
+
+    p_verify.register("action", "parsers", _CheckChoice)
+    sub = p_verify.add_subparsers(dest="check", metavar="CHECK",
+                                  help="check name, e.g. thm3.1 (`--list` shows them)")
+    for check in all_checks():
+        p = sub.add_parser(
+            check.name, help=check.summary, description=check.summary, prog=f"tfapprox verify {check.name}",
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            epilog="Common options: --json FILE (write the result as JSON), "
+                   + ("--plot FILE (PNG of error vs size with the bound), " if check.has_plot is not False else "")
+                   + "--quiet (no progress on stderr). Exit status 0 only if what the check certifies holds (every "
+                   "row within its bound, the fitted rate matches); 1 if not; 2 for bad input. Findings printed "
+                   "after PASSED/FAILED ('found: ...') do not change the exit status.")
+        check.add_arguments(p)
+        group = p.add_argument_group("common options")
+        for flag, kw in _VERIFY_COMMON:
+            # SUPPRESS: a value given before the check name is not reset by the check's parser
+            group.add_argument(flag, **dict(kw, default=argparse.SUPPRESS))
+
+
+def _build_parser(with_checks: bool = False) -> argparse.ArgumentParser:
+    """The ``tfapprox`` parser; ``with_checks`` adds the options of every check under ``verify``
+    (imports the registry: done only for a ``verify`` command)."""
     from tfapprox.api import add_build_arguments
 
     parser = _Parser(
@@ -525,19 +560,18 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Run a check of the registry (`--list` shows them; `tfapprox verify CHECK --help` shows a "
                     "check's options) or, with --all, every check at default sizes, writing a report folder. "
                     "Exit status 0 only if every check passed.")
-    p_verify.add_argument("check", nargs="?", help="check name, e.g. thm3.1")
     p_verify.add_argument("--all", action="store_true", help="run every registered check; write --out")
     p_verify.add_argument("--list", action="store_true", help="list the registered checks")
     p_verify.add_argument("--out", default="reports", help="report folder for --all")
-    p_verify.add_argument("--json", default=None, help="write the result as JSON to this file")
-    p_verify.add_argument("--plot", default=None,
-                          help="write a PNG plot of the result to this file (refused for a check without a plot)")
-    p_verify.add_argument("--quiet", action="store_true",
-                          help="no progress on stderr (otherwise: a bar on a terminal, a line per step and a "
-                               "heartbeat at least once a minute when piped)")
+    for flag, kw in _VERIFY_COMMON:
+        p_verify.add_argument(flag, **kw)
     p_verify.add_argument("--jobs", type=int, default=None,
                           help="worker processes for --all (default: the usable CPUs, at most 8, or TFAPPROX_WORKERS); "
                                "the report is the same for any number")
+    if with_checks:
+        _add_check_parsers(p_verify)
+    else:
+        p_verify.set_defaults(check=None)
     from tfapprox.verify.sweep import add_sweep_parser
 
     add_sweep_parser(sub)
@@ -545,7 +579,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from tfapprox import __version__
+    from tfapprox.theory.version import __version__
 
     return __version__
 
@@ -591,19 +625,11 @@ def is_validation_error(exc: BaseException) -> bool:
 
 
 def _dispatch(parser: argparse.ArgumentParser, argv: list[str]) -> int:
-    if argv and argv[0] == "verify":
-        # the check's own options (and its --help) are parsed by the check
-        wants_help = any(a in ("-h", "--help") for a in argv[1:])
-        names = [a for a in argv[1:] if not a.startswith("-")]
-        if wants_help and names:
-            argv = [a for a in argv if a not in ("-h", "--help")]
-        args, extra = parser.parse_known_args(argv)
-        if wants_help and names:
-            extra = extra + ["--help"]
-        return _cmd_verify(args, extra, ["tfapprox", *argv])
     if not argv:
         raise UsageError("a command is required: build, eval, export, verify or sweep (see `tfapprox --help`)")
     args = parser.parse_args(argv)
+    if args.command == "verify":
+        return _cmd_verify(args, ["tfapprox", *argv])
     if args.command == "build":
         return _cmd_build(args)
     if args.command == "eval":
@@ -622,7 +648,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         with warnings.catch_warnings(record=True) as caught:  # the filters stay as configured
-            status = _dispatch(_build_parser(), argv)
+            status = _dispatch(_build_parser(with_checks=bool(argv) and argv[0] == "verify"), argv)
             # printed only when the command completed: a refusal stays exactly one line
             seen = set()
             for w in caught:

@@ -9,68 +9,81 @@ and the fitted order over the last sweep points is at least ``--min-order``.
 
 from __future__ import annotations
 
-import argparse
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from tfapprox.theory.validation import parse_int_list, require_int, require_real
+from tfapprox.theory.families import LIN, LOG, KernelFamily, family_names
 
-from .rates import fit_rate
+from .check_config import CheckConfig, option
 from .plotting import plot_sweep
-from .registry import Check, CheckResult, register
+from .rates import fit_rate
+from .registry import CheckResult, register, typed_check
 
-__all__ = ["THM31", "LEMMA_F1", "LEMMA_F4"]
+__all__ = ["THM31", "LEMMA_F1", "LEMMA_F4", "LemmaConfig", "LemmaF1Config", "LemmaF4Config", "Thm31Config"]
 
 _PREDICTED = "O(C(n) H^-n) for every rate index n (faster than any power of H)"
 
 
-def _common_args(p: argparse.ArgumentParser, default_heads: str, default_lags: str) -> None:
-    p.add_argument("--heads", default=default_heads, help="comma-separated head counts H (increasing)")
-    p.add_argument("--lags", default=default_lags, help="comma-separated lags T")
-    p.add_argument("--alpha", default="0.01", help="alpha of Lemma F.1/F.4 (0.01 is the paper's)")
-    p.add_argument("--gamma", default="0.01", help="gamma of Lemma F.1/F.4 (0.01 is the paper's)")
-    p.add_argument("--n-max", type=int, default=4, help="check the explicit bound for every n in 1..N")
-    p.add_argument("--min-order", type=float, default=1.0,
-                   help="smallest acceptable fitted order over the last --window points")
-    p.add_argument("--window", type=int, default=3, help="points in the asymptotic window of the fit")
+@dataclass(frozen=True)
+class LemmaConfig(CheckConfig):
+    """Options shared by ``lemma-f1``, ``lemma-f4`` and ``thm3.1`` (Lemmas F.1/F.4, Theorem 3.1)."""
+
+    heads: tuple[int, ...] = option((16, 32, 64, 128, 256, 512, 1024), "comma-separated head counts H (increasing)",
+                                    minimum=1, increasing=True)
+    lags: tuple[int, ...] = option((1, 5, 20), "comma-separated lags T", minimum=1)
+    alpha: str = option("0.01", "alpha of Lemma F.1/F.4 (0.01 is the paper's)", decimal=True, positive=True)
+    gamma: str = option("0.01", "gamma of Lemma F.1/F.4 (0.01 is the paper's)", decimal=True, positive=True)
+    n_max: int = option(4, "check the explicit bound for every n in 1..N", minimum=1, maximum=30)
+    min_order: float = option(1.0, "smallest acceptable fitted order over the last --window points")
+    window: int = option(3, "points in the asymptotic window of the fit", minimum=2)
 
 
-def _validate_common(o: argparse.Namespace) -> tuple[list[int], list[int], int]:
-    heads = parse_int_list(o.heads, "heads")
-    for i, H in enumerate(heads):
-        require_int(f"heads[{i}]", H, minimum=1)
-    if any(b <= a for a, b in zip(heads, heads[1:])):
-        raise ValueError(f"heads must be strictly increasing, got {heads}")
-    lags = parse_int_list(o.lags, "lags")
-    n_max = require_int("n-max", o.n_max, minimum=1, maximum=30)
-    require_int("window", o.window, minimum=2)
-    require_real("min-order", o.min_order)
-    return heads, lags, n_max
+@dataclass(frozen=True)
+class LemmaF1Config(LemmaConfig):
+    """Options of ``lemma-f1`` (Lemma F.1, lin-RPE delta kernels)."""
 
 
-def _bounds(rpe: str, lag: int, H: int, n_max: int, alpha: Any, gamma: Any) -> dict[int, float]:
+@dataclass(frozen=True)
+class LemmaF4Config(LemmaConfig):
+    """Options of ``lemma-f4`` (Lemma F.4, log-RPE delta kernels)."""
+
+    lags: tuple[int, ...] = option((1, 3, 8), "comma-separated lags T", minimum=1)
+
+
+@dataclass(frozen=True)
+class Thm31Config(LemmaConfig):
+    """Options of ``thm3.1`` (Theorem 3.1, App. B.1: fixed sparse memories)."""
+
+    heads: tuple[int, ...] = option((32, 64, 128, 256, 512, 1024), "comma-separated head counts H (increasing)",
+                                    minimum=1, increasing=True)
+    rpe: str = option(LIN.name, "RPE type", choices=family_names)
+    width: int | None = option(None, "FFN width m (None: the exact readout's width)", minimum=1)
+    readout: str = option("sum", "target readout f", choices=("sum", "gaussian"))
+    readout_neurons: int = option(64, "neurons of the gaussian readout", minimum=1)
+    seed: int = option(0, "seed of the gaussian readout / FFN sampling", minimum=0)
+
+
+def _bounds(family: KernelFamily, lag: int, H: int, n_max: int, alpha: Any, gamma: Any) -> dict[int, float]:
     from tfapprox.theory.bounds import delta_kernel_bound
 
-    return {n: float(delta_kernel_bound(rpe, lag, H, n, alpha=alpha, gamma=gamma)) for n in range(1, n_max + 1)}
+    return {n: float(delta_kernel_bound(family.name, lag, H, n, alpha=alpha, gamma=gamma))
+            for n in range(1, n_max + 1)}
 
 
 # ------------------------------------------------------------------ Lemma F.1 / F.4
-def _lemma_check(rpe: str) -> Check:
-    name = "lemma-f1" if rpe == "lin" else "lemma-f4"
-    lemma = "F.1" if rpe == "lin" else "F.4"
-    summary = (f"Lemma {lemma}: exact l1 error of the {'exponential' if rpe == 'lin' else 'power'}-sum "
+def _lemma_check(family: KernelFamily, config: type[LemmaConfig]) -> Any:
+    lemma = family.delta_lemma
+    name = "lemma-" + lemma.lower().replace(".", "")
+    rpe = family.name
+    summary = (f"Lemma {lemma}: exact l1 error of the {family.sum_kind}-sum "
                f"approximation of the delta at lag T against the explicit bound, and its rate in H")
 
-    def add(p: argparse.ArgumentParser) -> None:
-        _common_args(p, "16,32,64,128,256,512,1024", "1,5,20" if rpe == "lin" else "1,3,8")
-
-    def run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
+    def run(o: LemmaConfig, progress: Callable[[int, int, str], None]) -> CheckResult:
         from tfapprox.constructions.delta_kernels import delta_kernel
         from tfapprox.verify.kernel_error import delta_kernel_l1_error
 
-        heads, lags, n_max = _validate_common(o)
-        for i, T in enumerate(lags):
-            require_int(f"lags[{i}]", T, minimum=1)
+        heads, lags, n_max = list(o.heads), list(o.lags), o.n_max
         rows: list[dict[str, Any]] = []
         fits = {}
         passed = True
@@ -82,7 +95,7 @@ def _lemma_check(rpe: str) -> Check:
                 t0 = time.perf_counter()
                 kern = delta_kernel(rpe, T, H, alpha=o.alpha, gamma=o.gamma)
                 encl = delta_kernel_l1_error(kern)
-                bounds = _bounds(rpe, T, H, n_max, o.alpha, o.gamma)
+                bounds = _bounds(family, T, H, n_max, o.alpha, o.gamma)
                 best_n = min(bounds, key=bounds.get)
                 ok = all(encl.upper <= b for b in bounds.values())
                 passed &= ok
@@ -116,26 +129,17 @@ def _lemma_check(rpe: str) -> Check:
             parameters={"rpe": rpe, "alpha": o.alpha, "gamma": o.gamma, "n_max": n_max},
             plot=lambda path: plot_sweep(rows, "T", path, f"Lemma {lemma} ({rpe}-RPE)"))
 
-    return Check(name, summary, add, run, default_options=((),), has_plot=True)
+    return typed_check(name, summary, config, run, defaults=({},), has_plot=True)
 
 
-def _thm31_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rpe", choices=["lin", "log"], default="lin", help="RPE type")
-    _common_args(p, "32,64,128,256,512,1024", "1,5,20")
-    p.add_argument("--width", type=int, default=None, help="FFN width m (None: the exact readout's width)")
-    p.add_argument("--readout", choices=["sum", "gaussian"], default="sum", help="target readout f")
-    p.add_argument("--readout-neurons", type=int, default=64, help="neurons of the gaussian readout")
-    p.add_argument("--seed", type=int, default=0, help="seed of the gaussian readout / FFN sampling")
-
-
-def _thm31_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
-    from tfapprox.api import fixed_memory_target
+def _thm31_run(o: Thm31Config, progress: Callable[[int, int, str], None]) -> CheckResult:
     from tfapprox.constructions.thm3_1 import build_thm3_1
     from tfapprox.theory.bounds import thm3_1_attention_bound
+    from tfapprox.theory.targets import fixed_memory_target
 
     from .fixed_memory_error import measure_thm3_1
 
-    heads, lags, n_max = _validate_common(o)
+    heads, lags, n_max = list(o.heads), list(o.lags), o.n_max
     target = fixed_memory_target(lags, o.readout, o.readout_neurons, o.seed)
     if heads[0] < len(lags):
         raise ValueError(f"H (number of heads) must be >= M = {len(lags)} (one head group per memory), "
@@ -196,15 +200,15 @@ def _thm31_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                     [r["per_memory_error"][k] for r in rows], ":") for k, T in enumerate(lags)]))
 
 
-THM31 = register(Check(
+THM31 = register(typed_check(
     "thm3.1", "Theorem 3.1: one-layer DP-free Transformer for fixed sparse memories; exact worst-case "
               "attention error against the explicit bound, and the rate in H",
-    _thm31_args, _thm31_run,
-    default_options=(("--rpe", "lin", "--lags", "1,5,20", "--heads", "32,64,128,256,512,1024"),
-                     ("--rpe", "log", "--lags", "1,3,8", "--heads", "32,64,128,256,512,1024")),
+    Thm31Config, _thm31_run,
+    defaults=({"rpe": LIN.name, "lags": (1, 5, 20), "heads": (32, 64, 128, 256, 512, 1024)},
+              {"rpe": LOG.name, "lags": (1, 3, 8), "heads": (32, 64, 128, 256, 512, 1024)}),
     has_plot=True))
 """The ``thm3.1`` check (Theorem 3.1, App. B.1), registered in :data:`tfapprox.verify.registry.CHECKS`."""
-LEMMA_F1 = register(_lemma_check("lin"))
+LEMMA_F1 = register(_lemma_check(LIN, LemmaF1Config))
 """The ``lemma-f1`` check (Lemma F.1, lin-RPE delta kernels)."""
-LEMMA_F4 = register(_lemma_check("log"))
+LEMMA_F4 = register(_lemma_check(LOG, LemmaF4Config))
 """The ``lemma-f4`` check (Lemma F.4, log-RPE delta kernels)."""

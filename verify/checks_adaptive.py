@@ -15,17 +15,18 @@
 
 from __future__ import annotations
 
-import argparse
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from tfapprox.theory.validation import parse_int_list, require_int
+from tfapprox.theory.families import LIN, LOG, family_names, kernel_family
 
+from .check_config import CheckConfig, option
 from .plotting import plot_sweep
 from .rates import fit_rate
-from .registry import Check, CheckResult, register
+from .registry import CheckResult, register, typed_check
 
-__all__ = ["THM41", "PROP42", "PROP43", "two_memory_target"]
+__all__ = ["THM41", "PROP42", "PROP43", "two_memory_target", "Thm41Config", "Prop42Config"]
 
 
 def two_memory_target() -> Any:
@@ -39,32 +40,45 @@ def two_memory_target() -> Any:
     return AdaptiveMemoryTarget.warm_up((g1, g2), (3, 2), LinearReadout([0, 1, 1]))
 
 
-def _heads(text: str) -> list[int]:
-    heads = parse_int_list(text, "heads")
-    for i, H in enumerate(heads):
-        require_int(f"heads[{i}]", H, minimum=2)
-    if any(b <= a for a, b in zip(heads, heads[1:])):
-        raise ValueError(f"heads must be strictly increasing, got {heads}")
-    return heads
+@dataclass(frozen=True)
+class Thm41Config(CheckConfig):
+    """Options of ``thm4.1`` and ``prop4.3`` (Theorem 4.1, Proposition 4.3: adaptive memories)."""
+
+    rpe: str = option(LIN.name, "RPE type", choices=family_names)
+    heads: tuple[int, ...] = option((8, 32, 128, 256), "comma-separated H (increasing)", minimum=2, increasing=True)
+    enumerate_heads: int = option(8, "run the model on every enumerated input at this H (0: never)", minimum=0)
+    n: int = option(1, "rate index n of the explicit bound", minimum=1)
 
 
-def _adaptive_rows(o: argparse.Namespace, tmx: bool, progress: Callable[[int, int, str], None]
+@dataclass(frozen=True)
+class Prop42Config(CheckConfig):
+    """Options of ``prop4.2`` (Proposition 4.2 / C.4: DP against DP-free attention)."""
+
+    heads: tuple[int, ...] = option((1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024), "comma-separated H",
+                                    minimum=1, increasing=True)
+    lp_window: int = option(0, "LP window length S (0: T + 1)", minimum=0, maximum=9)
+    min_order: float = option(1.0, "smallest acceptable fitted order in 1/H")
+    window: int = option(3, "points in the asymptotic window of the fit")
+
+
+def _adaptive_rows(o: Thm41Config, tmx: bool, progress: Callable[[int, int, str], None]
                    ) -> tuple[list[dict[str, Any]], bool]:
     from tfapprox.constructions.thm4_1 import attention_parameter_count, build_thm4_1
     from tfapprox.theory.bounds import thm4_1_attention_bound
 
     from .adaptive_error import measure_thm4_1
 
-    heads = _heads(o.heads)
-    enum_h = require_int("enumerate-heads", o.enumerate_heads, minimum=0)
+    heads = list(o.heads)
+    enum_h = o.enumerate_heads
+    family = kernel_family(o.rpe)
     target = two_memory_target()
     rows, passed = [], True
     for i, H in enumerate(heads):
         progress(i, len(heads), f"H={H}")
         t0 = time.perf_counter()
-        cons = build_thm4_1(target, H, rpe=o.rpe, tmx=tmx)
+        cons = build_thm4_1(target, H, rpe=family.name, tmx=tmx)
         meas = measure_thm4_1(cons, run_model=(H == enum_h))
-        bound = float(thm4_1_attention_bound(o.rpe, target.max_lags, cons.heads_per_memory, o.n)) * meas.lipschitz
+        bound = float(thm4_1_attention_bound(family.name, target.max_lags, cons.heads_per_memory, o.n)) * meas.lipschitz
         ok = meas.total_upper <= bound
         if H == enum_h:
             ok &= meas.positions_exact and meas.enumerated_max <= meas.total_upper
@@ -83,14 +97,6 @@ def _adaptive_rows(o: argparse.Namespace, tmx: bool, progress: Callable[[int, in
     return rows, passed
 
 
-def _thm41_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rpe", choices=["lin", "log"], default="lin", help="RPE type")
-    p.add_argument("--heads", default="8,32,128,256", help="comma-separated H (increasing)")
-    p.add_argument("--enumerate-heads", type=int, default=8,
-                   help="run the model on every enumerated input at this H (0: never)")
-    p.add_argument("--n", type=int, default=1, help="rate index n of the explicit bound")
-
-
 _COLUMNS = [("H", "H", "d"), ("heads_per_memory", "H_k", ""), ("error", "certified error", ".3e"),
             ("bound", "bound", ".3e"), ("enumerated_max", "enumerated max", ".3e"),
             ("windows", "inputs", "d"), ("positions_exact", "positions exact", ""),
@@ -104,7 +110,7 @@ _NOTES = ["'certified error' = Lip(f) * sqrt(sum_k E_k^2) with E_k the max over 
           "'bound' = Lip(f) * sum_k (explicit Lemma F.2/F.5 bound for T_k, H_k) at rate index n."]
 
 
-def _thm41_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
+def _thm41_run(o: Thm41Config, progress: Callable[[int, int, str], None]) -> CheckResult:
     rows, passed = _adaptive_rows(o, False, progress)
     return CheckResult(
         check="thm4.1", passed=passed, rows=rows, fit={}, columns=_COLUMNS, notes=_NOTES,
@@ -114,17 +120,17 @@ def _thm41_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                                       f"Theorem 4.1, {o.rpe}-RPE", measured="certified error (upper bound)"))
 
 
-THM41 = register(Check(
+THM41 = register(typed_check(
     "thm4.1", "Theorem 4.1: two-layer normalization-free Transformer with FFN precision for adaptive memories; "
               "certified error against the bound, exact positions and enumerated worst case",
-    _thm41_args, _thm41_run, default_options=(("--rpe", "lin", "--heads", "8,32,128,256"),
-                                             ("--rpe", "log", "--heads", "8,32,128")),
+    Thm41Config, _thm41_run, defaults=({"rpe": LIN.name, "heads": (8, 32, 128, 256)},
+                                       {"rpe": LOG.name, "heads": (8, 32, 128)}),
     has_plot=True))
 """The ``thm4.1`` check (Theorem 4.1, App. C.1)."""
 
 
 # ----------------------------------------------------------------------- Prop 4.3
-def _prop43_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
+def _prop43_run(o: Thm41Config, progress: Callable[[int, int, str], None]) -> CheckResult:
     dp_rows, ok_dp = _adaptive_rows(o, False, progress)
     tmx_rows, ok_tmx = _adaptive_rows(o, True, progress)
     rows, passed = [], ok_dp and ok_tmx
@@ -156,34 +162,23 @@ def _prop43_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
             label=lambda k: f"{k} heads", measured="certified error"))
 
 
-PROP43 = register(Check(
+PROP43 = register(typed_check(
     "prop4.3", "Proposition 4.3: TMX attention reaches the DP error at equal H with O(D) instead of O(D^2) "
-               "query/key parameters", _thm41_args, _prop43_run,
-    default_options=(("--rpe", "lin", "--heads", "8,64"), ("--rpe", "log", "--heads", "8,64")), has_plot=True))
+               "query/key parameters", Thm41Config, _prop43_run,
+    defaults=({"rpe": LIN.name, "heads": (8, 64)}, {"rpe": LOG.name, "heads": (8, 64)}), has_plot=True))
 """The ``prop4.3`` check (Proposition 4.3 / C.6: TMX attention)."""
 
 
 # ----------------------------------------------------------------------- Prop 4.2
-def _prop42_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--heads", default="1,2,4,8,16,32,64,128,256,512,1024", help="comma-separated H")
-    p.add_argument("--lp-window", type=int, default=0, help="LP window length S (0: T + 1)")
-    p.add_argument("--min-order", type=float, default=1.0, help="smallest acceptable fitted order in 1/H")
-    p.add_argument("--window", type=int, default=3, help="points in the asymptotic window of the fit")
-
-
-def _prop42_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
+def _prop42_run(o: Prop42Config, progress: Callable[[int, int, str], None]) -> CheckResult:
     from tfapprox.constructions.prop4_2 import build_prop4_2_dp
     from tfapprox.theory.bounds import delta_kernel_bound
     from tfapprox.theory.targets import prop42_witness
 
     from .adaptive_error import dp_free_lp, witness_dp_error
 
-    heads = parse_int_list(o.heads, "heads")
-    for i, H in enumerate(heads):
-        require_int(f"heads[{i}]", H, minimum=1)
-    if any(b <= a for a, b in zip(heads, heads[1:])):
-        raise ValueError(f"heads must be strictly increasing, got {heads}")
-    lp_window = require_int("lp-window", o.lp_window, minimum=0, maximum=9)
+    heads = list(o.heads)
+    lp_window = o.lp_window
     rows, fits, passed, lps = [], {}, True, {}
     for corrected in (True, False):
         name = "corrected" if corrected else "paper"
@@ -198,7 +193,7 @@ def _prop42_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
             cons = build_prop4_2_dp(H, corrected)
             lo, hi = witness_dp_error(cons.kernel, cons.lag_of)
             T = cons.kernel.max_shift
-            bound = float(delta_kernel_bound("lin", T, H, 1))
+            bound = float(delta_kernel_bound(LIN.name, T, H, 1))  # Prop. 4.2(A) is built on lin-RPE
             ok = hi <= bound
             passed &= ok
             errors.append(hi)
@@ -227,8 +222,8 @@ def _prop42_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
         plot=lambda path: plot_sweep(rows, "witness", path, "Proposition 4.2(A): DP attention on the witness"))
 
 
-PROP42 = register(Check(
+PROP42 = register(typed_check(
     "prop4.2", "Proposition 4.2: DP attention fits the witness at rate O(1/H); the best DP-free attention "
-               "(linear programme) stays at error 1 >= 2/3", _prop42_args, _prop42_run, default_options=((),),
+               "(linear programme) stays at error 1 >= 2/3", Prop42Config, _prop42_run, defaults=({},),
     has_plot=True))
 """The ``prop4.2`` check (Proposition 4.2 / C.4: DP vs DP-free)."""

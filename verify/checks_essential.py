@@ -15,20 +15,33 @@ Numbers and what they are:
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-from tfapprox.theory.validation import parse_int_list, require_int, require_real
+from tfapprox.theory.families import LIN, LOG, KernelFamily, family_names, kernel_family
 
+from .check_config import CheckConfig, option
+from .memory_fits import finite_lower_bounds, infinite_best_found
 from .plotting import plot_sweep
 from .rates import fit_rate
-from .registry import Check, CheckResult, register
+from .registry import CheckResult, register, typed_check
 
-__all__ = ["THM51", "TAILS", "H27", "H28", "CURSE", "parse_kernel"]
+__all__ = ["THM51", "TAILS", "H27", "H28", "CURSE", "parse_kernel", "Thm51Config", "FiniteExperimentConfig",
+           "TailsConfig", "CurseConfig"]
+
+
+def _families() -> list[KernelFamily]:
+    """Every registered kernel family (lin, log), in registration order."""
+    return [kernel_family(name) for name in family_names()]
+
+
+def _family_of_decay(decay: str) -> KernelFamily:
+    """The family whose heads realise kernels of this decay class (Thm 5.1: exp -> lin, poly -> log)."""
+    return next(f for f in _families() if f.decay == decay)
 
 
 def parse_kernel(text: str) -> Any:
@@ -43,21 +56,42 @@ def parse_kernel(text: str) -> Any:
     return PolynomialKernel(1, beta, offset=0)
 
 
+def _check_kernels(name: str, value: str) -> None:
+    kernels = [t for t in value.split(",") if t.strip()]
+    if not kernels:
+        raise ValueError(f"{name} must list at least one kernel exp:BETA or poly:BETA, got {value!r}")
+    for t in kernels:
+        parse_kernel(t.strip())
+
+
 # --------------------------------------------------------------------------- thm5.1
-def _thm51_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--kernel", default="exp:0.5", help="exp:BETA or poly:BETA (comma-separate for M > 1)")
-    p.add_argument("--rpe", choices=["lin", "log"], default=None,
-                   help="RPE type (None: from the decay, lin for exp, log for poly)")
-    p.add_argument("--heads", default="64,128,256,512,1024", help="comma-separated H (increasing)")
-    p.add_argument("--n", type=int, default=None, help="rate index n (None: every admissible n up to 4)")
-    p.add_argument("--lag0", choices=["residual", "none"], default=None,
-                   help="lag-0 handling for log-RPE (None: residual for log, none for lin)")
-    p.add_argument("--min-order", type=float, default=None,
-                   help="smallest acceptable fitted order (None: the fit is reported but not enforced)")
-    p.add_argument("--window", type=int, default=3, help="points in the fit window")
+@dataclass(frozen=True)
+class Thm51Config(CheckConfig):
+    """Options of ``thm5.1`` (Theorem 5.1, App. E.1: essentially sparse memories)."""
+
+    kernel: str = option("exp:0.5", "exp:BETA or poly:BETA (comma-separate for M > 1)", check=_check_kernels)
+    rpe: str | None = option(None, "RPE type (None: from the decay, lin for exp, log for poly)",
+                             choices=family_names)
+    heads: tuple[int, ...] = option((64, 128, 256, 512, 1024), "comma-separated H (increasing)", minimum=1,
+                                    increasing=True)
+    n: int | None = option(None, "rate index n (None: every admissible n up to 4)", minimum=1)
+    lag0: str | None = option(None, "lag-0 handling for log-RPE (None: residual for log, none for lin)",
+                              choices=("residual", "none"))
+    min_order: float | None = option(None, "smallest acceptable fitted order (None: the fit is reported but not "
+                                           "enforced)")
+    window: int = option(3, "points in the fit window", minimum=2)
 
 
-def _thm51_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
+#: What the thm5.1 note says about the error enclosure, per kernel family.
+_THM51_TAIL_NOTE = {
+    LOG: ("log-RPE: t < S = max(8192, last bump + 2) summed directly, the tail t >= S by the exact integral "
+          "(1/alpha) int_0^U u^{c-1} |Q(u)| du (c = gamma/alpha = beta/100, not an integer) piecewise "
+          "between the roots of Q, plus Euler-Maclaurin (verify/essential_error.py)."),
+    LIN: "lin-RPE: direct sum until the geometric tail bound is negligible.",
+}
+
+
+def _thm51_run(o: Thm51Config, progress: Callable[[int, int, str], None]) -> CheckResult:
     from tfapprox.constructions.lemma_f3_f6 import admissible_rates, check_rate
     from tfapprox.constructions.thm5_1 import build_thm5_1
     from tfapprox.theory.bounds import essential_kernel_bound, thm5_1_attention_bound
@@ -67,15 +101,14 @@ def _thm51_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
     from .essential_error import essential_l1_error
 
     kernels = [parse_kernel(t) for t in str(o.kernel).split(",") if t.strip()]
-    heads = parse_int_list(o.heads, "heads")
-    if any(b <= a for a, b in zip(heads, heads[1:])):
-        raise ValueError(f"heads must be strictly increasing, got {heads}")
-    rpe = o.rpe or ("lin" if kernels[0].decay == "exp" else "log")
-    decay = "exp" if rpe == "lin" else "poly"
+    heads = list(o.heads)
+    family = kernel_family(o.rpe) if o.rpe is not None else _family_of_decay(kernels[0].decay)
+    rpe = family.name
+    decay = family.decay
     rates = None
     for k in kernels:
         if k.decay != decay:
-            raise ValueError(f"--rpe {rpe} needs {decay}: kernels (Thm 5.1 ({'A' if rpe == 'lin' else 'B'})), "
+            raise ValueError(f"--rpe {rpe} needs {decay}: kernels (Thm 5.1 ({family.thm5_part})), "
                              f"got {k.decay}:{k.beta}")
         allowed = admissible_rates(decay, k.beta)
         if o.n is not None:
@@ -93,7 +126,8 @@ def _thm51_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         encs = [essential_l1_error(k) for k in cons.kernels]
         err_hi = sum(e.upper for e in encs)
         err_lo = sum(e.lower for e in encs)
-        lag0_err = sum(abs(float(k.values(0))) for k in kernels) if rpe == "log" else 0.0
+        # lag 0 lies outside the family's lags (log-RPE): without the residual path rho_k(0) is missed
+        lag0_err = sum(abs(float(k.values(0))) for k in kernels) if family.first_lag > 0 else 0.0
         bounds = {}
         for n in rates:
             per = [essential_kernel_bound(rpe, k.kernel, k.num_terms, n, alpha=k.alpha, gamma=k.gamma,
@@ -146,10 +180,7 @@ def _thm51_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                  ("seconds", "s", ".2f")],
         notes=["'error low/up' enclose the exact worst-case attention error sum_k ||rho_k - P_k||_l1 (rigorous); "
                f"'error' = the certified upper end; relative width <= {width:.1e}. "
-               + ("log-RPE: t < S = max(8192, last bump + 2) summed directly, the tail t >= S by the exact integral "
-                  "(1/alpha) int_0^U u^{c-1} |Q(u)| du (c = gamma/alpha = beta/100, not an integer) piecewise "
-                  "between the roots of Q, plus Euler-Maclaurin (verify/essential_error.py)." if rpe == "log" else
-                  "lin-RPE: direct sum until the geometric tail bound is negligible."),
+               + _THM51_TAIL_NOTE[family],
                rate_note,
                "'no lag0 fix': log-RPE without the residual path adds sum_k |rho_k(0)| (docs: erratum D2).",
                "'bound' = explicit Lemma F.3/F.6 bounds summed over memories, best admissible n (all checked).",
@@ -162,61 +193,80 @@ def _thm51_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                                       measured="exact attention error (upper end)"))
 
 
-THM51 = register(Check("thm5.1", "Theorem 5.1: essentially sparse memories; exact worst-case attention error of "
-                                 "the Lemma F.3/F.6 construction against the explicit bound",
-                       _thm51_args, _thm51_run,
-                       default_options=(("--kernel", "exp:0.5", "--rpe", "lin", "--heads", "64,256,1024"),
-                                        ("--kernel", "poly:3", "--rpe", "log", "--heads", "64,256,1024")),
+THM51 = register(typed_check(
+    "thm5.1", "Theorem 5.1: essentially sparse memories; exact worst-case attention error of "
+              "the Lemma F.3/F.6 construction against the explicit bound",
+    Thm51Config, _thm51_run,
+    defaults=({"kernel": "exp:0.5", "rpe": LIN.name, "heads": (64, 256, 1024)},
+              {"kernel": "poly:3", "rpe": LOG.name, "heads": (64, 256, 1024)}),
     has_plot=True))
 """The ``thm5.1`` check (Theorem 5.1, App. E.1)."""
 
 
 # --------------------------------------------------------------------------- finite experiments
-_PAPER = {
-    "h2.7": {"lin": "0.19 (64 heads, trained MSE)", "log": "< 1e-5 (1 head, trained MSE)"},
-    "h2.8": {"lin": "< 1e-7 (1 head, trained MSE)", "log": "5.3e-4 (64 heads, trained MSE)"},
-}
+@dataclass(frozen=True)
+class FiniteExperimentConfig(CheckConfig):
+    """Options of ``h2.7`` and ``h2.8`` (experiments H.2.7 / H.2.8 by construction)."""
+
+    heads: tuple[int, ...] = option((1, 2, 4, 8, 16, 32, 64), "comma-separated H", minimum=1, increasing=True)
+    length: int = option(1000, "sequence length (paper: 1000)", minimum=2)
+    starts: int = option(1, "optimiser starts of the best-found search", minimum=1)
+    max_evals: int = option(6, "LP evaluations per start", minimum=1)
+    seed: int = option(0, "seed of the best-found search", minimum=0)
 
 
-def _exp_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--heads", default="1,2,4,8,16,32,64", help="comma-separated H")
-    p.add_argument("--length", type=int, default=1000, help="sequence length (paper: 1000)")
-    p.add_argument("--starts", type=int, default=1, help="optimiser starts of the best-found search")
-    p.add_argument("--max-evals", type=int, default=6, help="LP evaluations per start")
-    p.add_argument("--seed", type=int, default=0, help="seed of the best-found search")
+@dataclass(frozen=True)
+class _FiniteExperiment:
+    """What differs between H.2.7 (heavy tail, log-RPE matched) and H.2.8 (light tail, lin-RPE matched)."""
+
+    name: str
+    title: str
+    matched: KernelFamily  # the RPE whose one head realises rho exactly
+    beta: float
+    rho: Callable[[np.ndarray], np.ndarray]
+    rho_text: str
+    plot_title: str
+    one_head_tolerance: float  # the paper's trained one-head loss the matched row must meet
+    paper: dict[KernelFamily, str]
 
 
-def _experiment(name: str) -> Check:
-    def run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
+_H27 = _FiniteExperiment(
+    "h2.7", "Experiment H.2.7: heavy tail t^-0.5, log- vs lin-RPE by construction", LOG, 0.5,
+    lambda s: np.where(s > 0, np.power(np.maximum(s, 1), -0.5), 0.0), "t^-0.5, rho(0) = 0", "H.2.7: rho = t^-0.5",
+    1e-5, {LIN: "0.19 (64 heads, trained MSE)", LOG: "< 1e-5 (1 head, trained MSE)"})
+_H28 = _FiniteExperiment(
+    "h2.8", "Experiment H.2.8: light tail e^{-5t}, lin- vs log-RPE by construction", LIN, 5.0,
+    lambda s: np.exp(-5.0 * s), "e^{-5t}", "H.2.8: rho = e^-5t",
+    1e-7, {LIN: "< 1e-7 (1 head, trained MSE)", LOG: "5.3e-4 (64 heads, trained MSE)"})
+
+
+def _experiment(spec: _FiniteExperiment) -> Any:
+    name = spec.name
+
+    def run(o: FiniteExperimentConfig, progress: Callable[[int, int, str], None]) -> CheckResult:
         from .essential_error import basis_matrix, best_found, finite_errors
 
-        heads = parse_int_list(o.heads, "heads")
-        for i, H in enumerate(heads):
-            require_int(f"heads[{i}]", H, minimum=1)
-        if any(b <= a for a, b in zip(heads, heads[1:])):
-            raise ValueError(f"heads must be strictly increasing, got {heads}")
-        L = require_int("length", o.length, minimum=2)
+        heads = list(o.heads)
+        L = o.length
         s = np.arange(L)
-        if name == "h2.7":
-            rho = np.where(s > 0, np.power(np.maximum(s, 1), -0.5), 0.0)
-            matched, beta = "log", 0.5
-        else:
-            rho = np.exp(-5.0 * s)
-            matched, beta = "lin", 5.0
+        rho = spec.rho(s)
+        matched, beta = spec.matched, spec.beta
+        families = _families()
         rows, passed = [], True
-        total = 2 * len(heads)
-        lower = _finite_lower_bounds(name, L)
-        for j, rpe in enumerate(("lin", "log")):
+        total = len(families) * len(heads)
+        lower = finite_lower_bounds(name, spec.matched, L)
+        for j, family in enumerate(families):
+            rpe = family.name
             # log-RPE never sees lag 0: rho(0) x_t comes from the residual (exact for rho(0) in {0, 1})
-            fit_lags = s if rpe == "lin" else s[1:]
-            fit_rho = rho if rpe == "lin" else rho[1:]
+            fit_lags = s[family.first_lag:]
+            fit_rho = rho[family.first_lag:]
             prev: list[float] | None = None
             kept: dict[str, Any] | None = None  # the previous H's best kernel (zero-padded: a candidate for H)
             for i, H in enumerate(heads):
                 progress(j * len(heads) + i, total, f"{rpe} H={H}")
                 t0 = time.perf_counter()
                 cons_err = cons_mse = None
-                if rpe == matched:
+                if family == matched:
                     # one head with p = beta and W_V = Z_finite(beta) realises rho exactly (exact arithmetic);
                     # the construction is then also the best found
                     cons_err, cons_mse = 0.0, 0.0
@@ -238,39 +288,39 @@ def _experiment(name: str) -> Check:
                     kept = cand
                     bf_err, wc, mse = cand["err"], cand["wc"], cand["mse"]
                     prev = list(cand["exponents"])
-                lb = lower(rpe, H)
+                lb = lower(family, H)
                 no_fix = None
-                if rpe == "log":
+                if family.first_lag > 0:  # lag 0 is the residual's: without it |rho(0)| is missed
                     no_fix = wc + abs(rho[0])
                 row = {"rpe": rpe, "H": H, "construction": cons_err, "construction_mse": cons_mse,
                        "best_found": bf_err, "best_found_worst_case": wc, "best_found_mse": mse,
                        "log_without_residual": no_fix, "bound": None,
-                       "paper": _PAPER[name][rpe], **lb}
-                if rpe != matched:
+                       "paper": spec.paper[family], **lb}
+                if family != matched:
                     row.update(best_found_source=kept["source"], best_found_exponents=kept["exponents"],
                                best_found_coefficients=kept["coefficients"])
                 row["gap"] = bf_err / lb["lower_bound"] if lb["lower_bound"] > 0 else None
-                row["exact"] = bf_err <= lb["lower_bound"] or (rpe == matched and bf_err == 0.0)
+                row["exact"] = bf_err <= lb["lower_bound"] or (family == matched and bf_err == 0.0)
                 ok = lb["lower_bound"] <= bf_err and lb["lower_bound_mse"] <= mse
                 row["sandwich_ok"] = ok
                 passed &= ok
                 row["seconds"] = time.perf_counter() - t0
                 rows.append(row)
         progress(total, total, "done")
-        for rpe in ("lin", "log"):
-            errs = [r["best_found"] for r in rows if r["rpe"] == rpe]
+        for family in families:
+            errs = [r["best_found"] for r in rows if r["rpe"] == family.name]
             passed &= all(b <= a for a, b in zip(errs, errs[1:]))
-        low = [r for r in rows if r["rpe"] == matched and r["H"] == 1]
+        low = [r for r in rows if r["rpe"] == matched.name and r["H"] == 1]
         if low:
-            passed &= low[0]["construction"] == 0.0 and low[0]["best_found"] <= (1e-5 if name == "h2.7" else 1e-7)
+            passed &= low[0]["construction"] == 0.0 and low[0]["best_found"] <= spec.one_head_tolerance
         for r in rows:  # the realised one-head model in float64 (past='none'), against rho
-            if r["rpe"] == matched and r["H"] == 1:
+            if r["rpe"] == matched.name and r["H"] == 1:
                 r["float64_model_error"] = _float64_check(matched, beta, rho, L)
-        other = "lin" if matched == "log" else "log"
-        last = [r for r in rows if r["rpe"] == other and r["H"] == heads[-1]]
+        other = next(f for f in families if f != matched)
+        last = [r for r in rows if r["rpe"] == other.name and r["H"] == heads[-1]]
         exact_one = bool(low) and low[0]["construction"] == 0.0
-        findings: dict[str, Any] = {"matched_rpe": matched, "matched_rpe_exact_with_one_head": exact_one,
-                                    "other_rpe": other, "at_heads": heads[-1],
+        findings: dict[str, Any] = {"matched_rpe": matched.name, "matched_rpe_exact_with_one_head": exact_one,
+                                    "other_rpe": other.name, "at_heads": heads[-1],
                                     "other_rpe_best_found_worst_case": (last[0]["best_found_worst_case"]
                                                                         if last else None),
                                     "other_rpe_best_found_mse": last[0]["best_found_mse"] if last else None}
@@ -303,91 +353,32 @@ def _experiment(name: str) -> Check:
                    "arithmetic; for log-RPE on the lags 2^k (k = 0..8), where s^-p is an exponential in k (docs: What "
                    "is necessary?). 'exact' where the best found meets it. The best found never increases with H "
                    "(the previous H's kernel, zero-padded, is a candidate)."],
-            parameters={"length": L, "rho": "t^-0.5, rho(0) = 0" if name == "h2.7" else "e^{-5t}"},
+            parameters={"length": L, "rho": spec.rho_text},
             plot=lambda path: plot_sweep(
                 [dict(r, error=r["best_found"], bound=None) for r in rows], "rpe", path,
-                f"{'H.2.7: rho = t^-0.5' if name == 'h2.7' else 'H.2.8: rho = e^-5t'}, {L} tokens",
+                f"{spec.plot_title}, {L} tokens",
                 label=lambda k: f"{k}-RPE", measured="best found, exact worst case",
                 ylabel="worst case over {+1,-1}^L",
                 extra=[(f"{matched}-RPE: construction, 1 head (exact)", [1], [0.0], "s")]))
 
-    title = ("Experiment H.2.7: heavy tail t^-0.5, log- vs lin-RPE by construction" if name == "h2.7"
-             else "Experiment H.2.8: light tail e^{-5t}, lin- vs log-RPE by construction")
-    return Check(name, title, _exp_args, run, has_plot=True)
+    return typed_check(name, spec.title, FiniteExperimentConfig, run, defaults=({},), has_plot=True)
 
 
-H27 = register(_experiment("h2.7"))
+H27 = register(_experiment(_H27))
 """The ``h2.7`` check (experiment H.2.7 by construction)."""
-H28 = register(_experiment("h2.8"))
+H28 = register(_experiment(_H28))
 """The ``h2.8`` check (experiment H.2.8 by construction)."""
 
 
-def _finite_lower_bounds(name: str, L: int) -> Callable[[str, int], dict[str, Any]]:
-    """``lower(rpe, H)``: certified lower bounds on the worst case (l1) and the mean square of any ``H``-head
-    DP-free model of ``rpe`` on the H.2.7 / H.2.8 target over ``L`` lags (cached per ``(rpe, H)``).
-
-    The matched RPE realises the target exactly: its bound is 0 and the answer (0) is exact.  lin-RPE on
-    ``s^-1/2`` (H.2.7): at the last token a head contributes ``c lambda^s`` (any real slope, finite
-    normaliser absorbed in ``c``), so the Hankel section on indices ``i, j <= (L - 2)/2`` (log-spaced,
-    :func:`tfapprox.theory.lower_bounds.geometric_index`) bounds the l1 error by ``sigma_{H+1}`` and the
-    squared error by Eckart-Young.  log-RPE on ``e^{-5 s}`` (H.2.8, lags ``s >= 1``; lag 0 is the residual's):
-    on ``s = 2^k`` a head is ``c (2^{-p})^k``; section ``k = i + j``, ``i, j <= 4`` (lags up to 256 < L).
-    """
-    from fractions import Fraction
-
-    from tfapprox.theory.lower_bounds import (exponential_kernel, geometric_index, mean_square_lower_bound,
-                                              power_kernel, sigma_lower_bound)
-
-    matched = "log" if name == "h2.7" else "lin"
-    cache: dict[tuple[str, int], dict[str, Any]] = {}
-    if name == "h2.7":
-        rho = power_kernel(Fraction(1, 2))
-        half = (L - 2) // 2
-        reason = "rank: Hankel section of s^-1/2 on log-spaced indices <= (L-2)/2"
-    else:
-        e5 = exponential_kernel(5)
-        half = min(4, int(math.log2(max(L - 1, 1))) // 2)
-        rho = lambda k: e5(2 ** k)  # noqa: E731
-        reason = "rank on the lags 2^k: Hankel section of e^{-5 2^k}"
-
-    def lower(rpe: str, H: int) -> dict[str, Any]:
-        if (rpe, H) in cache:
-            return cache[(rpe, H)]
-        if rpe == matched:
-            out = {"lower_bound": 0.0, "lower_bound_mse": 0.0,
-                   "lower_bound_reason": "matched RPE: error 0 is attained (exact)"}
-        else:
-            # about H + 24 indices (at most 72): 0..31 dense, the rest log-spaced up to (L - 2)/2
-            idx = (geometric_index(min(32, half + 1), half, max(8, min(H + 24, 72) - 32))
-                   if name == "h2.7" else tuple(range(half + 1)))
-            if H + 1 > len(idx):
-                out = {"lower_bound": 0.0, "lower_bound_mse": 0.0,
-                       "lower_bound_reason": f"H >= section size {len(idx)}: no rank bound"}
-            else:
-                out = {"lower_bound": sigma_lower_bound(rho, H + 1, idx),
-                       "lower_bound_mse": mean_square_lower_bound(rho, H, idx, extra=2),
-                       "lower_bound_reason": f"{reason} ({len(idx)} indices)"}
-        cache[(rpe, H)] = out
-        return out
-
-    return lower
-
-
-def _float64_check(rpe: str, beta: float, rho: np.ndarray, L: int) -> float:
-    """Run the exact one-head model (W_V = Z_finite(beta), past='none') in float64 on the sign
-    pattern and two seeded sign inputs; return the largest |model - target| (rounding only)."""
-    import sympy
-
-    from tfapprox.constructions.thm5_1 import kernel_attention_layer
-    from tfapprox.theory.architecture import Block, TransformerSpec
+def _float64_check(family: KernelFamily, beta: float, rho: np.ndarray, L: int) -> float:
+    """Run the exact one-head model (:func:`tfapprox.constructions.one_head.one_head_kernel_spec`: W_V =
+    Z_finite(beta), past='none') in float64 on the sign pattern and two seeded sign inputs; return the largest
+    |model - target| (rounding only)."""
+    from tfapprox.constructions.one_head import one_head_kernel_spec
 
     from .model import Model
 
-    b = sympy.Rational(str(beta))
-    layer = kernel_attention_layer(rpe, [([b], [1])], 1, length=L, residual=False)
-    spec = TransformerSpec(sympy.Matrix([[1]]), sympy.Matrix([[0]]), (Block(layer, None),), "none",
-                           {"construction": f"h2 one head {rpe}"})
-    m = Model(spec)
+    m = Model(one_head_kernel_spec(family, str(beta), L))
     rng = np.random.default_rng(0)
     worst = 0.0
     for X in (np.ones(L), rng.choice([-1.0, 1.0], L), rng.choice([-1.0, 1.0], L)):
@@ -397,55 +388,41 @@ def _float64_check(rpe: str, beta: float, rho: np.ndarray, L: int) -> float:
 
 
 # --------------------------------------------------------------------------- tails and curse of memory
-def _infinite_best(rpe: str, rho_kernel: Any, H: int, seed: int, starts: int, max_evals: int,
-                   S: int = 1 << 16) -> Any:
-    """Best-found H-term fit of an infinite kernel: LP on log-spaced lags (weights = spacing),
-    exact l1 over lags < S by direct sum plus closed-form tails."""
-    from .essential_error import best_found, kernel_l1_error
-
-    grid = np.unique(np.concatenate([np.arange(0, 64), np.round(np.geomspace(64, S - 1, 400)).astype(int)]))
-    if rpe == "log":
-        grid = grid[grid > 0]
-    wts = np.diff(np.concatenate([grid, [S]])).astype(float)
-    rho_g = np.asarray(rho_kernel.values(grid), dtype=float)
-    start = 0 if rpe == "lin" else 1
-    full = np.arange(start, S)
-    rho_full = np.asarray(rho_kernel.values(full), dtype=float)
-    rho_tail = float(rho_kernel.abs_tail_bound(S))
-
-    def err(p: np.ndarray, c: np.ndarray) -> tuple[float, float]:
-        return kernel_l1_error(rho_full, rpe, p, c, full, rho_tail=rho_tail, tail_start=S)
-
-    lo_exp = 0.0 if rpe == "lin" else 1.0
-    return best_found(rpe, rho_g, grid, H, weights=wts, seed=seed, starts=starts, max_evals=max_evals,
-                      min_exponent=lo_exp, error_fn=err)
+def _check_kernel_list(name: str, value: tuple[str, ...]) -> None:
+    for t in value:
+        parse_kernel(t)
 
 
-def _tails_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--heads", default="1,2,4,8", help="comma-separated H")
-    p.add_argument("--kernels", default="exp:0.5,poly:1.5", help="kernels to approximate")
-    p.add_argument("--starts", type=int, default=2, help="optimiser starts of the best-found search")
-    p.add_argument("--max-evals", type=int, default=8, help="LP evaluations per start")
-    p.add_argument("--seed", type=int, default=0, help="seed of the best-found search")
+@dataclass(frozen=True)
+class TailsConfig(CheckConfig):
+    """Options of ``tails`` (Insights 4a/4b: lin- and log-RPE on light and heavy tails)."""
+
+    heads: tuple[int, ...] = option((1, 2, 4, 8), "comma-separated H", minimum=1)
+    kernels: tuple[str, ...] = option(("exp:0.5", "poly:1.5"), "kernels to approximate", check=_check_kernel_list)
+    starts: int = option(2, "optimiser starts of the best-found search", minimum=1)
+    max_evals: int = option(8, "LP evaluations per start", minimum=1)
+    seed: int = option(0, "seed of the best-found search", minimum=0)
 
 
-def _tails_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
-    heads = parse_int_list(o.heads, "heads")
-    kernels = [t for t in str(o.kernels).split(",") if t.strip()]
+def _tails_run(o: TailsConfig, progress: Callable[[int, int, str], None]) -> CheckResult:
+    heads = list(o.heads)
+    kernels = list(o.kernels)
+    families = _families()
     rows = []
-    total = len(heads) * len(kernels) * 2
+    total = len(heads) * len(kernels) * len(families)
     i = 0
     for kt in kernels:
         k = parse_kernel(kt)
-        for rpe in ("lin", "log"):
+        for family in families:
             for H in heads:
-                progress(i, total, f"{kt} {rpe} H={H}")
+                progress(i, total, f"{kt} {family.name} H={H}")
                 i += 1
                 t0 = time.perf_counter()
-                bf = _infinite_best(rpe, k, H, o.seed, o.starts, o.max_evals)
-                extra = abs(float(k.values(0))) if rpe == "log" else 0.0
-                matched = (rpe == "lin") == (k.decay == "exp")
-                rows.append({"kernel": kt, "rpe": rpe, "H": H, "construction": 0.0 if matched else None,
+                bf = infinite_best_found(family, k, H, o.seed, o.starts, o.max_evals)
+                # lags below the family's first lag (lag 0 for log-RPE) come from the residual
+                extra = float(sum(abs(float(k.values(t))) for t in range(family.first_lag)))
+                matched = family.decay == k.decay
+                rows.append({"kernel": kt, "rpe": family.name, "H": H, "construction": 0.0 if matched else None,
                              "best_found": bf.error,
                              "best_found_lower": bf.error_lower, "lag0_residual_needed": extra,
                              "bound": None, "seconds": time.perf_counter() - t0})
@@ -457,9 +434,8 @@ def _tails_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         Hm = heads[-1]
         d = {r["rpe"]: min(r["best_found"], math.inf if r["construction"] is None else r["construction"])
              for r in rows if r["kernel"] == kt and r["H"] == Hm}
-        matched = "lin" if kt.startswith("exp") else "log"
-        other = "log" if matched == "lin" else "lin"
-        won = d[matched] <= d[other]
+        matched = _family_of_decay(parse_kernel(kt).decay).name
+        won = all(d[matched] <= d[f.name] for f in families if f.name != matched)
         passed &= won
         wins += won
     return CheckResult(
@@ -481,31 +457,33 @@ def _tails_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
             "group", path, "Best-found H-head error by tail and RPE", label=lambda k: k,
             measured="best found l1", ylabel="l1 error over all lags",
             extra=[(f"{kt} {rpe}-RPE: construction, 1 head (exact)", [1], [0.0], "s")
-                   for kt in kernels for rpe in ("lin", "log")
+                   for kt in kernels for rpe in family_names()
                    if any(r["kernel"] == kt and r["rpe"] == rpe and r["construction"] == 0.0 for r in rows)]))
 
 
-TAILS = register(Check("tails", "Insights 4a/4b: best-found H-head errors of lin- and log-RPE on light and "
-                                "heavy tails", _tails_args, _tails_run, has_plot=True))
+TAILS = register(typed_check("tails", "Insights 4a/4b: best-found H-head errors of lin- and log-RPE on light and "
+                                      "heavy tails", TailsConfig, _tails_run, defaults=({},), has_plot=True))
 """The ``tails`` check (Insights 4a/4b: lin vs log RPE on light and heavy tails)."""
 
 
-def _curse_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--beta", default="1.5", help="rho(s) = s^-beta for s >= 1, rho(0) = 0 (beta > 1)")
-    p.add_argument("--epsilons", default="1e-1,1e-2,1e-3", help="target l1 errors (comma-separated, > 0)")
-    p.add_argument("--max-units", type=int, default=64, help="largest RNN size tried")
-    p.add_argument("--max-evals", type=int, default=40, help="LP evaluations of the exponent search per N")
-    p.add_argument("--seed", type=int, default=0, help="seed of the exponent search")
-    p.add_argument("--refine-evals", type=int, default=600,
-                   help="LP evaluations per round of the free-rate refinement below each answer (2 rounds)")
+@dataclass(frozen=True)
+class CurseConfig(CheckConfig):
+    """Options of ``curse-of-memory`` (diagonal linear RNN units against log-RPE heads)."""
+
+    beta: str = option("1.5", "rho(s) = s^-beta for s >= 1, rho(0) = 0 (beta > 1)", decimal=True)
+    epsilons: tuple[float, ...] = option((1e-1, 1e-2, 1e-3), "target l1 errors (comma-separated, > 0)",
+                                         positive=True)
+    max_units: int = option(64, "largest RNN size tried", minimum=1)
+    max_evals: int = option(40, "LP evaluations of the exponent search per N", minimum=1)
+    seed: int = option(0, "seed of the exponent search", minimum=0)
+    refine_evals: int = option(600, "LP evaluations per round of the free-rate refinement below each answer "
+                                    "(2 rounds)", minimum=1)
 
 
 def _plot_curse(sweep: list[dict[str, Any]], rows: list[dict[str, Any]], path: str, title: str) -> None:
 
-    from .registry import new_figure  # Agg canvas without pyplot: no global backend switch
-
     from .plotting import finish_zeros, legend
-    from .registry import save_figure_atomic
+    from .report_files import new_figure, save_figure_atomic  # Agg canvas without pyplot
 
     fig, ax = new_figure(figsize=(6, 4))
     ax.semilogy([r["units"] for r in sweep], [r["error_upper"] for r in sweep], "o-",
@@ -526,7 +504,7 @@ def _plot_curse(sweep: list[dict[str, Any]], rows: list[dict[str, Any]], path: s
     save_figure_atomic(fig, path)
 
 
-def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
+def _curse_run(o: CurseConfig, progress: Callable[[int, int, str], None]) -> CheckResult:
     from fractions import Fraction
 
     from tfapprox.constructions.rnn import DiagonalLinearRNN
@@ -534,25 +512,10 @@ def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
 
     from .essential_error import _check_beta, rnn_best_found, rnn_refine
 
-    def number(name: str, text: Any) -> float:
-        if "_" in str(text):  # float() reads "1_0" as 10
-            raise ValueError(f"{name} must be a real number, got {text!r}")
-        try:
-            return float(text)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a real number, got {text!r}") from None
-
-    beta = _check_beta(number("beta", o.beta))
-    refine_evals = require_int("refine-evals", getattr(o, "refine_evals", 600), minimum=1)
-    eps = [float(require_real("epsilon", number("epsilon", e), minimum=0.0, strict_minimum=True))
-           for e in str(o.epsilons).split(",") if e.strip()]
-    if any(not math.isfinite(e) for e in eps):
-        raise ValueError(f"epsilon must be finite, got {o.epsilons!r}")
-    if not eps:
-        raise ValueError(f"epsilons must list at least one target error > 0, got {o.epsilons!r}")
-    cap = require_int("max-units", o.max_units, minimum=1)
-    max_evals = require_int("max-evals", o.max_evals, minimum=1)
-    seed = require_int("seed", o.seed, minimum=0)
+    beta = _check_beta(float(o.beta))
+    refine_evals = o.refine_evals
+    eps = list(o.epsilons)
+    cap, max_evals, seed = o.max_units, o.max_evals, o.seed
     t_start = time.perf_counter()
     # certified side: N terms (complex decays allowed) have l1 error >= sigma_{N+1} of any Hankel section
     # (docs: What is necessary?); the float beta is used exactly, as in the error enclosures
@@ -679,7 +642,7 @@ def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         plot=lambda path: _plot_curse(sweep, rows, path, f"Curse of memory: s^-{o.beta}"))
 
 
-CURSE = register(Check("curse-of-memory", "Curse of memory: diagonal linear RNN units vs log-RPE heads needed for "
-                                          "a target l1 error on t^-beta", _curse_args, _curse_run,
-                       has_plot=True))
+CURSE = register(typed_check("curse-of-memory", "Curse of memory: diagonal linear RNN units vs log-RPE heads "
+                                                "needed for a target l1 error on t^-beta", CurseConfig, _curse_run,
+                             defaults=({},), has_plot=True))
 """The ``curse-of-memory`` check (RNN units vs log-RPE heads)."""

@@ -14,20 +14,23 @@
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
+from tfapprox.constructions.delta_kernels import DEFAULT_ALPHA, DEFAULT_GAMMA
+from tfapprox.theory.families import LIN, LOG, family_names, kernel_family
 from tfapprox.theory.search import smallest_satisfying
-from tfapprox.theory.validation import parse_int_list, require_int, require_real
+from tfapprox.theory.validation import require_int
 
+from .check_config import CheckConfig, option
 from .plotting import plot_sweep
-from .registry import Check, CheckResult, register
+from .registry import CheckResult, register, typed_check
 
-__all__ = ["THM44", "PROP45", "nested_chain", "prop45_target"]
+__all__ = ["THM44", "PROP45", "nested_chain", "prop45_target", "Thm44Config", "Prop45Config"]
 
 
 def nested_chain(K: int, M: int, *, max_lag: int = 2, seed: int = 0, full_reads: bool = False) -> Any:
@@ -68,51 +71,54 @@ def nested_chain(K: int, M: int, *, max_lag: int = 2, seed: int = 0, full_reads:
     return AdaptiveMemoryTarget(gs, (T,) * M, K, LinearReadout(w))
 
 
-def _heads(text: str, minimum: int = 1) -> list[int]:
-    heads = parse_int_list(text, "heads")
-    if not heads:
-        raise ValueError("heads must name at least one H")
-    for i, H in enumerate(heads):
-        require_int(f"heads[{i}]", H, minimum=minimum)
-    if any(b <= a for a, b in zip(heads, heads[1:])):
-        raise ValueError(f"heads must be strictly increasing, got {heads}")
-    return heads
+#: ``thm4.4`` with ``--heads auto`` / ``--enumerate-heads auto``: the sizes per kernel family.
+_AUTO_HEADS = {LIN: (64, 128, 256), LOG: (128, 256)}
+_AUTO_ENUMERATE = {LIN: 64, LOG: 128}
 
 
-# ----------------------------------------------------------------------- Theorem 4.4
-def _thm44_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--K", type=int, default=2, help="nesting K of the target (and of the layer schedule)")
-    p.add_argument("--M", type=int, default=3, help="number of memories M >= K")
-    p.add_argument("--rpe", choices=["lin", "log"], default="lin", help="RPE type")
-    p.add_argument("--heads", default="auto", help="comma-separated H per layer (auto: lin 64,128,256; log 128,256)")
-    p.add_argument("--enumerate-heads", default="auto",
-                   help="run the model on every enumerated input at this H (auto: lin 64, log 128; 0: never)")
-    p.add_argument("--max-lag", type=int, default=2, help="T_l of every memory")
-    p.add_argument("--seed", type=int, default=0, help="seed of the chain's tables")
-    p.add_argument("--full-reads", action="store_true", help="g_l reads every token eq. (8) allows")
-    p.add_argument("--n", type=int, default=2, help="rate index n of the explicit bound")
+@dataclass(frozen=True)
+class Thm44Config(CheckConfig):
+    """Options of ``thm4.4`` (Theorem 4.4, App. D.1: nested memories)."""
+
+    K: int = option(2, "nesting K of the target (and of the layer schedule)", minimum=1)
+    M: int = option(3, "number of memories M >= K", minimum=1)
+    rpe: str = option(LIN.name, "RPE type", choices=family_names)
+    heads: tuple[int, ...] | None = option(None, "comma-separated H per layer (auto: lin 64,128,256; log 128,256)",
+                                           minimum=1, increasing=True, auto="auto")
+    enumerate_heads: int | None = option(None, "run the model on every enumerated input at this H "
+                                               "(auto: lin 64, log 128; 0: never)", minimum=0, auto="auto")
+    max_lag: int = option(2, "T_l of every memory", minimum=1, maximum=8)
+    seed: int = option(0, "seed of the chain's tables", minimum=0)
+    full_reads: bool = option(False, "g_l reads every token eq. (8) allows")
+    n: int = option(2, "rate index n of the explicit bound", minimum=1, maximum=20)
 
 
-def _thm44_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
+@dataclass(frozen=True)
+class Prop45Config(CheckConfig):
+    """Options of ``prop4.5`` (Proposition 4.5 / App. D.2: heads and width needed for eps)."""
+
+    rpe: str = option(LIN.name, "RPE type", choices=family_names)
+    eps: float = option(1e-2, "target accuracy epsilon", positive=True, maximum=1.0)
+    grid: tuple[int, ...] = option((64, 128, 192, 256, 384, 512, 768, 1024),
+                                   "heads per layer tried for the (M+1)-layer network; the 2-layer network tries "
+                                   "M times these", minimum=1, increasing=True)
+    max_rate: int = option(6, "the bound uses the best rate index n in 1..max-rate", minimum=1, maximum=20)
+
+
+def _thm44_run(o: Thm44Config, progress: Callable[[int, int, str], None]) -> CheckResult:
     from tfapprox.constructions.thm4_4 import build_thm4_4
     from tfapprox.theory.bounds import thm4_4_attention_bound, thm4_4_head_condition, thm4_4_paper_form
 
     from .nested_error import measure_thm4_4
 
-    rpe = o.rpe
-    heads = _heads(("64,128,256" if rpe == "lin" else "128,256") if o.heads == "auto" else o.heads)
-    if o.enumerate_heads == "auto":
-        enum_h = 64 if rpe == "lin" else 128
-    else:
-        try:
-            enum_h = int(o.enumerate_heads)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"enumerate-heads must be an integer or 'auto', got {o.enumerate_heads!r}") from exc
-        enum_h = require_int("enumerate-heads", enum_h, minimum=0)
+    family = kernel_family(o.rpe)
+    rpe = family.name
+    heads = list(_AUTO_HEADS[family] if o.heads is None else o.heads)
+    enum_h = _AUTO_ENUMERATE[family] if o.enumerate_heads is None else o.enumerate_heads
     if enum_h and enum_h not in heads:
         heads = sorted(set(heads) | {enum_h})
     target = nested_chain(o.K, o.M, max_lag=o.max_lag, seed=o.seed, full_reads=bool(o.full_reads))
-    n = require_int("n", o.n, minimum=1, maximum=20)
+    n = o.n
     rows, passed, certified_rows = [], True, 0
     for i, H in enumerate(heads):
         progress(i, len(heads), f"H={H}")
@@ -177,13 +183,13 @@ def _thm44_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                                       f"Theorem 4.4, K={o.K}, M={o.M}, {rpe}-RPE"))
 
 
-THM44 = register(Check(
+THM44 = register(typed_check(
     "thm4.4", "Theorem 4.4: (K+1+1{M>=K+1})-layer Transformer for nested memories; per-layer certified errors, "
               "exact positions, enumerated worst case against the bound",
-    _thm44_args, _thm44_run,
-    default_options=(("--K", "2", "--M", "3", "--rpe", "lin", "--heads", "64,128,256", "--enumerate-heads", "64"),
-                     ("--K", "2", "--M", "2", "--rpe", "lin", "--heads", "64,128,256", "--enumerate-heads", "0"),
-                     ("--K", "2", "--M", "3", "--rpe", "log", "--heads", "128,256", "--enumerate-heads", "0")),
+    Thm44Config, _thm44_run,
+    defaults=({"K": 2, "M": 3, "rpe": LIN.name, "heads": (64, 128, 256), "enumerate_heads": 64},
+              {"K": 2, "M": 2, "rpe": LIN.name, "heads": (64, 128, 256), "enumerate_heads": 0},
+              {"K": 2, "M": 3, "rpe": LOG.name, "heads": (128, 256), "enumerate_heads": 0}),
     has_plot=True))
 """The ``thm4.4`` check (Theorem 4.4, App. D.1)."""
 
@@ -205,44 +211,37 @@ def prop45_target() -> Any:
     return AdaptiveMemoryTarget.warm_up((g1, g2, g3), (2, 2, 2), LinearReadout([0, third, third, third]))
 
 
-def _prop45_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--rpe", choices=["lin", "log"], default="lin", help="RPE type")
-    p.add_argument("--eps", type=float, default=1e-2, help="target accuracy epsilon")
-    p.add_argument("--grid", default="64,128,192,256,384,512,768,1024",
-                   help="heads per layer tried for the (M+1)-layer network; the 2-layer network tries M times these")
-    p.add_argument("--max-rate", type=int, default=6, help="the bound uses the best rate index n in 1..max-rate")
-
-
 def _min_heads_bound(fn: Callable[[int], float], eps: float, start: int = 1, limit: int = 10 ** 12) -> int | None:
     """Smallest integer H >= start with fn(H) <= eps (fn eventually decreasing): doubling then bisection."""
     return smallest_satisfying(lambda H: fn(H) <= eps, max(start, 1), factor=2, limit=limit)
 
 
-def _prop45_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
+def _prop45_run(o: Prop45Config, progress: Callable[[int, int, str], None]) -> CheckResult:
     import mpmath
 
     from tfapprox.constructions.lemma_f2_f5 import shifted_delta_kernel
     from tfapprox.constructions.thm3_1 import allocate_heads
     from tfapprox.constructions.thm4_1 import build_thm4_1
     from tfapprox.constructions.thm4_4 import build_prop4_5
-    from tfapprox.theory.bounds import app_d2_head_ratio, lemma_f2_f5_bound, thm4_4_paper_form
+    from tfapprox.theory.bounds import app_d2_head_ratio, lemma_f2_f5_bound
 
     from .adaptive_error import shifted_kernel_errors
 
-    rpe = o.rpe
-    eps = require_real("eps", o.eps)
+    family = kernel_family(o.rpe)
+    rpe = family.name
+    eps = o.eps
     if not 0 < eps < 1:
         raise ValueError(f"eps must lie in (0, 1), got {eps}")
-    grid = _heads(o.grid)
-    max_rate = require_int("max-rate", o.max_rate, minimum=1, maximum=20)
+    grid = list(o.grid)
+    max_rate = o.max_rate
     target = prop45_target()
     M = target.memory_count
     lags = target.max_lags
     lip = float(target.readout.lipschitz)
-    if rpe == "lin":
-        weights = [mpmath.exp(mpmath.mpf("0.01") * T) for T in lags]
-    else:
-        weights = [mpmath.power(T, mpmath.mpf("1.01")) for T in lags]
+    # the constructions' head allocation (Thm 3.1 proof): exp((alpha + o) x(T)) at the default alpha = 1/100
+    # of the delta kernels (constructions.delta_kernels.DEFAULT_ALPHA), i.e. e^{0.01 T} / T^{1.01}
+    alpha = float(DEFAULT_ALPHA)
+    weights = [family.allocation_weight_mp(alpha, T) for T in lags]
 
     # ---- widths: the constructions' own FFNs (exact interpolation) and the smallest accepted width
     def min_width(build: Callable[[int | None], Any], exact: int) -> int:
@@ -320,17 +319,14 @@ def _prop45_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
     progress(3, 4, "prediction")
     pred_forms = {}
     for n in (1, 2):
-        deep_form = thm4_4_paper_form(rpe, lags, 1, M, n)
         with mpmath.workdps(30):
-            c = mpmath.mpf("0.01") if rpe == "lin" else None
-            if rpe == "lin":
-                two_form_over_C = mpmath.fsum(mpmath.exp(c * T) for T in lags) ** (n + 1)
-                deep_over_C = mpmath.sqrt(mpmath.fsum(mpmath.exp(2 * mpmath.mpf("0.01") * (n + 1) * T) for T in lags))
-            else:
-                two_form_over_C = mpmath.fsum(mpmath.power(T, mpmath.mpf("1.01")) for T in lags) ** (n + 1)
-                deep_over_C = mpmath.sqrt(mpmath.fsum(mpmath.power(T, mpmath.mpf("2.02") * (n + 1)) for T in lags))
+            # App. D.2 with the paper's alpha = gamma = 1/100 (constructions.delta_kernels defaults): the
+            # 2-layer form (sum_i exp((alpha + o) x(T_i)))^{n+1}, the (M+1)-layer one sqrt(sum_l E(T_l)^2)
+            # with E(T) = exp((gamma + o + n (alpha + o)) x(T)) (e^{0.01 T}, e^{0.02 (n+1) T} for lin)
+            a, g = mpmath.mpf(DEFAULT_ALPHA.p) / DEFAULT_ALPHA.q, mpmath.mpf(DEFAULT_GAMMA.p) / DEFAULT_GAMMA.q
+            two_form_over_C = mpmath.fsum(family.allocation_weight_mp(a, T) for T in lags) ** (n + 1)
+            deep_over_C = mpmath.sqrt(mpmath.fsum(family.growth_mp(n, a, g, T) ** 2 for T in lags))
             pred_forms[n] = float((deep_over_C / two_form_over_C) ** (mpmath.mpf(1) / n))
-        del deep_form
     d2 = {n: float(app_d2_head_ratio(rpe, lags, n)) for n in (1, 2)}
 
     def ratio(a: int | None, b: int | None) -> float | None:
@@ -388,8 +384,8 @@ def _prop45_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]
                                       label=lambda k: k, measured="certified error"))
 
 
-PROP45 = register(Check(
+PROP45 = register(typed_check(
     "prop4.5", "Proposition 4.5 / App. D.2: heads and width needed for eps by the 2-layer and the (M+1)-layer "
                "constructions, from the explicit bounds and from certified errors",
-    _prop45_args, _prop45_run, default_options=((),), has_plot=True))
+    Prop45Config, _prop45_run, defaults=({},), has_plot=True))
 """The ``prop4.5`` check (Proposition 4.5 / App. D.2)."""

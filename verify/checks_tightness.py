@@ -18,55 +18,56 @@ holds in every row.
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
-from tfapprox.theory.validation import parse_int_list, require_int, require_real
+from tfapprox.theory.families import LIN, LOG, family_names
 
-from .checks_experiments import PAGE, _fmt, _png
-from .registry import Check, CheckResult, register
+from .check_config import CheckConfig, option
 
-__all__ = ["TIGHTNESS_CHECK"]
+from .experiments_page import tightness_page
+from .registry import CheckResult, register, typed_check
+
+__all__ = ["TIGHTNESS_CHECK", "TightnessConfig", "tightness_findings"]
 
 # --------------------------------------------------------------------------- tightness
-def _tight_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--lags", default="1,5,20,100", help="comma-separated T")
-    p.add_argument("--heads", default="1,2,4,8,16,64,256", help="comma-separated H for Lemmas F.1/F.4 (F.2 equals F.1)")
-    p.add_argument("--shifted-heads", default="1,2,4,8,16,64,256",
-                   help="comma-separated H for Lemma F.5 (max over shifts)")
-    p.add_argument("--starts", type=int, default=2, help="optimiser starts of the best-found search")
-    p.add_argument("--max-evals", type=int, default=6, help="LP evaluations per start")
-    p.add_argument("--seed", type=int, default=0, help="seed of the best-found search")
-    p.add_argument("--sweep-heads", type=int, default=64, help="H at which alpha, gamma are compared")
-    p.add_argument("--sweep", default="0.005:0.005,0.01:0.01,0.03:0.03,0.1:0.1,0.3:0.3,0.01:0.1,0.1:0.01,0.03:0.3,0.3:0.03",
-                   help="alpha:gamma choices")
-    p.add_argument("--sweep-rpe", default="lin,log", help="RPE types of the sweep")
-    p.add_argument("--epsilon", type=float, default=1e-3, help="target error for the heads needed")
-    p.add_argument("--max-heads", type=int, default=1024, help="largest H measured for the heads needed")
+def _check_sweep(name: str, value: tuple[str, ...]) -> None:
+    for item in value:
+        a, _, g = item.partition(":")
+        if not a or not g:
+            raise ValueError(f"{name} items must be alpha:gamma, got {item!r}")
 
 
-def _tight_run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
+@dataclass(frozen=True)
+class TightnessConfig(CheckConfig):
+    """Options of ``tightness`` (best found against construction against bound, Lemmas F.1/F.4, F.2/F.5)."""
+
+    lags: tuple[int, ...] = option((1, 5, 20, 100), "comma-separated T", minimum=1)
+    heads: tuple[int, ...] = option((1, 2, 4, 8, 16, 64, 256), "comma-separated H for Lemmas F.1/F.4 (F.2 equals "
+                                                               "F.1)", minimum=1, maximum=4096)
+    shifted_heads: tuple[int, ...] = option((1, 2, 4, 8, 16, 64, 256), "comma-separated H for Lemma F.5 (max over "
+                                                                       "shifts)", minimum=1, maximum=4096,
+                                            allow_empty=True)
+    starts: int = option(2, "optimiser starts of the best-found search", minimum=1)
+    max_evals: int = option(6, "LP evaluations per start", minimum=1)
+    seed: int = option(0, "seed of the best-found search")
+    sweep_heads: int = option(64, "H at which alpha, gamma are compared", minimum=1)
+    sweep: tuple[str, ...] = option(("0.005:0.005", "0.01:0.01", "0.03:0.03", "0.1:0.1", "0.3:0.3", "0.01:0.1",
+                                     "0.1:0.01", "0.03:0.3", "0.3:0.03"), "alpha:gamma choices", check=_check_sweep)
+    sweep_rpe: tuple[str, ...] = option((LIN.name, LOG.name), "RPE types of the sweep", choices=family_names)
+    epsilon: float = option(1e-3, "target error for the heads needed", positive=True)
+    max_heads: int = option(1024, "largest H measured for the heads needed", minimum=8)
+
+
+def _tightness_run(o: TightnessConfig, progress: Callable[[int, int, str], None]) -> CheckResult:
     from .tightness import alpha_gamma_sweep, delta_tightness, shifted_tightness
 
-    lags = parse_int_list(o.lags, "lags")
-    heads = parse_int_list(o.heads, "heads")
-    sheads = parse_int_list(o.shifted_heads, "shifted-heads") if str(o.shifted_heads).strip() else []
-    for i, T in enumerate(lags):
-        require_int(f"lags[{i}]", T, minimum=1)
-    for i, H in enumerate(heads + sheads):
-        require_int(f"heads[{i}]", H, minimum=1, maximum=4096)
-    starts = require_int("starts", o.starts, minimum=1)
-    max_evals = require_int("max-evals", o.max_evals, minimum=1)
-    eps = float(require_real("epsilon", o.epsilon, minimum=0.0, strict_minimum=True))
-    choices = []
-    for item in str(o.sweep).split(","):
-        a, _, g = item.strip().partition(":")
-        if not a or not g:
-            raise ValueError(f"sweep items must be alpha:gamma, got {item!r}")
-        choices.append((a, g))
-    sweep_rpes = [v.strip() for v in str(o.sweep_rpe).split(",") if v.strip()]
+    lags, heads, sheads = list(o.lags), list(o.heads), list(o.shifted_heads)
+    starts, max_evals, eps = o.starts, o.max_evals, o.epsilon
+    choices = [tuple(item.partition(":")[::2]) for item in o.sweep]
+    sweep_rpes = list(o.sweep_rpe)
     rows: list[dict[str, Any]] = []
     heads = sorted(set(heads))
     sheads = sorted(set(sheads))
@@ -74,7 +75,8 @@ def _tight_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
     i = 0
     passed = True
     f4_rows: dict[tuple[int, int], Any] = {}
-    for rpe in ("lin", "log"):
+    for family in (LIN, LOG):  # Lemmas F.1 (F.2 = F.1) and F.4 (F.5 searched below)
+        rpe = family.name
         for T in lags:
             prev = None  # best_found(H) <= best_found(H'): each H is seeded with the previous H's best kernel
             for H in heads:
@@ -84,8 +86,8 @@ def _tight_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                 r = delta_tightness(rpe, T, H, seed=o.seed, starts=starts, max_evals=max_evals, previous=prev)
                 rows.append(dict(r.as_row(), seconds=time.perf_counter() - t0))
                 prev = r
-                if rpe == "lin":
-                    s = shifted_tightness("lin", T, H, f1_row=r)
+                if family is LIN:  # the Lemma F.2 kernel is the Lemma F.1 kernel (max over shifts = lag T)
+                    s = shifted_tightness(rpe, T, H, f1_row=r)
                     rows.append(dict(s.as_row(), seconds=0.0))
                 else:
                     f4_rows[(T, H)] = r
@@ -98,7 +100,7 @@ def _tight_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
             f4 = f4_rows.get((T, H)) or max((r for (t, h), r in f4_rows.items() if t == T and h <= H),
                                             key=lambda r: r.H, default=None)
             given = [f4.best_found_exponents] if f4 is not None and f4.H == H and f4.best_found_coefficients else []
-            s = shifted_tightness("log", T, H, seed=o.seed, starts=1, max_evals=max(2, max_evals // 2), given=given,
+            s = shifted_tightness(LOG.name, T, H, seed=o.seed, starts=1, max_evals=max(2, max_evals // 2), given=given,
                                   previous=prev, f4_row=f4)
             rows.append(dict(s.as_row(), seconds=time.perf_counter() - t0))
             prev = s
@@ -113,13 +115,12 @@ def _tight_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         for T in lags:
             progress(i, total, f"alpha/gamma {rpe} T={T}")
             i += 1
-            sw = alpha_gamma_sweep(rpe, T, require_int("sweep-heads", o.sweep_heads, minimum=1), choices,
-                                   epsilon=eps, max_heads=require_int("max-heads", o.max_heads, minimum=8))
+            sw = alpha_gamma_sweep(rpe, T, o.sweep_heads, choices, epsilon=eps, max_heads=o.max_heads)
             sweeps.append(sw)
             # consistent: the certified lower end of the exact error never exceeds the explicit bound
             passed &= all(math.isfinite(x["error"]) and x["error_lower"] <= x["bound"] * (1 + 1e-12) for x in sw["rows"])
     progress(total, total, "done")
-    page = _tightness_page(rows, sweeps, eps)
+    page = tightness_page(rows, sweeps, eps)
     notes = [
         "'construction' = exact l1 error of the paper's kernel (upper end of a rigorous enclosure). 'best found' = "
         "smallest exact l1 error (all lags: direct sum below 2^14 in float64 with an a-priori rounding allowance, "
@@ -161,7 +162,7 @@ def _tight_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
                      f"{hn['paper']['heads_measured'] or '>' + str(o.max_heads)}, min-bound {hn['min_bound']['heads_by_bound']}/"
                      f"{hn['min_bound']['heads_measured'] or '>' + str(o.max_heads)}, min-error "
                      f"{hn['min_error']['heads_by_bound']}/{hn['min_error']['heads_measured'] or '>' + str(o.max_heads)}")
-    findings, findings_text = _tightness_findings(rows, sweeps)
+    findings, findings_text = tightness_findings(rows, sweeps)
     return CheckResult(
         check="tightness", passed=passed, rows=rows, fit={"alpha_gamma": sweeps},
         findings=findings, findings_text=findings_text,
@@ -177,7 +178,7 @@ def _tight_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         plot=None, pages=page)
 
 
-def _tightness_findings(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+def tightness_findings(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
     """What the check found (no pass/fail meaning): the ranges of bound / best found and construction /
     best found over the rows with a finite positive best found, and how often the paper's alpha, gamma
     give the smallest error of the sweep."""
@@ -207,73 +208,11 @@ def _tightness_findings(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]]
     return findings, text
 
 
-def _tightness_page(rows: list[dict[str, Any]], sweeps: list[dict[str, Any]], eps: float) -> dict[str, Any]:
-    from .registry import new_figure  # Agg canvas without pyplot: no global backend switch
-
-    lines = ["## How tight are the proofs? (check `tightness`)", "",
-             "Exact l1 errors of the paper's kernels (construction), the best kernels found by LP + exponent search "
-             "(best found, an upper bound on the optimum; seeded with the previous H's best kernel, so it never "
-             "increases with H) and the explicit bounds (analytic upper bounds on the construction's error).", "",
-             "`lower` is a certified lower bound on the error of every H-head kernel of the class (Hankel rank; "
-             "see *What is necessary?*), `gap` = best found / lower; where they meet the answer is exact.", "",
-             "| lemma | T | H | lower | best found | gap | construction | bound | bound / best | construction / best | "
-             "max weight (cons / best) | digits (cons / best) | best found from |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        gap = "exact" if r["exact"] else ("-" if r["gap"] is None else f"{r['gap']:.3g}")
-        lines.append(f"| {r['lemma']} | {r['T']} | {r['H']} | {r['lower_bound']:.3g} | {r['best_found']:.3g} | {gap} | "
-                     f"{r['construction']:.3g} | {r['bound']:.3g} | {r['slack_bound']:.3g} | {r['slack_construction']:.3g} | "
-                     f"{r['construction_max_weight']:.2g} / {r['best_found_max_weight']:.2g} | "
-                     f"{r['construction_digits']} / {r['best_found_digits']} | {r['best_found_source']} |")
-    files: dict[str, bytes] = {}
-    for lemma in sorted({r["lemma"] for r in rows}):
-        sub = [r for r in rows if r["lemma"] == lemma]
-        # colour = T, line style = what is drawn: a short legend beside the axes, never over the data
-        from matplotlib.lines import Line2D
-
-        from .plotting import finish_zeros, h_ticks, log_series
-
-        fig, ax = new_figure(figsize=(7.6, 4))
-        zeros: list[Any] = []
-        handles = []
-        for k, T in enumerate(sorted({r["T"] for r in sub})):
-            s = sorted((r for r in sub if r["T"] == T), key=lambda r: r["H"])
-            Hs = [r["H"] for r in s]
-            color = f"C{k}"
-            log_series(ax, Hs, [r["construction"] for r in s], "o-", zeros, color=color)
-            log_series(ax, Hs, [r["bound"] for r in s], "--", zeros, color=color)
-            log_series(ax, Hs, [r["best_found"] for r in s], ":", zeros, marker="x", color=color)
-            handles.append(Line2D([], [], color=color, lw=6, label=f"T = {T}"))
-        handles += [Line2D([], [], color="0.3", marker="o", ls="-", label="construction (exact)"),
-                    Line2D([], [], color="0.3", ls="--", label="explicit bound"),
-                    Line2D([], [], color="0.3", marker="x", ls=":", label="best found")]
-        handles += finish_zeros(ax, zeros)
-        h_ticks(ax, [r["H"] for r in sub])
-        ax.set_xlabel("H (heads)")
-        ax.set_ylabel("l1 error")
-        ax.set_title(f"Lemma {lemma}: bound, construction, best found (lower bounds in the table)", fontsize=9)
-        ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
-        ax.grid(True, which="both", alpha=0.3)
-        name = f"tightness-{lemma.replace('.', '')}.png"
-        files[name] = _png(fig)
-        lines += ["", f"![Lemma {lemma}]({name})"]
-    lines += ["", f"### Free parameters alpha, gamma (heads for eps = {eps:g})", "",
-              "| RPE | T | H | choice | alpha | gamma | bound at H | error at H | heads (bound) | heads (measured) |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
-    for sw in sweeps:
-        for label in ("paper", "min_bound", "min_error"):
-            hn = sw["heads_needed"][label]
-            r = next((x for x in sw["rows"] if x["alpha"] == hn["alpha"] and x["gamma"] == hn["gamma"]), None)
-            lines.append(f"| {sw['rpe']} | {sw['T']} | {sw['H']} | {label} | {hn['alpha']} | {hn['gamma']} | "
-                         f"{_fmt(r['bound'] if r else None)} | {_fmt(r['error'] if r else None)} | "
-                         f"{_fmt(hn['heads_by_bound'])} | {_fmt(hn['heads_measured']) if hn['heads_measured'] else '> max'} |")
-    lines += ["", "heads (measured): smallest H on a doubling grid from 1, bisected, whose exact error is <= eps "
-              "('> max' when the largest H tried does not reach it).", ""]
-    return {PAGE: "\n".join(lines) + "\n", **files}
-
-
-TIGHTNESS_CHECK = register(Check(
+TIGHTNESS_CHECK = register(typed_check(
     "tightness", "How tight are the proofs: best-found H-head kernels against the paper's construction and its "
                  "explicit bound (Lemmas F.1/F.4, F.2/F.5), and the free parameters alpha, gamma",
-    _tight_args, _tight_run, has_plot=False))
+    TightnessConfig, _tightness_run, defaults=({},), has_plot=False))
 """The ``tightness`` check (best found vs construction vs bound)."""
+
+#: The check's run function on a :class:`TightnessConfig` or parsed command-line options (its old name).
+_tight_run = TIGHTNESS_CHECK.run

@@ -1,32 +1,38 @@
 """The check registry behind ``tfapprox verify``.
 
-A :class:`Check` knows its CLI options, runs at given sizes and returns a
-:class:`CheckResult`: a table of rows (each bound-check row carries ``error``, the
+A :class:`Check` is a function of a typed configuration (:mod:`tfapprox.verify.check_config`: one
+frozen dataclass per check, validated on construction; the CLI options are generated from it) and
+returns a :class:`CheckResult`: a table of rows (each bound-check row carries ``error``, the
 certified measured error, and ``bound``, the explicit theorem bound), a fit of the
 observed rate, and a two-part verdict: what it certifies (``passed``: bounds hold,
 enclosures valid, rate matches) and what it found beyond that (``findings``, e.g. how
 many of the paper's trends the construction reproduces).  A check also declares whether
 it draws a plot (``has_plot``).  ``tfapprox verify --all`` runs every registered check at
-its default sizes and writes a report folder.  Later results register their checks here
-by adding them to :data:`CHECKS` (see ``docs/contributing.md``).
+its default configurations and writes a report folder.  Later results register their checks
+here with :func:`register` and :func:`typed_check` (see ``docs/contributing.md``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import functools
 import math
 import platform
-import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import mpmath
 import numpy as np
 
-__all__ = ["Check", "CheckResult", "CHECKS", "register", "get_check", "all_checks", "json_number",
+from tfapprox.theory.version import __version__
+
+from .check_config import CheckConfig
+# report writing lives in report_files; re-exported here for the modules that import it from the registry
+from .report_files import (figure_png, new_figure, save_figure_atomic, write_bytes_atomic, write_json_atomic,
+                           write_text_atomic)
+
+__all__ = ["Check", "CheckResult", "CHECKS", "register", "typed_check", "get_check", "all_checks", "json_number",
            "write_json_atomic", "write_text_atomic", "write_bytes_atomic", "figure_png",
            "save_figure_atomic", "new_figure", "run_info", "format_cell", "jsonable"]
 
@@ -150,10 +156,6 @@ def run_info(command: Sequence[str] | None = None) -> dict[str, Any]:
     ``command`` is the argument list of the ``tfapprox`` invocation (the CLI passes its
     ``argv``); ``None`` (the default, a library call) is recorded as ``null``.
     """
-    import numpy as np
-
-    from tfapprox import __version__
-
     if command is not None:
         if isinstance(command, (str, bytes)) or not all(isinstance(a, str) for a in command):
             raise TypeError(f"command must be a list of strings (an argv), got {command!r}")
@@ -216,34 +218,75 @@ def jsonable(obj: Any) -> Any:
     return json_number(obj)
 
 
-def write_json_atomic(path: str | Path, data: Any) -> None:
-    """Write JSON to ``path`` atomically (see :func:`write_text_atomic`)."""
-    write_text_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
-
-
 @dataclass(frozen=True)
 class Check:
     """A registered verification.
 
-    ``add_arguments(parser)`` declares the CLI options (give every option a ``help`` string:
-    ``tfapprox verify CHECK --help`` shows it with the default); ``run(options, progress)``
-    returns a :class:`CheckResult`; ``default_options`` are the sizes used by
-    ``verify --all`` (chosen to finish within the time budget on 2 cores).  ``has_plot``
-    says whether the result draws a plot (``CheckResult.plot``), so ``verify CHECK --plot``
-    is refused before running a check that draws none; ``None`` means unknown (decided
+    A typed check (built with :func:`typed_check`) holds its configuration class ``config`` (a
+    :class:`~tfapprox.verify.check_config.CheckConfig`: typed, validated options), its run
+    function ``run(config, progress) -> CheckResult`` and ``defaults``, the configurations that
+    ``verify --all`` runs (chosen to finish within the time budget on 2 cores).  Its command-line
+    options (``add_arguments``) are generated from the configuration, and ``default_options``
+    (the default configurations as argument lists, from which the report names its files) are
+    derived from ``defaults``.  ``run`` also accepts the parsed command-line options
+    (``argparse.Namespace``).
+
+    A plain check gives ``add_arguments(parser)`` (every option with a ``help`` string) and
+    ``run(options, progress)`` itself, with ``default_options`` as argument lists.
+
+    ``has_plot`` says whether the result draws a plot (``CheckResult.plot``), so ``verify CHECK
+    --plot`` is refused before running a check that draws none; ``None`` means unknown (decided
     after the run).
     """
 
     name: str
     summary: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
-    run: Callable[[argparse.Namespace, Callable[[int, int, str], None]], CheckResult]
+    run: Callable[[Any, Callable[[int, int, str], None]], CheckResult]
     default_options: tuple[tuple[str, ...], ...] = ((),)
     has_plot: bool | None = None
+    #: The configuration class of a typed check (``None`` for a plain check).
+    config: type[CheckConfig] | None = None
+    #: The configurations ``verify --all`` runs (typed checks).
+    defaults: tuple[CheckConfig, ...] = ()
 
     def __post_init__(self) -> None:
         if self.has_plot is not None and not isinstance(self.has_plot, bool):
             raise TypeError(f"has_plot must be True, False or None, got {self.has_plot!r}")
+
+    def make_config(self, **options: Any) -> CheckConfig:
+        """The check's configuration from keyword options (``TypeError`` for an unknown one or for a
+        plain check, ``ValueError``/``TypeError`` for a bad value)."""
+        if self.config is None:
+            raise TypeError(f"check {self.name!r} has no typed configuration; run it from the command line")
+        return self.config.create(**options)
+
+
+def typed_check(name: str, summary: str, config: type[CheckConfig],
+                run: Callable[[Any, Callable[[int, int, str], None]], CheckResult],
+                defaults: Sequence[Mapping[str, Any]] = ({},), has_plot: bool | None = None) -> Check:
+    """A :class:`Check` of the typed configuration ``config`` and the function ``run(config, progress)``.
+
+    ``defaults`` lists the runs of ``verify --all`` as keyword options of ``config`` (in the order
+    they are written: the report's file names list them in that order, e.g.
+    ``{"rpe": "lin", "lags": [1, 5, 20]}`` -> ``CHECK-rpe-lin-lags-1_5_20.json``).
+    """
+    if not (isinstance(config, type) and issubclass(config, CheckConfig)):
+        raise TypeError(f"config must be a CheckConfig subclass, got {config!r}")
+
+    @functools.wraps(run)
+    def run_check(options: Any, progress: Callable[[int, int, str], None]) -> CheckResult:
+        if isinstance(options, argparse.Namespace):
+            options = config.from_namespace(options)
+        elif not isinstance(options, config):
+            raise TypeError(f"check {name!r} runs on a {config.__name__} (or parsed command-line options), "
+                            f"got {type(options).__name__}")
+        return run(options, progress)
+
+    configs = tuple(config.create(**dict(d)) for d in defaults)
+    argv = tuple(tuple(c.to_argv(list(d))) for c, d in zip(configs, defaults))
+    return Check(name, summary, config.add_arguments, run_check, default_options=argv, has_plot=has_plot,
+                 config=config, defaults=configs)
 
 
 CHECKS: dict[str, Check] = {}
@@ -289,51 +332,3 @@ def _load_builtin_checks() -> None:
 
     for name in BUILTIN_CHECK_MODULES:
         importlib.import_module(name)
-
-
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write text to ``path`` atomically (see :func:`write_bytes_atomic`)."""
-    write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Write bytes to ``path`` atomically, mode ``0o600`` minus the umask, creating missing
-    parent folders: :func:`tfapprox.verify.atomic.write_atomic` (the one writer of the toolkit)."""
-    from .atomic import write_atomic
-
-    write_atomic(path, data, make_parents=True)
-
-
-def new_figure(figsize: tuple[float, float] = (6, 4)) -> tuple[Any, Any]:
-    """A matplotlib ``(figure, axes)`` pair drawn by the Agg canvas, without pyplot.
-
-    No global backend switch (``matplotlib.use``) and no pyplot state: importing or
-    running the checks leaves a notebook's inline backend alone, and the figure is freed
-    when it goes out of scope (nothing to close).
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize)
-    FigureCanvasAgg(fig)
-    return fig, fig.subplots()
-
-
-def figure_png(fig: Any, dpi: int = 110) -> bytes:
-    """A matplotlib figure as PNG bytes (tight layout).
-
-    A pyplot figure is closed afterwards (figures from :func:`new_figure` need no closing).
-    """
-    import io
-
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=dpi)
-    if "matplotlib.pyplot" in sys.modules:  # only a pyplot-managed figure needs closing
-        sys.modules["matplotlib.pyplot"].close(fig)
-    return buf.getvalue()
-
-
-def save_figure_atomic(fig: Any, path: str | Path, dpi: int = 110) -> None:
-    """Write a matplotlib figure as a PNG file atomically (see :func:`write_bytes_atomic`)."""
-    write_bytes_atomic(path, figure_png(fig, dpi))

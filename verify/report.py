@@ -17,10 +17,11 @@ from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-import numpy as np
+from tfapprox.theory.version import __version__
 
 from .progress import ProgressReporter, format_duration
-from .registry import CheckResult, all_checks, format_cell, write_bytes_atomic, write_json_atomic, write_text_atomic
+from .registry import CheckResult, all_checks, format_cell
+from .report_files import write_bytes_atomic, write_json_atomic, write_text_atomic
 
 __all__ = ["default_workers", "format_table", "print_result", "run_all"]
 
@@ -371,8 +372,6 @@ def run_all(folder: Path, progress: Callable[[int, int, str], None] | ProgressRe
                                lambda done, total, what: callback(done, total, f"{label} {what}"))
             emit(out)
     total = time.perf_counter() - start
-    from tfapprox import __version__
-
     head = ["# tfapprox verification report", "",
             f"Overall: **{'PASSED' if all_ok else 'FAILED'}** ({len(jobs)} checks, {total:.0f} s; "
             f"tfapprox {__version__}"

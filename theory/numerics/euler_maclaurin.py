@@ -134,8 +134,14 @@ def hurwitz_zeta_enclosure(s: Any, a: Any, *, prec: int = 128) -> Enclosure:
         lo, hi = ball.lower().man_exp(), ball.upper().man_exp()
     finally:
         flint.ctx.prec = old
-    return Enclosure(round_down(mpmath.mpf((int(lo[0]), int(lo[1])))),
-                     round_up(mpmath.mpf((int(hi[0]), int(hi[1])))))
+    return Enclosure(round_down(_exact_mpf(*lo)), round_up(_exact_mpf(*hi)))
+
+
+def _exact_mpf(man: Any, exp: Any) -> mpmath.mpf:
+    """``man * 2^exp`` as an mpf without rounding (the precision is raised to the mantissa's bits)."""
+    man, exp = int(man), int(exp)
+    with mpmath.workprec(max(man.bit_length(), 1) + 8):
+        return mpmath.ldexp(mpmath.mpf(man), exp)
 
 
 def _exact_fraction(name: str, v: Any) -> Fraction:

@@ -191,6 +191,10 @@ def certified_theta_roots(c: np.ndarray, theta_lo: float, theta_hi: float, per_p
     """
     K = TAYLOR_ORDER if taylor_order is None else int(taylor_order)
     max_bisections = MAX_BISECTIONS if max_bisections is None else int(max_bisections)
+    if K < 3:  # the models must bound Q, Q' and Q''
+        raise ValueError(f"taylor_order must be an int >= 3, got {taylor_order!r}")
+    if max_bisections < 0:
+        raise ValueError(f"max_bisections must be an int >= 0, got {max_bisections!r}")
     N = len(c) - 1
     if theta_hi <= theta_lo or N < 1:
         return RootCertificate(np.zeros((0, 2)), np.zeros(0), np.zeros((0, 6)), 0)

@@ -290,6 +290,10 @@ def test_lp_l1_fit_recovers_an_exact_representation() -> None:
     fit = lp_l1_fit(target, [s ** -1.5, np.exp(-0.3 * s), s ** -3.0])
     assert fit.objective < 1e-10
     assert np.allclose(fit.coefficients, [2, -0.5, 0], atol=1e-8)
+    with pytest.raises(ValueError, match="basis function"):
+        lp_l1_fit(target, [s[:-1]])
+    with pytest.raises(ValueError, match="target must be 1-d"):
+        lp_l1_fit(target, [])
 
 
 def test_minimax_fit_matches_a_closed_form() -> None:

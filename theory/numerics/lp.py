@@ -71,7 +71,14 @@ def lp_l1_fit(target: Any, basis: Sequence[Any], weights: Any = None) -> LPFit:
     scaled to max 1 for the solver.  Raises :class:`LPError` if HiGHS reports no optimum.
     """
     r = np.asarray(target, dtype=float)
-    B = np.column_stack([np.asarray(b, dtype=float) for b in basis])
+    if r.ndim != 1 or len(basis) == 0:
+        raise ValueError(f"target must be 1-d and basis non-empty, got target shape {r.shape} and "
+                         f"{len(basis)} basis functions")
+    cols = [np.asarray(b, dtype=float) for b in basis]
+    if any(col.shape != r.shape for col in cols):
+        raise ValueError(f"every basis function must have the target's shape {r.shape}, got "
+                         f"{sorted({col.shape for col in cols})}")
+    B = np.column_stack(cols)
     S, H = B.shape
     w = np.ones(S) if weights is None else np.asarray(weights, dtype=float)
     scale = np.maximum(np.max(np.abs(B), axis=0), 1e-300)

@@ -26,7 +26,7 @@ from tfapprox.theory.numerics.euler_maclaurin import (
     check_beta, euler_maclaurin_polys, hurwitz_tail, hurwitz_zeta_enclosure,
 )
 from tfapprox.theory.numerics.lattice import lattice_compute
-from tfapprox.theory.numerics.lp import LPError, lp_l1_fit, minimax_fit
+from tfapprox.theory.numerics.lp import LPError, lp_l1_fit, lp_l1_fit_or_trivial, minimax_fit
 from tfapprox.theory.numerics.rounding import outward, relative_down, relative_up, round_down, round_up
 from tfapprox.theory.numerics.taylor_roots import certified_theta_roots, refine_brackets, uncertain_rows
 from tfapprox.theory.numerics.weighted_integrals import (
@@ -318,3 +318,15 @@ def test_lp_failure_raises_lp_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(LPError, match="minimax fit"):
         minimax_fit(np.zeros((2, 1)), np.zeros(2))
     assert issubclass(LPError, RuntimeError)
+    # the search form: a failed solve is a candidate (c = 0 here, objective sum |target|), not an error
+    fit = lp_l1_fit_or_trivial([1.0, -2.0], [[1.0, 1.0]])
+    assert fit.coefficients.tolist() == [0.0] and fit.objective == 3.0 and "numerical" in fit.status
+
+    class Stopped:
+        status, x, fun, message = 1, np.array([0.5, 0.0, 0.0]), 0.0, "iteration limit"
+
+    monkeypatch.setattr(lp_mod.scipy.optimize, "linprog", lambda *a, **k: Stopped())
+    fit = lp_l1_fit_or_trivial([1.0, 1.0], [[2.0, 2.0]])   # the solver's point, unscaled: c = 0.5 / 2
+    assert fit.coefficients.tolist() == [0.25] and fit.objective == 1.0
+    with pytest.raises(LPError, match="status 1"):
+        lp_l1_fit([1.0, 1.0], [[2.0, 2.0]])

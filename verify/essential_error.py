@@ -15,7 +15,9 @@ computes it:
   enclosed lag by lag up to ``2^16``; relative widths about ``1e-9 .. 5e-8`` for ``t^-3``.
 * :func:`lp_l1_fit` -- for fixed exponents the l1-optimal coefficients are a linear
   programme (HiGHS; :mod:`tfapprox.theory.numerics.lp`, which raises ``LPError`` when the solver
-  reports no optimum).
+  reports no optimum).  The searches below use its candidate form
+  :func:`~tfapprox.theory.numerics.lp.lp_l1_fit_or_trivial` (a failed solve gives a candidate whose
+  exact error is computed like any other's).
 * :func:`best_found` -- exponents optimised on top (Nelder-Mead in a two-parameter geometric
   family, seeded, several starts, one start being given exponents such as the paper's
   construction's, so best-found never exceeds it).  The result is **an upper bound on the
@@ -46,7 +48,7 @@ from tfapprox.theory.memory_kernels import MemoryKernel
 from tfapprox.theory.numerics.double_double import DD_UNIT, EPS, dd_add, f64_clenshaw_bound
 from tfapprox.theory.numerics.enclosure import EssentialEnclosure, ExpSumEnclosure
 from tfapprox.theory.numerics.euler_maclaurin import check_beta, hurwitz_tail
-from tfapprox.theory.numerics.lp import LPError, LPFit, lp_l1_fit
+from tfapprox.theory.numerics.lp import LPError, LPFit, lp_l1_fit, lp_l1_fit_or_trivial
 from tfapprox.theory.numerics.rounding import outward
 from tfapprox.theory.validation import require_int, require_real, short_repr
 
@@ -271,7 +273,7 @@ def best_found(rpe: Any, rho: np.ndarray, lags: np.ndarray, num_terms: int, *, w
         nonlocal evals, best
         p = np.maximum(np.asarray(p, dtype=float), min_exponent + 1e-9)
         evals += 1
-        fit = lp_l1_fit(rho, basis_matrix(family, p, lags), weights)
+        fit = lp_l1_fit_or_trivial(rho, basis_matrix(family, p, lags), weights)
         lo, hi = error_fn(p, fit.coefficients)
         if best is None or hi < best[1]:
             best = (lo, hi, p.copy(), fit.coefficients.copy())
@@ -521,11 +523,8 @@ def rnn_best_found(beta: Any, units: int, *, seed: int = 0, starts: int = 2, max
         if not np.all((lam > 0) & (lam < 1)):
             return math.inf
         B = np.exp(np.outer(pts, np.log(lam)))
-        try:
-            fit = lp_l1_fit(rho, list(B.T), w)
-        except LPError:  # numerical trouble for this candidate: discard it
-            return math.inf
-        if not np.all(np.isfinite(fit.coefficients)):
+        fit = lp_l1_fit_or_trivial(rho, list(B.T), w)
+        if not fit.status.startswith("Optimization terminated successfully") and not np.all(np.isfinite(fit.coefficients)):
             return math.inf
         if best is None or fit.objective < best[0]:
             best = (fit.objective, np.array(q, dtype=float), lam, fit.coefficients.copy())
@@ -547,11 +546,8 @@ def rnn_best_found(beta: Any, units: int, *, seed: int = 0, starts: int = 2, max
     enc = expsum_l1_error(lam, c, beta)
     # polish: the same exponents, coefficients refitted on a 3x finer grid reaching 100x further
     fp, fw, frho = _rnn_grid(beta, fit_end * 100, 3 * per_efold)
-    try:
-        fine: LPFit | None = lp_l1_fit(frho, list(np.exp(np.outer(fp, np.log(lam))).T), fw)
-    except LPError:
-        fine = None
-    if fine is not None and np.all(np.isfinite(fine.coefficients)):
+    fine = lp_l1_fit_or_trivial(frho, list(np.exp(np.outer(fp, np.log(lam))).T), fw)
+    if np.all(np.isfinite(fine.coefficients)):
         enc2 = expsum_l1_error(lam, fine.coefficients, beta)
         if enc2.upper < enc.upper:
             enc, c = enc2, fine.coefficients
@@ -583,10 +579,7 @@ def rnn_refine(fit: RNNFit, *, max_evals: int = 600, rounds: int = 1, fit_end: f
         if np.any(x > cap):
             return math.inf
         B = np.exp(-np.outer(pts, np.exp(x)))
-        try:
-            return lp_l1_fit(rho, list(B.T), w).objective
-        except LPError:
-            return math.inf
+        return lp_l1_fit_or_trivial(rho, list(B.T), w).objective
 
     x = np.log(-np.log(np.asarray(fit.decays, dtype=float)))
     for _ in range(rounds):
@@ -598,10 +591,7 @@ def rnn_refine(fit: RNNFit, *, max_evals: int = 600, rounds: int = 1, fit_end: f
     lam = np.exp(-p)
     if not np.all((lam > 0) & (lam < 1)):
         return fit
-    try:
-        lp = lp_l1_fit(rho, list(np.exp(-np.outer(pts, p)).T), w)
-    except LPError:
-        return fit
+    lp = lp_l1_fit_or_trivial(rho, list(np.exp(-np.outer(pts, p)).T), w)
     if not np.all(np.isfinite(lp.coefficients)):
         return fit
     enc = expsum_l1_error(lam, lp.coefficients, fit.beta)

@@ -11,10 +11,13 @@ Two linear programmes recur in the checks; both are built here once and solved b
   the two-layer family of Theorem 4.1 as depth evidence for Theorem 4.4).
 
 **Failure policy.**  Both programmes always have an optimum (they are feasible and bounded
-below by 0), so a solver status other than "optimal" means numerical trouble; it raises
-:class:`LPError` (a ``RuntimeError``) naming the programme, the HiGHS status and message.  No
-NaN or zero fit is ever returned in its place: callers that search over many candidates catch
-:class:`LPError` and discard the candidate.
+below by 0), so a solver status other than "optimal" means numerical trouble; :func:`lp_l1_fit`
+and :func:`minimax_fit` then raise :class:`LPError` (a ``RuntimeError``) naming the programme,
+the HiGHS status and message.  No NaN or zero fit is ever returned in place of an optimum.  The
+one documented exception is :func:`lp_l1_fit_or_trivial`, for searches over many candidate
+exponent sets (best-found kernels, RNN fits): there a failed solve yields a *candidate*
+(the solver's point if it returned one, else ``c = 0``), whose exact error the caller computes
+like any other's; nothing is claimed about its optimality.
 
 Examples
 --------
@@ -37,7 +40,7 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
-__all__ = ["LPError", "LPFit", "lp_l1_fit", "MinimaxFit", "minimax_fit"]
+__all__ = ["LPError", "LPFit", "lp_l1_fit", "lp_l1_fit_or_trivial", "MinimaxFit", "minimax_fit"]
 
 
 class LPError(RuntimeError):
@@ -64,12 +67,8 @@ class LPFit:
     status: str
 
 
-def lp_l1_fit(target: Any, basis: Sequence[Any], weights: Any = None) -> LPFit:
-    """``min_c sum_s w_s |target_s - sum_h c_h basis_h(s)|`` by linear programming (HiGHS).
-
-    Variables ``(c, e)`` with ``e_s >= |target_s - (B c)_s|``; ``c`` is free.  The basis columns are
-    scaled to max 1 for the solver.  Raises :class:`LPError` if HiGHS reports no optimum.
-    """
+def _l1_solve(target: Any, basis: Sequence[Any], weights: Any) -> tuple:
+    """Build and solve the l1 programme; ``(res, r, B, w, scale)`` (``res`` as linprog returns it)."""
     r = np.asarray(target, dtype=float)
     if r.ndim != 1 or len(basis) == 0:
         raise ValueError(f"target must be 1-d and basis non-empty, got target shape {r.shape} and "
@@ -87,9 +86,40 @@ def lp_l1_fit(target: Any, basis: Sequence[Any], weights: Any = None) -> LPFit:
     A = sp.vstack([sp.hstack([sp.csr_matrix(Bs), -I]), sp.hstack([sp.csr_matrix(-Bs), -I])], format="csr")
     b = np.concatenate([r, -r])
     cost = np.concatenate([np.zeros(H), w])
-    res = _solve("the l1 fit", cost, A, b, [(None, None)] * H + [(0, None)] * S)
-    c = res.x[:H] / scale
+    res = scipy.optimize.linprog(cost, A_ub=A, b_ub=b, bounds=[(None, None)] * H + [(0, None)] * S,
+                                 method="highs")
+    return res, r, B, w, scale
+
+
+def _l1_fit_from(res: Any, r: np.ndarray, B: np.ndarray, w: np.ndarray, scale: np.ndarray) -> LPFit:
+    c = res.x[:B.shape[1]] / scale
     return LPFit(c, float(np.sum(w * np.abs(r - B @ c))), str(res.message))
+
+
+def lp_l1_fit(target: Any, basis: Sequence[Any], weights: Any = None) -> LPFit:
+    """``min_c sum_s w_s |target_s - sum_h c_h basis_h(s)|`` by linear programming (HiGHS).
+
+    Variables ``(c, e)`` with ``e_s >= |target_s - (B c)_s|``; ``c`` is free.  The basis columns are
+    scaled to max 1 for the solver.  Raises :class:`LPError` if HiGHS reports no optimum.
+    """
+    res, r, B, w, scale = _l1_solve(target, basis, weights)
+    if res.status != 0 or res.x is None:
+        raise LPError(f"the l1 fit: HiGHS did not reach an optimum (status {res.status}: {res.message})")
+    return _l1_fit_from(res, r, B, w, scale)
+
+
+def lp_l1_fit_or_trivial(target: Any, basis: Sequence[Any], weights: Any = None) -> LPFit:
+    """:func:`lp_l1_fit` for searches over candidates: never raises for a failed solve.
+
+    If HiGHS returns a point without reaching an optimum, that point is the candidate; if it
+    returns none, the candidate is ``c = 0`` with objective ``sum_s w_s |target_s|``.  ``status``
+    is the solver's message either way.  Use only where the candidate's error is computed
+    exactly afterwards (the result is a candidate, not a certified optimum).
+    """
+    res, r, B, w, scale = _l1_solve(target, basis, weights)
+    if res.x is None:
+        return LPFit(np.zeros(B.shape[1]), float(np.sum(w * np.abs(r))), str(res.message))
+    return _l1_fit_from(res, r, B, w, scale)
 
 
 @dataclass(frozen=True)

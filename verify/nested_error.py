@@ -35,7 +35,7 @@ from typing import Any
 import mpmath
 import numpy as np
 
-from tfapprox.theory.numerics.lp import minimax_fit
+from tfapprox.theory.numerics.lp import LPError, minimax_fit
 from tfapprox.theory.readouts import LinearReadout
 from tfapprox.theory.targets import AdaptiveMemoryTarget
 
@@ -247,7 +247,10 @@ def shallow_family_optimum(target: AdaptiveMemoryTarget, *, seed: int = 0, resta
         P, yv = Z[rows, 1:], y[rows]
         n = P.shape[0]
         if linear:
-            per_token[v] = minimax_fit(P, yv).optimum
+            try:
+                per_token[v] = minimax_fit(P, yv).optimum
+            except LPError as exc:
+                raise LPError(f"the shallow family's LP for x_t = {v}: {exc}") from exc
         else:
             w_in = np.full((n, 1), v)
 

@@ -1,6 +1,6 @@
 """The bounded caches behind ``verify --all`` (issue 15): same values as a fresh computation.
 
-The double-double lattice cache (:class:`tfapprox.verify.kernel_error._LatticeCache`) serves a
+The double-double lattice cache (:class:`tfapprox.theory.numerics.lattice.LatticeCache`) serves a
 shorter range as a view of a longer one and extends a range from the last restart of the
 product chain; every value must be bit for bit what a fresh computation gives, and the memory
 stays bounded.  ``_node_geometry`` returns lazy ranges (no list of ``H`` entries).
@@ -14,7 +14,7 @@ import pytest
 import sympy
 
 from tfapprox.constructions.delta_kernels import _node_geometry
-from tfapprox.verify.kernel_error import _LatticeCache, _lattice_compute
+from tfapprox.theory.numerics.lattice import LatticeCache as _LatticeCache, lattice_compute as _lattice_compute
 
 
 def _same(a, b) -> bool:
@@ -121,6 +121,7 @@ def test_bound_caches_answer_per_precision() -> None:
 
 def test_run_all_jobs_start_from_empty_caches(tmp_path) -> None:
     from tfapprox.constructions import delta_kernels as dk
+    from tfapprox.theory.numerics.lattice import LATTICES
     from tfapprox.verify import kernel_error as ke
     from tfapprox.verify import report as report_mod
 
@@ -128,4 +129,4 @@ def test_run_all_jobs_start_from_empty_caches(tmp_path) -> None:
     ke.delta_kernel_l1_error(dk.delta_kernel("lin", 2, 8))
     assert dk._KERNEL_CACHE and ke._ENCLOSURE_CACHE
     report_mod._clear_caches()
-    assert not dk._KERNEL_CACHE and not ke._ENCLOSURE_CACHE and not ke._LATTICES._store
+    assert not dk._KERNEL_CACHE and not ke._ENCLOSURE_CACHE and not LATTICES._store

@@ -13,6 +13,8 @@ from strategies import delta_kernel_specs, noninteger_log_kernel_specs, rate_ind
 
 from tfapprox.constructions.delta_kernels import delta_kernel, lemma_f1_kernel, lemma_f4_kernel
 from tfapprox.theory.bounds import delta_kernel_bound
+from tfapprox.theory.numerics.double_double import dd_clenshaw, mp_to_dd
+from tfapprox.theory.numerics.taylor_roots import certified_theta_roots
 from tfapprox.verify import kernel_error as ke
 from tfapprox.verify.kernel_error import (
     L1Enclosure,
@@ -99,7 +101,7 @@ def test_log_signed_tail_matches_hurwitz_zeta(lag: int, H: int, S: int) -> None:
     transform and the Euler-Maclaurin correction used for the tail."""
     k = lemma_f4_kernel(lag, H)
     assert any(c != 0 for c in k.coefficients)
-    lo, hi = ke._log_signed_tail(k, S)
+    lo, hi = ke.log_signed_tail(k, S)
     with mpmath.workdps(k.digits_needed(1e-30) + 10):
         z = mpmath.fsum(a * mpmath.zeta(mpmath.mpf(b.p) / b.q, S) for a, b in zip(k.coefficients, k.exponents))
     assert lo - 1e-25 <= z <= hi + 1e-25
@@ -209,8 +211,8 @@ def test_double_double_clenshaw_bound_is_valid() -> None:
     rng = np.random.default_rng(3)
     c = [mpmath.mpf(v) for v in rng.normal(size=300)]
     x = np.array([-0.999, -0.3, 0.1, 0.77, 0.9999])
-    ch, cl = ke._mp_to_dd(c)
-    yh, yl, bound = ke._dd_clenshaw(ch, cl, x, np.zeros_like(x))
+    ch, cl = mp_to_dd(c)
+    yh, yl, bound = dd_clenshaw(ch, cl, x, np.zeros_like(x))
     with mpmath.workdps(60):
         for i, xv in enumerate(x):
             xm = mpmath.mpf(float(xv))
@@ -226,7 +228,7 @@ def test_double_double_clenshaw_bound_is_valid() -> None:
 def test_mp_to_dd_roundtrip() -> None:
     with mpmath.workdps(50):
         vals = [mpmath.pi, -mpmath.e / 3, mpmath.mpf(0), mpmath.mpf(2) ** -900 * mpmath.sqrt(2)]
-        h, l = ke._mp_to_dd(vals)
+        h, l = mp_to_dd(vals)
         for v, a, b in zip(vals, h, l):
             assert abs(mpmath.mpf(float(a)) + mpmath.mpf(float(b)) - v) <= abs(v) * mpmath.mpf(2) ** -105
 
@@ -241,7 +243,7 @@ def test_mp_to_dd_keeps_the_low_part_at_the_callers_default_precision() -> None:
     with mpmath.workdps(1000):
         vals.append(mpmath.exp(mpmath.mpf(1) / 7))
     assert mpmath.mp.dps == 15
-    h, l = ke._mp_to_dd(vals)
+    h, l = mp_to_dd(vals)
     with mpmath.workdps(200):
         for v, a, b in zip(vals, h, l):
             assert b != 0.0
@@ -263,7 +265,7 @@ def test_validation() -> None:
     with pytest.raises(ValueError, match="length"):
         delta_kernel_sign_pattern(k, 0)
     with pytest.raises(ValueError):
-        ke._log_signed_tail(k, 100)
+        ke.log_signed_tail(k, 100)
 
 
 # ---- non-integer gamma/alpha: the exact weighted integral, checked by brute force ------------
@@ -327,7 +329,7 @@ def test_noninteger_ratio_is_tight_where_the_old_branch_was_loose() -> None:
     exact_weight=False) was [1.5e-3, 24.2]; the default is now the exact weighted integral."""
     k = lemma_f4_kernel(1, 64, alpha="3/10", gamma="3/100")
     enc = delta_kernel_l1_error(k)
-    old = ke._log_enclosure(k, None, exact_weight=False)
+    old = ke.log_enclosure(k, None, exact_weight=False)
     assert old.lower <= enc.lower <= enc.upper <= old.upper
     assert enc.relative_width < 1e-9 < old.relative_width
     bound = min(float(delta_kernel_bound("log", 1, 64, n, alpha=k.alpha, gamma=k.gamma)) for n in range(1, 5))
@@ -355,7 +357,7 @@ def test_certified_roots_contain_every_root(data: tuple) -> None:
     independent method) lies in a certified one-root bracket or in an undecided interval;
     brackets are disjoint and hold a sign change each."""
     c, theta_lo = data
-    cert = ke._certified_theta_roots(c, theta_lo, math.pi, 16 * (len(c) + 1))
+    cert = certified_theta_roots(c, theta_lo, math.pi, 16 * (len(c) + 1))
     br, unc = cert.brackets, cert.uncertain
     assert np.all(br[:, 0] < br[:, 1]) and np.all(br[1:, 0] >= br[:-1, 1] - 1e-15)
     fa = np.polynomial.chebyshev.chebval(np.cos(br[:, 0]), c)
@@ -380,9 +382,9 @@ def test_certified_roots_of_the_kernels_need_no_widening() -> None:
     """For the Lemma F.4 kernels every block of (theta_U, pi) is decided; only the tiny interval
     at u = 0 (second-kind node, Q(0) = 0 up to rounding) stays open, and it is negligible."""
     for k in (lemma_f4_kernel(3, 128), lemma_f4_kernel(8, 512)):
-        cdd, _c1, _d2c = ke._prepare(k)
+        cdd, _c1, _d2c = ke.prepare_coefficients(k)
         theta_U = math.acos(2 * 8192 ** -float(k.alpha) - 1)
-        cert = ke._certified_theta_roots(cdd[0], theta_U, math.pi, 16 * (k.num_terms + 1),
+        cert = certified_theta_roots(cdd[0], theta_U, math.pi, 16 * (k.num_terms + 1),
                                          c_err=float(np.sum(np.abs(cdd[1]))))
         assert len(cert.uncertain) <= 1
         if len(cert.uncertain):

@@ -10,6 +10,7 @@ from numpy.polynomial import chebyshev as C
 from tfapprox.constructions.lemma_f3_f6 import admissible_rates, check_rate, essential_kernel
 from tfapprox.theory.bounds import essential_kernel_bound
 from tfapprox.theory.memory_kernels import ArrayKernel, ExponentialKernel, PolynomialKernel
+from tfapprox.theory.numerics.weighted_integrals import euler_inverse_cheb, euler_residual_bound
 from tfapprox.verify import kernel_error as ke
 from tfapprox.verify.essential_error import essential_l1_error
 
@@ -139,7 +140,7 @@ def test_f6_signed_tail_matches_hurwitz_zeta(H, S):
     """sum_{t >= S} P(t) = sum_k a_k zeta(1 + gamma + alpha k, S): checks the weighted integral
     int_0^U u^{c-1} Q = U^c G(U) (c = 3/100) and the Euler-Maclaurin terms independently."""
     k = essential_kernel("log", PolynomialKernel(1, 3, offset=0), H)
-    lo, hi = ke._log_signed_tail(k.carrier(), S)
+    lo, hi = ke.log_signed_tail(k.carrier(), S)
     with mpmath.workdps(60):
         z = mpmath.fsum(mpmath.mpf(a.p) / a.q * mpmath.zeta(mpmath.mpf(b.p) / b.q, S)
                         for a, b in zip(k.monomial_coefficients(), k.exponents))
@@ -153,7 +154,7 @@ def test_euler_inverse_polynomial_and_residual_bound():
     rng = np.random.default_rng(3)
     q = rng.standard_normal(12)
     c = sympy.Rational(3, 100)
-    gh, gl, bound = ke._euler_inverse_cheb([mpmath.mpf(float(v)) for v in q], c)
+    gh, gl, bound = euler_inverse_cheb([mpmath.mpf(float(v)) for v in q], c)
     assert bound < 1e-25
     x = np.linspace(-1, 1, 9)
     g = gh + gl
@@ -171,7 +172,7 @@ def test_euler_inverse_polynomial_and_residual_bound():
     # the residual bound is a posteriori: a perturbed G~ gets a correspondingly larger bound
     gh2 = gh.copy()
     gh2[5] += 1e-7
-    bad = ke._euler_residual_bound([mpmath.mpf(float(v)) for v in q], gh2, gl, c)
+    bad = euler_residual_bound([mpmath.mpf(float(v)) for v in q], gh2, gl, c)
     assert 1e-7 * 5 / 0.03 <= bad <= 1e-7 * 100 / 0.03
 
 

@@ -27,6 +27,7 @@ at the public boundary and resolved by :func:`kernel_family`; a new family is on
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import mpmath
@@ -205,6 +206,35 @@ class KernelFamily:
         """Whether the family's tail sums converge at ``rate`` (lin ``> 0``, log ``> 1``)."""
         return bool(self.rpe().summable(sympy.sympify(rate)))
 
+    # -- added by helper numerics --
+    #: Whether ``x(t + c) = x(t) + c``: a term at lag ``t + c`` is ``e^{-beta c}`` times the term at
+    #: ``t`` (lin), so a shifted delta kernel is a tail of the unshifted one (Lemma F.2) and the
+    #: lattice values are products of one step.
+    translation_invariant: ClassVar[bool] = False
+
+    def lattice_mp(self, alpha: mpmath.mpf, gamma: mpmath.mpf, start: int, stop: int) -> tuple[list, list]:
+        """``(u(t), w(t))`` for ``t = start..stop-1`` at the working precision (App. F lattice).
+
+        ``u = exp(-alpha x(t))``, ``w = exp(-(gamma + o) x(t))``, each value computed alone here;
+        an override may chain values but each must depend on ``(start, t)`` only, and
+        :meth:`lattice_resume` says from where a range can be extended bit for bit.
+        """
+        us, ws = [], []
+        rate = self.weight_rate(gamma)
+        for s in range(start, stop):
+            x = self.coordinate_mp(s)
+            us.append(mpmath.exp(-alpha * x))
+            ws.append(mpmath.exp(-rate * x))
+        return us, ws
+
+    def lattice_resume(self, start: int, stop: int) -> int:
+        """First lag from which :meth:`lattice_mp` extends a computed range ``start..stop-1`` bit for bit."""
+        return stop
+
+    def tail_f64(self, rate: float, start: int) -> float:
+        """``sum_{t >= start} exp(-rate x(t))`` as a float (``inf`` when not summable)."""
+        return float(self.tail_mp(rate, start)) if self.summable(rate) else math.inf
+
 
 class LinFamily(KernelFamily):
     """``x(t) = t``: terms ``e^{-beta t}`` on ``t >= 0`` (lin-RPE, Lemmas F.1-F.3, Thm 5.1 (A))."""
@@ -240,6 +270,29 @@ class LinFamily(KernelFamily):
         start = max(int(start), 0)
         r = mpmath.mpf(rate)
         return mpmath.exp(-r * start) / -mpmath.expm1(-r)
+
+    # -- added by helper numerics --
+    translation_invariant = True
+
+    def lattice_mp(self, alpha: mpmath.mpf, gamma: mpmath.mpf, start: int, stop: int) -> tuple[list, list]:
+        # a product chain restarted (an exp) at start and at every multiple of 64: at most 63
+        # consecutive products, each rounded at the working precision
+        us, ws = [], []
+        ea, eg = mpmath.exp(-alpha), mpmath.exp(-gamma)
+        for s in range(start, stop):
+            if s == start or s % 64 == 0:
+                u, w = mpmath.exp(-alpha * s), mpmath.exp(-gamma * s)
+            else:
+                u, w = u * ea, w * eg
+            us.append(u)
+            ws.append(w)
+        return us, ws
+
+    def lattice_resume(self, start: int, stop: int) -> int:
+        return max(start, (stop // 64) * 64)
+
+    def tail_f64(self, rate: float, start: int) -> float:
+        return math.exp(-rate * start) / -math.expm1(-rate)
 
 
 class LogFamily(KernelFamily):
@@ -283,6 +336,20 @@ class LogFamily(KernelFamily):
 
     def tail_mp(self, rate: Any, start: int) -> mpmath.mpf:
         return mpmath.zeta(mpmath.mpf(rate), max(int(start), 1))
+
+    # -- added by helper numerics --
+    def lattice_mp(self, alpha: mpmath.mpf, gamma: mpmath.mpf, start: int, stop: int) -> tuple[list, list]:
+        if alpha != gamma:
+            return super().lattice_mp(alpha, gamma, start, stop)
+        us, ws = [], []
+        for s in range(start, stop):  # alpha = gamma: w = t^{-1-alpha} = u / t, one division
+            u = mpmath.exp(-alpha * mpmath.log(s))
+            us.append(u)
+            ws.append(u / s)
+        return us, ws
+
+    def tail_f64(self, rate: float, start: int) -> float:
+        return float(mpmath.zeta(rate, start)) if rate > 1 else math.inf
 
 
 #: The lin family (``e^{-beta t}``, eq. (4)).

@@ -15,7 +15,7 @@
   (mpmath at the digits its weights need), checks from the hidden states after FFN 1 that every
   memory position ``g_k(x_t)`` is recovered exactly, and returns the enumerated max error next to
   the certified upper bound ``Lip(f) sqrt(sum_k E_k^2) + E_FFN``.
-* :func:`dp_free_lp`: Prop. 4.2(B) as a linear programme (HiGHS).
+* :func:`dp_free_lp`: Prop. 4.2(B) as a linear programme (HiGHS, :func:`tfapprox.theory.numerics.lp.minimax_fit`).
 """
 
 from __future__ import annotations
@@ -30,9 +30,12 @@ import mpmath
 import numpy as np
 
 from tfapprox.constructions.lemma_f2_f5 import ShiftedDeltaKernel
+from tfapprox.theory.families import kernel_family
+from tfapprox.theory.numerics.lp import minimax_fit
 from tfapprox.theory.validation import require_int
 
 from .kernel_error import L1Enclosure, delta_kernel_error_terms, delta_kernel_l1_error
+from .model import Model
 
 __all__ = ["ShiftErrors", "shifted_kernel_errors", "enumerate_windows", "AdaptiveMeasurement",
            "measure_thm4_1", "dp_free_lp", "witness_dp_error"]
@@ -75,7 +78,7 @@ def shifted_kernel_errors(kernel: ShiftedDeltaKernel, shifts: Sequence[int] | No
     if shifts is None:
         shifts = range(1, kernel.max_shift + 1)
     shifts = tuple(int(B) for B in shifts)
-    if kernel.rpe == "lin":
+    if kernel_family(kernel.rpe).translation_invariant:  # Lemma F.2: shifts are tails of the base kernel
         return ShiftErrors(shifts, tuple(_lin_shift_enclosure(kernel, B) for B in shifts))
     return ShiftErrors(shifts, tuple(delta_kernel_l1_error(kernel.at_shift(B)) for B in shifts))
 
@@ -104,10 +107,17 @@ def witness_dp_error(kernel: ShiftedDeltaKernel, lag_of: dict[Any, int]) -> tupl
     lo = hi = 0.0
     errs = shifted_kernel_errors(kernel, sorted(set(lag_of.values())))
     T = kernel.max_shift
-    terms = delta_kernel_error_terms(kernel.base, T + 1) if kernel.rpe == "lin" else None
+    family = kernel_family(kernel.rpe)
+    # lag s of shift B is lag s + T - B of the base kernel when the family is translation invariant
+    terms = delta_kernel_error_terms(kernel.base, T + 1) if family.translation_invariant else None
     for tok, B in lag_of.items():
         enc = errs.at(B)
-        e0 = abs(float(terms[T - B])) if kernel.rpe == "lin" else 0.0
+        if family.first_lag > 0:  # lag 0 (the current token) is never seen
+            e0 = 0.0
+        elif terms is not None:
+            e0 = abs(float(terms[T - B]))
+        else:
+            e0 = abs(float(delta_kernel_error_terms(kernel.at_shift(B), 1)[0]))
         cut = e0 * (1 - abs(float(tok)))
         lo, hi = max(lo, enc.lower - cut * (1 + 1e-12)), max(hi, enc.upper - cut * (1 - 1e-12))
     return lo, hi
@@ -150,8 +160,6 @@ def _alphabet(target: Any) -> list[Any]:
 
 def measure_thm4_1(cons: Any, *, run_model: bool = True, dps: int | None = None) -> AdaptiveMeasurement:
     """Certified and enumerated errors of a :class:`~tfapprox.constructions.thm4_1.Thm41Construction`."""
-    from .model import Model
-
     target = cons.target
     kerr = tuple(shifted_kernel_errors(k, range(0 if target.allow_zero_lag else 1, k.max_shift + 1))
                  for k in cons.kernels)
@@ -204,26 +212,17 @@ def dp_free_lp(target: Any, window: Any | None = None) -> dict[str, Any]:
     (``S = window``, default ``T + 1``; ``0`` is in the alphabet): then
     ``min_{c, a} max_x |y_0(x) - c - sum_{s<S} a_s x_{-s}|`` over all ``3^S`` windows is a
     lower bound of ``|||H - Attn^DPF|||`` for every DP-free attention, whatever ``H``.
-    Solved exactly (HiGHS, variables ``c, a_0..a_{S-1}, eps``; ``2 * 3^S`` constraints).
+    Solved exactly (HiGHS, variables ``c, a_0..a_{S-1}, eps``; ``2 * 3^S`` constraints) by
+    :func:`~tfapprox.theory.numerics.lp.minimax_fit`, which raises
+    :class:`~tfapprox.theory.numerics.lp.LPError` if the solver reports no optimum.
 
     Returns ``{"optimum", "status", "message", "coefficients", "window", "constraints"}``.
     """
-    from scipy.optimize import linprog
-
     S = target.max_lag + 1 if window is None else require_int("window", window, minimum=1, maximum=9)
     alphabet = _alphabet(target)
     X = enumerate_windows(alphabet, S)  # time order x_{-(S-1)}, ..., x_0
     y = target.evaluate(X, pad=[0.0])[:, -1]
     Z = X[:, ::-1, 0]  # column s = x_{-s}
-    n = Z.shape[0]
-    # variables: c, a_0..a_{S-1}, eps ; minimise eps
-    A1 = np.hstack([np.ones((n, 1)), Z, -np.ones((n, 1))])    # c + a.z - eps <= y
-    A2 = np.hstack([-np.ones((n, 1)), -Z, -np.ones((n, 1))])  # -c - a.z - eps <= -y
-    A = np.vstack([A1, A2])
-    b = np.concatenate([y, -y])
-    cost = np.zeros(S + 2)
-    cost[-1] = 1
-    res = linprog(cost, A_ub=A, b_ub=b, bounds=[(None, None)] * (S + 1) + [(0, None)], method="highs")
-    return {"optimum": float(res.fun) if res.status == 0 else math.nan, "status": int(res.status),
-            "message": str(res.message), "coefficients": [float(v) for v in res.x[:-1]] if res.x is not None else [],
-            "window": S, "constraints": int(A.shape[0])}
+    fit = minimax_fit(Z, y)  # variables c, a_0..a_{S-1}, eps; minimise eps
+    return {"optimum": fit.optimum, "status": fit.status, "message": fit.message,
+            "coefficients": list(fit.coefficients), "window": S, "constraints": fit.constraints}

@@ -14,7 +14,10 @@ computes it:
   slowly to sum; ``Q`` oscillates down to ``t ~ 10^{200}``), and ``rho``'s effect on the tail
   enclosed lag by lag up to ``2^16``; relative widths about ``1e-9 .. 5e-8`` for ``t^-3``.
 * :func:`lp_l1_fit` -- for fixed exponents the l1-optimal coefficients are a linear
-  programme (``scipy.optimize.linprog``, HiGHS).
+  programme (HiGHS; :mod:`tfapprox.theory.numerics.lp`, which raises ``LPError`` when the solver
+  reports no optimum).  The searches below use its candidate form
+  :func:`~tfapprox.theory.numerics.lp.lp_l1_fit_or_trivial` (a failed solve gives a candidate whose
+  exact error is computed like any other's).
 * :func:`best_found` -- exponents optimised on top (Nelder-Mead in a two-parameter geometric
   family, seeded, several starts, one start being given exponents such as the paper's
   construction's, so best-found never exceeds it).  The result is **an upper bound on the
@@ -37,40 +40,26 @@ import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-import mpmath
 import numpy as np
 import scipy.optimize
 
+from tfapprox.theory.families import LIN, LOG, kernel_family
 from tfapprox.theory.memory_kernels import MemoryKernel
-from tfapprox.theory.validation import require_choice, require_int, require_real, short_repr
+from tfapprox.theory.numerics.double_double import DD_UNIT, EPS, dd_add, f64_clenshaw_bound
+from tfapprox.theory.numerics.enclosure import EssentialEnclosure, ExpSumEnclosure
+from tfapprox.theory.numerics.euler_maclaurin import check_beta, hurwitz_tail
+from tfapprox.theory.numerics.lp import LPError, LPFit, lp_l1_fit, lp_l1_fit_or_trivial
+from tfapprox.theory.numerics.rounding import outward
+from tfapprox.theory.validation import require_int, require_real, short_repr
 
-from .kernel_error import _EPS, _dd_add, _kernel_dd, _outward, _prepare, delta_kernel_l1_error
+from .kernel_error import delta_kernel_l1_error, kernel_error_dd, log_enclosure, prepare_coefficients
 
-__all__ = ["EssentialEnclosure", "essential_l1_error", "LPFit", "lp_l1_fit", "basis_matrix", "kernel_l1_error",
-           "BestFound", "best_found", "finite_errors", "hurwitz_tail", "ExpSumEnclosure", "expsum_l1_error",
-           "RNNFit", "rnn_rates", "rnn_best_found", "rnn_refine"]
+__all__ = ["EssentialEnclosure", "essential_l1_error", "LPFit", "LPError", "lp_l1_fit", "basis_matrix",
+           "kernel_l1_error", "BestFound", "best_found", "finite_errors", "hurwitz_tail", "check_beta",
+           "ExpSumEnclosure", "expsum_l1_error", "RNNFit", "rnn_rates", "rnn_best_found", "rnn_refine"]
 
-
-@dataclass(frozen=True)
-class EssentialEnclosure:
-    """``lower <= ||rho - P||_{l1} <= upper`` (lin: lags ``t >= 0``; log: ``t >= 1``)."""
-
-    lower: float
-    upper: float
-    direct_terms: int
-    direct_sum: float
-    tail_lower: float
-    tail_upper: float
-
-    @property
-    def value(self) -> float:
-        """Midpoint of the enclosure."""
-        return 0.5 * (self.lower + self.upper)
-
-    @property
-    def relative_width(self) -> float:
-        """``(upper - lower) / upper`` (0 when both are 0)."""
-        return 0.0 if self.upper == 0 else (self.upper - self.lower) / self.upper
+#: Deprecated private alias (checks_essential imports it; use :func:`check_beta`).
+_check_beta = check_beta
 
 
 def essential_l1_error(approx: Any, *, direct_terms: int | None = None) -> EssentialEnclosure:
@@ -82,8 +71,14 @@ def essential_l1_error(approx: Any, *, direct_terms: int | None = None) -> Essen
     log-RPE (Lemma F.6): see :func:`_log_essential_l1_error` (direct sum up to
     ``S = max(2^15, last_bump + 2)``, exact weighted integral of the tail).
     """
-    if approx.rpe == "log":
-        return _log_essential_l1_error(approx, direct_terms)
+    family = kernel_family(approx.rpe)
+    if family not in _ESSENTIAL:
+        raise ValueError(f"no essential-kernel enclosure is implemented for the kernel family {family.name!r}")
+    return _ESSENTIAL[family](approx, direct_terms)
+
+
+def _lin_essential_l1_error(approx: Any, direct_terms: int | None) -> EssentialEnclosure:
+    """Lemma F.3 kernels: the carrier's enclosure, ``rho`` summed directly and bounded beyond ``S``."""
     kernel: MemoryKernel = approx.kernel
     carrier = approx.carrier()
     enc = delta_kernel_l1_error(carrier, direct_terms=direct_terms)
@@ -95,22 +90,22 @@ def essential_l1_error(approx: Any, *, direct_terms: int | None = None) -> Essen
     rho_tail = float(kernel.abs_tail_bound(S)) * (1 + 1e-12)
     t_lo = max(enc.tail_lower - rho_tail, 0.0)
     t_hi = enc.tail_upper + rho_tail
-    lo, hi = _outward(direct - rounding + t_lo, direct + rounding + t_hi)
+    lo, hi = outward(direct - rounding + t_lo, direct + rounding + t_hi, floor=0.0)
     return EssentialEnclosure(max(lo, 0.0), hi, S, direct, t_lo, t_hi)
 
 
 def _direct_part(approx: Any, carrier: Any, start: int, S: int) -> tuple[float, float]:
     """``sum_{start <= t < S} |rho(t) - P(t)|`` (double-double terms, fsum) and its rounding bound."""
     lags = np.arange(start, S, dtype=np.int64)
-    cdd, _c1, d2c = _prepare(carrier)
-    ph, pl, pb = _kernel_dd(carrier, lags, cdd, d2c)
+    cdd, _c1, d2c = prepare_coefficients(carrier)
+    ph, pl, pb = kernel_error_dd(carrier, lags, cdd, d2c)
     one = (lags == 1).astype(float)  # the carrier subtracts 1{s = 1}: add it back
-    ph, pl = _dd_add(ph, pl, one, np.zeros_like(one))
-    pb = pb + 2.0 ** -100 * (np.abs(ph) + 1.0) * one
+    ph, pl = dd_add(ph, pl, one, np.zeros_like(one))
+    pb = pb + DD_UNIT * (np.abs(ph) + 1.0) * one
     rho = np.asarray(approx.kernel.values(lags), dtype=float)
-    eh, el = _dd_add(ph, pl, -rho, np.zeros_like(rho))
+    eh, el = dd_add(ph, pl, -rho, np.zeros_like(rho))
     err = np.abs(eh + el)
-    rounding = float(np.sum(pb)) + float(np.sum(np.abs(rho))) * 4 * _EPS + float(np.sum(err)) * 4 * _EPS
+    rounding = float(np.sum(pb)) + float(np.sum(np.abs(rho))) * 4 * EPS + float(np.sum(err)) * 4 * EPS
     return math.fsum(err.tolist()), rounding
 
 
@@ -131,8 +126,6 @@ def _rho_correction(approx: Any, S: int, S2: int) -> tuple[float, float]:
     ``w (clenshaw_bound + |dx| sum_j j^2 |c_j|) + 64 eps |P|``, where ``|dx| <= 64 eps`` covers the libm ``log``/``exp`` (accurate to a few ulps) and the
     arithmetic; ``rho(t)`` from ``kernel.values`` is given ``8 eps`` relative slack.
     """
-    from .kernel_error import _f64_clenshaw_bound
-
     c = np.asarray(approx.chebyshev_coefficients, dtype=float)
     d2c = float(np.sum(np.arange(len(c)) ** 2 * np.abs(c)))
     a, g = float(approx.alpha), float(approx.gamma)
@@ -142,11 +135,11 @@ def _rho_correction(approx: Any, S: int, S2: int) -> tuple[float, float]:
         lt = np.log(t.astype(float))
         x = 1 + 2 * np.expm1(-a * lt)
         w = np.exp(-(1 + g) * lt)
-        q, qb = _f64_clenshaw_bound(c, x)
+        q, qb = f64_clenshaw_bound(c, x)
         p = w * q
-        pb = w * (qb + 64 * _EPS * d2c) * (1 + 64 * _EPS) + 64 * _EPS * np.abs(p)
+        pb = w * (qb + 64 * EPS * d2c) * (1 + 64 * EPS) + 64 * EPS * np.abs(p)
         r = np.asarray(approx.kernel.values(t), dtype=float)
-        rb = 8 * _EPS * np.abs(r)
+        rb = 8 * EPS * np.abs(r)
         # h(p, r) = |p - r| - |p| is monotone in p (for fixed r) and 1-Lipschitz in r: over the box
         # [p - pb, p + pb] x [r - rb, r + rb] it lies within rb of the range of h(., r) at p +- pb
         h1 = np.abs(p - pb - r) - np.abs(p - pb)
@@ -154,7 +147,7 @@ def _rho_correction(approx: Any, S: int, S2: int) -> tuple[float, float]:
         lo_sum.append(math.fsum((np.minimum(h1, h2) - rb).tolist()))
         hi_sum.append(math.fsum((np.maximum(h1, h2) + rb).tolist()))
     lo, hi = math.fsum(lo_sum), math.fsum(hi_sum)
-    slack = 4 * _EPS * (abs(lo) + abs(hi)) + (S2 - S) * 1e-300
+    slack = 4 * EPS * (abs(lo) + abs(hi)) + (S2 - S) * 1e-300
     return lo - slack, hi + slack
 
 
@@ -163,7 +156,7 @@ def _log_essential_l1_error(approx: Any, direct_terms: int | None) -> EssentialE
 
     * ``1 <= t < S``: double-double terms (per-lag rounding bounds), ``S = max(2^13, last_bump + 2)``.
     * ``t >= S``: ``sum |P(t)|`` is enclosed by
-      :func:`tfapprox.verify.kernel_error._log_enclosure` with ``exact_weight=True``: the integral
+      :func:`tfapprox.verify.kernel_error.log_enclosure` with ``exact_weight=True``: the integral
       ``(1/alpha) int_0^U u^{c-1} |Q(u)| du`` (``c = gamma/alpha = 0.01 beta``, *not* an integer:
       an integrable singularity at ``u = 0``) is computed exactly piecewise between the roots of
       ``Q`` through ``int_0^b u^{c-1} Q = b^c G(b)``, ``c G + u G' = Q`` (a polynomial solved in the
@@ -173,77 +166,46 @@ def _log_essential_l1_error(approx: Any, direct_terms: int | None) -> EssentialE
       (:func:`_rho_correction`), and by ``+-sum_{t >= S2} |rho(t)|`` beyond (declared decay).
 
     The roots of ``Q`` in ``(0, U)`` are isolated with certificates (Taylor models per block,
-    :mod:`tfapprox.verify.kernel_error`); an interval the certifier cannot decide widens the
+    :mod:`tfapprox.theory.numerics.taylor_roots`); an interval the certifier cannot decide widens the
     enclosure by a rigorous amount instead of being assumed root-free.
     """
-    from .kernel_error import _log_enclosure
-
     carrier = approx.carrier()
     S = direct_terms if direct_terms is not None else max(LOG_DIRECT_TERMS, approx.last_bump + 2)
     S = require_int("direct_terms", S, minimum=2)
     S2 = max(LOG_RHO_TERMS, 8 * S)
     direct, rounding = _direct_part(approx, carrier, 1, S)
-    enc = _log_enclosure(carrier, S, exact_weight=True, tail_only=True)
+    enc = log_enclosure(carrier, S, exact_weight=True, tail_only=True)
     if enc.direct_terms != S:
         raise AssertionError(f"tail split {enc.direct_terms} != {S}")
     h_lo, h_hi = _rho_correction(approx, S, S2)
     rho_tail = float(approx.kernel.abs_tail_bound(S2)) * (1 + 1e-12)
     t_lo = max(enc.tail_lower + h_lo - rho_tail, 0.0)
     t_hi = enc.tail_upper + h_hi + rho_tail
-    lo, hi = _outward(direct - rounding + t_lo, direct + rounding + t_hi)
+    lo, hi = outward(direct - rounding + t_lo, direct + rounding + t_hi, floor=0.0)
     return EssentialEnclosure(max(lo, 0.0), hi, S, direct, t_lo, t_hi)
+
+
+#: The enclosure of each kernel family (Lemma F.3: lin, Lemma F.6: log).
+_ESSENTIAL = {LIN: _lin_essential_l1_error, LOG: _log_essential_l1_error}
 
 
 # ---------------------------------------------------------------------------------------
 # LP machinery
 # ---------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class LPFit:
-    """l1-optimal coefficients for fixed basis functions (on the given lags, with weights)."""
-
-    coefficients: np.ndarray
-    objective: float
-    status: str
-
-
-def lp_l1_fit(target: Any, basis: Sequence[Any], weights: Any = None) -> LPFit:
-    """``min_c sum_s w_s |target_s - sum_h c_h basis_h(s)|`` by linear programming (HiGHS).
-
-    Variables ``(c, e)`` with ``e_s >= |target_s - (B c)_s|``; ``c`` is free.
-    """
-    r = np.asarray(target, dtype=float)
-    B = np.column_stack([np.asarray(b, dtype=float) for b in basis])
-    S, H = B.shape
-    w = np.ones(S) if weights is None else np.asarray(weights, dtype=float)
-    scale = np.maximum(np.max(np.abs(B), axis=0), 1e-300)
-    Bs = B / scale
-    import scipy.sparse as sp
-
-    I = sp.identity(S, format="csr")
-    A = sp.vstack([sp.hstack([sp.csr_matrix(Bs), -I]), sp.hstack([sp.csr_matrix(-Bs), -I])], format="csr")
-    b = np.concatenate([r, -r])
-    cost = np.concatenate([np.zeros(H), w])
-    res = scipy.optimize.linprog(cost, A_ub=A, b_ub=b, bounds=[(None, None)] * H + [(0, None)] * S,
-                                 method="highs")
-    if res.x is None:
-        return LPFit(np.zeros(H), float(np.sum(w * np.abs(r))), str(res.message))
-    c = res.x[:H] / scale
-    return LPFit(c, float(np.sum(w * np.abs(r - B @ c))), str(res.message))
-
-
-def basis_matrix(rpe: str, exponents: Sequence[float], lags: np.ndarray) -> list[np.ndarray]:
-    """``e^{-p s}`` (lin) or ``s^{-p}`` with value 0 at ``s = 0`` (log), one column per exponent."""
-    rpe = require_choice("rpe", rpe, ("lin", "log"))
+def basis_matrix(rpe: Any, exponents: Sequence[float], lags: np.ndarray) -> list[np.ndarray]:
+    """``exp(-p x(s))``: ``e^{-p s}`` (lin) or ``s^{-p}`` (log), one column per exponent, with value 0
+    at lags below the family's first lag (``s = 0`` for log)."""
+    family = kernel_family(rpe)
     s = np.asarray(lags, dtype=float)
-    if rpe == "lin":
-        return [np.exp(-p * s) for p in exponents]
-    with np.errstate(divide="ignore"):
-        ls = np.log(np.where(s > 0, s, 1.0))
-    return [np.where(s > 0, np.exp(-p * ls), 0.0) for p in exponents]
+    seen = s >= family.first_lag
+    x = family.coordinate_np(np.where(seen, s, float(family.first_lag)))
+    if np.all(seen):
+        return [np.exp(-p * x) for p in exponents]
+    return [np.where(seen, np.exp(-p * x), 0.0) for p in exponents]
 
 
-def kernel_l1_error(rho: np.ndarray, rpe: str, exponents: Sequence[float], coefficients: Sequence[float],
+def kernel_l1_error(rho: np.ndarray, rpe: Any, exponents: Sequence[float], coefficients: Sequence[float],
                     lags: np.ndarray, *, rho_tail: float = 0.0, tail_start: int | None = None) -> tuple[float, float]:
     """``(lower, upper)`` of ``sum_s |rho(s) - sum_h c_h b_h(s)|`` over ``lags`` plus, if ``tail_start``
     is given, the lags ``s >= tail_start`` (``rho_tail`` = ``sum_{s >= tail_start} |rho(s)|``).
@@ -255,16 +217,14 @@ def kernel_l1_error(rho: np.ndarray, rpe: str, exponents: Sequence[float], coeff
     c = np.asarray(coefficients, dtype=float)
     k = B @ c if len(c) else np.zeros(len(lags))
     err = math.fsum(np.abs(rho - k).tolist())
-    allowance = 8 * _EPS * (float(np.sum(np.abs(rho))) + float(np.sum(np.abs(B) @ np.abs(c))) if len(c) else 0.0) \
-        + 8 * _EPS * float(np.sum(np.abs(rho)))
+    allowance = 8 * EPS * (float(np.sum(np.abs(rho))) + float(np.sum(np.abs(B) @ np.abs(c))) if len(c) else 0.0) \
+        + 8 * EPS * float(np.sum(np.abs(rho)))
     lo, hi = err - allowance, err + allowance
     if tail_start is not None:
+        family = kernel_family(rpe)
         ktail = 0.0
         for p, ch in zip(exponents, c):
-            if rpe == "lin":
-                ktail += abs(ch) * math.exp(-p * tail_start) / -math.expm1(-p)
-            else:
-                ktail += abs(ch) * (float(mpmath.zeta(p, tail_start)) if p > 1 else math.inf)
+            ktail += abs(ch) * family.tail_f64(p, tail_start)
         lo += max(rho_tail - ktail, 0.0)
         hi += rho_tail + ktail
     return max(lo, 0.0), hi
@@ -288,7 +248,7 @@ def _geometric(params: np.ndarray, H: int) -> np.ndarray:
     return np.exp(p0) * np.exp(np.exp(logr) * np.arange(H) / max(H - 1, 1)) if H > 1 else np.array([np.exp(p0)])
 
 
-def best_found(rpe: str, rho: np.ndarray, lags: np.ndarray, num_terms: int, *, weights: Any = None,
+def best_found(rpe: Any, rho: np.ndarray, lags: np.ndarray, num_terms: int, *, weights: Any = None,
                given: Sequence[Sequence[float]] = (), seed: int = 0, starts: int = 3, max_evals: int = 40,
                min_exponent: float = 0.0, error_fn: Any = None) -> BestFound:
     """Search ``H``-term exponent sets; LP-optimal coefficients for each (HiGHS).
@@ -300,20 +260,20 @@ def best_found(rpe: str, rho: np.ndarray, lags: np.ndarray, num_terms: int, *, w
     of a candidate (default: :func:`kernel_l1_error` on ``lags``); the best upper end wins.
     Returns an upper bound on the optimal ``H``-term error, not the optimum.
     """
-    rpe = require_choice("rpe", rpe, ("lin", "log"))
+    family = kernel_family(rpe)
     H = require_int("num_terms", num_terms, minimum=1)
     rng = np.random.default_rng(require_int("seed", seed, minimum=0))
     evals = 0
     best: tuple[float, float, np.ndarray, np.ndarray] | None = None
     if error_fn is None:
         def error_fn(p: np.ndarray, c: np.ndarray) -> tuple[float, float]:
-            return kernel_l1_error(rho, rpe, p, c, lags)
+            return kernel_l1_error(rho, family, p, c, lags)
 
     def consider(p: np.ndarray) -> float:
         nonlocal evals, best
         p = np.maximum(np.asarray(p, dtype=float), min_exponent + 1e-9)
         evals += 1
-        fit = lp_l1_fit(rho, basis_matrix(rpe, p, lags), weights)
+        fit = lp_l1_fit_or_trivial(rho, basis_matrix(family, p, lags), weights)
         lo, hi = error_fn(p, fit.coefficients)
         if best is None or hi < best[1]:
             best = (lo, hi, p.copy(), fit.coefficients.copy())
@@ -331,7 +291,7 @@ def best_found(rpe: str, rho: np.ndarray, lags: np.ndarray, num_terms: int, *, w
                                 options={"maxfev": max_evals, "xatol": 1e-3, "fatol": 1e-14})
     assert best is not None
     lo, hi, p, c = best
-    return BestFound(rpe, tuple(float(v) for v in p), tuple(float(v) for v in c), hi, lo, starts, evals)
+    return BestFound(family.name, tuple(float(v) for v in p), tuple(float(v) for v in c), hi, lo, starts, evals)
 
 
 def finite_errors(rho: np.ndarray, kernel_values: np.ndarray) -> tuple[float, float]:
@@ -345,52 +305,6 @@ def finite_errors(rho: np.ndarray, kernel_values: np.ndarray) -> tuple[float, fl
 # ---------------------------------------------------------------------------------------
 # Curse of memory: exponential sums (diagonal linear RNNs) against s^-beta on all lags
 # ---------------------------------------------------------------------------------------
-
-def _check_beta(beta: Any) -> float:
-    b = float(require_real("beta", beta, minimum=1.0, strict_minimum=True))
-    if not math.isfinite(b):
-        raise ValueError(f"beta must be finite and > 1 (s^-beta summable), got {beta!r}")
-    return b
-
-
-def hurwitz_tail(beta: float, A: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``(value, bound)``: ``zeta(beta, A) = sum_{s >= A} s^-beta`` for integers ``A >= 64`` by
-    Euler-Maclaurin with two Bernoulli corrections; ``|value - zeta(beta, A)| <= bound`` (the
-    first omitted term, ``f`` being completely monotone, doubled, plus float64 rounding).
-
-    >>> v, b = hurwitz_tail(1.5, [4096])
-    >>> import mpmath; bool(abs(float(mpmath.zeta(1.5, 4096)) - v[0]) <= b[0])
-    True
-    """
-    beta = _check_beta(beta)
-    A = np.asarray(A, dtype=float)
-    if np.any(A < 64):
-        raise ValueError(f"A must be >= 64 for the Euler-Maclaurin tail, got min {A.min()}")
-    with np.errstate(under="ignore"):
-        fa = np.power(A, -beta)
-        v = A * fa / (beta - 1) + fa / 2 + beta * fa / A / 12 \
-            - beta * (beta + 1) * (beta + 2) * fa / A ** 3 / 720
-        omitted = beta * (beta + 1) * (beta + 2) * (beta + 3) * (beta + 4) * fa / A ** 5 / 30240
-    return v, 2 * omitted + 16 * _EPS * v
-
-
-@dataclass(frozen=True)
-class ExpSumEnclosure:
-    """``lower <= sum_{s >= 0} |rho(s) - K(s)| <= upper`` for ``rho(s) = s^-beta`` (``rho(0) = 0``) and
-    ``K(s) = sum_k c_k lambda_k^s``: direct sum on ``s < direct_terms`` and on ``leaf_lags`` lags near
-    sign changes, closed-form sums on ``signed_intervals`` intervals of certified sign, and the
-    enclosed tail ``s >= end`` (``tail_lower``, ``tail_upper``)."""
-
-    lower: float
-    upper: float
-    direct_terms: int
-    leaf_lags: int
-    signed_intervals: int
-    unresolved_intervals: int
-    end: int
-    tail_lower: float
-    tail_upper: float
-
 
 def _expsum_terms(logs: np.ndarray, c: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(K(s), sum_k |c_k| lambda_k^s, rounding bound)`` for float lags ``s`` (vectorised).
@@ -406,7 +320,7 @@ def _expsum_terms(logs: np.ndarray, c: np.ndarray, s: np.ndarray) -> tuple[np.nd
         absT = np.abs(T)
         K = T.sum(axis=1)
         A = absT.sum(axis=1)
-        rb = _EPS * ((4 + len(c)) * A + 2 * (absT * np.abs(x)).sum(axis=1))
+        rb = EPS * ((4 + len(c)) * A + 2 * (absT * np.abs(x)).sum(axis=1))
     return K, A, rb
 
 
@@ -434,7 +348,7 @@ def expsum_l1_error(decays: Sequence[float], coefficients: Sequence[float], beta
     >>> e.lower <= 2.6123753486854883 <= e.upper and e.upper - e.lower < 1e-9
     True
     """
-    beta = _check_beta(beta)
+    beta = check_beta(beta)
     lam = np.asarray(decays, dtype=float).ravel()
     c = np.asarray(coefficients, dtype=float).ravel()
     if lam.size < 1 or lam.size != c.size:
@@ -463,7 +377,7 @@ def expsum_l1_error(decays: Sequence[float], coefficients: Sequence[float], beta
             val = math.fsum(e.tolist())
             lo_parts.append(val)
             hi_parts.append(val)
-            slack += float(np.sum(rb + 4 * _EPS * rho + _EPS * e)) + len(ss) * 1e-300
+            slack += float(np.sum(rb + 4 * EPS * rho + EPS * e)) + len(ss) * 1e-300
 
     direct(np.arange(0, S0, dtype=np.int64))
     leaf_lags = S0
@@ -482,7 +396,7 @@ def expsum_l1_error(decays: Sequence[float], coefficients: Sequence[float], beta
         rA, rB = np.power(a, -beta), np.power(bm1, -beta)
         low = rB - np.maximum(PA, PB).sum(axis=1)
         high = rA - np.minimum(PA, PB).sum(axis=1)
-        tol = 8 * _EPS * (rA + (np.abs(PA) * (len(c) + 4 + 2 * np.abs(np.outer(a, logs)))).sum(axis=1)
+        tol = 8 * EPS * (rA + (np.abs(PA) * (len(c) + 4 + 2 * np.abs(np.outer(a, logs)))).sum(axis=1)
                           + (np.abs(PB) * (len(c) + 4 + 2 * np.abs(np.outer(bm1, logs)))).sum(axis=1))
         sign = np.where(low > tol, 1, np.where(high < -tol, -1, 0))
         done = sign != 0
@@ -496,18 +410,18 @@ def expsum_l1_error(decays: Sequence[float], coefficients: Sequence[float], beta
             zA = np.array([zeta_cache[k] for k in Ad.tolist()])
             zB = np.array([zeta_cache[k] for k in Bd.tolist()])
             rho_sum = zA[:, 0] - zB[:, 0]
-            rho_err = zA[:, 1] + zB[:, 1] + 2 * _EPS * (zA[:, 0] + zB[:, 0])
+            rho_err = zA[:, 1] + zB[:, 1] + 2 * EPS * (zA[:, 0] + zB[:, 0])
             L = (Bd - Ad).astype(float)
             with np.errstate(under="ignore"):
                 xa = np.outer(Ad.astype(float), logs)
                 xl = np.outer(L, logs)
                 T = c * np.exp(xa) * (-np.expm1(xl)) / om
-                k_err = _EPS * (np.abs(T) * (len(c) + 8 + 2 * np.abs(xa) + 2 * np.abs(xl))).sum(axis=1)
+                k_err = EPS * (np.abs(T) * (len(c) + 8 + 2 * np.abs(xa) + 2 * np.abs(xl))).sum(axis=1)
             e_sum = np.abs(rho_sum - T.sum(axis=1))
             val = math.fsum(e_sum.tolist())
             lo_parts.append(val)
             hi_parts.append(val)
-            slack += float(np.sum(rho_err + k_err + 2 * _EPS * e_sum))
+            slack += float(np.sum(rho_err + k_err + 2 * EPS * e_sum))
             signed += int(done.sum())
         A, B, low, high = A[~done], B[~done], low[~done], high[~done]
         small = (B - A) <= leaf
@@ -530,12 +444,12 @@ def expsum_l1_error(decays: Sequence[float], coefficients: Sequence[float], beta
         geo = np.exp(end * logs) / om
     tk = float(np.sum(c * geo))
     tabs = float(np.sum(np.abs(c) * geo)) * (1 + 1e-12) + 1e-300
-    t_lo = max(abs(float(zE[0]) - tk) - float(zEb[0]) - 8 * _EPS * tabs * (len(c) + 4 + 2 * float(np.max(np.abs(end * logs)))), 0.0)
-    t_hi = float(zE[0]) + float(zEb[0]) + tabs * (1 + 8 * _EPS * (len(c) + 4 + 2 * float(np.max(np.abs(end * logs)))))
+    t_lo = max(abs(float(zE[0]) - tk) - float(zEb[0]) - 8 * EPS * tabs * (len(c) + 4 + 2 * float(np.max(np.abs(end * logs)))), 0.0)
+    t_hi = float(zE[0]) + float(zEb[0]) + tabs * (1 + 8 * EPS * (len(c) + 4 + 2 * float(np.max(np.abs(end * logs)))))
     slack *= 1 + 1e-10
     lo = math.fsum(lo_parts) - slack + t_lo
     hi = math.fsum(hi_parts) + slack + t_hi
-    lo, hi = _outward(max(lo, 0.0), hi)
+    lo, hi = outward(max(lo, 0.0), hi, floor=0.0)
     return ExpSumEnclosure(max(lo, 0.0), hi, S0, leaf_lags - S0, signed, unresolved, end, t_lo, t_hi)
 
 
@@ -592,7 +506,7 @@ def rnn_best_found(beta: Any, units: int, *, seed: int = 0, starts: int = 2, max
     log-spaced grid up to ``fit_end`` weighted by the lags each sample stands for.  The best
     candidate's exact l1 error over all lags is then enclosed rigorously (:func:`expsum_l1_error`).
     """
-    beta = _check_beta(beta)
+    beta = check_beta(beta)
     N = require_int("units", units, minimum=1)
     starts = require_int("starts", starts, minimum=1)
     max_evals = require_int("max_evals", max_evals, minimum=1)
@@ -609,7 +523,7 @@ def rnn_best_found(beta: Any, units: int, *, seed: int = 0, starts: int = 2, max
         if not np.all((lam > 0) & (lam < 1)):
             return math.inf
         B = np.exp(np.outer(pts, np.log(lam)))
-        fit = lp_l1_fit(rho, list(B.T), w)
+        fit = lp_l1_fit_or_trivial(rho, list(B.T), w)
         if not fit.status.startswith("Optimization terminated successfully") and not np.all(np.isfinite(fit.coefficients)):
             return math.inf
         if best is None or fit.objective < best[0]:
@@ -632,7 +546,7 @@ def rnn_best_found(beta: Any, units: int, *, seed: int = 0, starts: int = 2, max
     enc = expsum_l1_error(lam, c, beta)
     # polish: the same exponents, coefficients refitted on a 3x finer grid reaching 100x further
     fp, fw, frho = _rnn_grid(beta, fit_end * 100, 3 * per_efold)
-    fine = lp_l1_fit(frho, list(np.exp(np.outer(fp, np.log(lam))).T), fw)
+    fine = lp_l1_fit_or_trivial(frho, list(np.exp(np.outer(fp, np.log(lam))).T), fw)
     if np.all(np.isfinite(fine.coefficients)):
         enc2 = expsum_l1_error(lam, fine.coefficients, beta)
         if enc2.upper < enc.upper:
@@ -665,7 +579,7 @@ def rnn_refine(fit: RNNFit, *, max_evals: int = 600, rounds: int = 1, fit_end: f
         if np.any(x > cap):
             return math.inf
         B = np.exp(-np.outer(pts, np.exp(x)))
-        return lp_l1_fit(rho, list(B.T), w).objective
+        return lp_l1_fit_or_trivial(rho, list(B.T), w).objective
 
     x = np.log(-np.log(np.asarray(fit.decays, dtype=float)))
     for _ in range(rounds):
@@ -677,7 +591,7 @@ def rnn_refine(fit: RNNFit, *, max_evals: int = 600, rounds: int = 1, fit_end: f
     lam = np.exp(-p)
     if not np.all((lam > 0) & (lam < 1)):
         return fit
-    lp = lp_l1_fit(rho, list(np.exp(-np.outer(pts, p)).T), w)
+    lp = lp_l1_fit_or_trivial(rho, list(np.exp(-np.outer(pts, p)).T), w)
     if not np.all(np.isfinite(lp.coefficients)):
         return fit
     enc = expsum_l1_error(lam, lp.coefficients, fit.beta)

@@ -71,9 +71,19 @@ from typing import Any
 import mpmath
 import sympy
 
+from tfapprox.constructions.thm3_1 import Thm31Construction
+from tfapprox.constructions.thm4_1 import Thm41Construction
+from tfapprox.constructions.thm4_4 import Thm44Construction
+from tfapprox.constructions.thm5_1 import Thm51Construction
 from tfapprox.theory.architecture import TransformerSpec
 from tfapprox.theory.digits import declared_digits, required_digits
+from tfapprox.theory.families import kernel_family
 from tfapprox.theory.validation import require_real
+
+from .adaptive_error import measure_thm4_1, shifted_kernel_errors
+from .essential_error import essential_l1_error
+from .fixed_memory_error import measure_thm3_1
+from .nested_error import measure_thm4_4, target_alphabet
 
 __all__ = ["FileCertificate", "ConstructionNotCertified", "certify_reloaded", "construction_enclosure", "parameter_deltas"]
 
@@ -226,10 +236,8 @@ def _nonzero(m: sympy.MatrixBase) -> list[tuple[int, int, Any]]:
 def _adaptive_shift(cons: Any, spec: TransformerSpec, deltas: dict[str, mpmath.mpf],
                     errors: list[float], slack_check: Any) -> mpmath.mpf:
     """``P`` for Thm 4.1/4.4-type constructions (module docstring, item 3)."""
-    from .nested_error import target_alphabet
-
     target = cons.target
-    rpe = cons.rpe
+    family = kernel_family(cons.rpe)
     scale = mpmath.mpf(max(1.0, max(abs(a) for a in target_alphabet(target))))
     gcoord = list(cons.layout["position_coordinates"])
     M = len(gcoord)
@@ -255,8 +263,8 @@ def _adaptive_shift(cons: Any, spec: TransformerSpec, deltas: dict[str, mpmath.m
             k = gcoord.index(nz[0][1])
             beta = _mp(head.slope)
             Tk = lags[k]
-            lmax = beta * (Tk if rpe == "lin" else mpmath.log(max(Tk, 1)))
-            Z = 1 / -mpmath.expm1(-beta) if rpe == "lin" else mpmath.zeta(beta)
+            lmax = beta * family.coordinate_mp(max(Tk, family.first_lag))
+            Z = family.normaliser_mp(beta)
             eta = mpmath.mpf(0)
             if head.tmx is None:
                 qs, ks = _nonzero(head.query), _nonzero(head.key)
@@ -323,31 +331,19 @@ def construction_enclosure(cons: Any) -> tuple[float, float]:
     lag-0 error; lower end ``|w_1| E_1`` for one memory, else 0), Thm 4.1 / Prop. 4.3 via
     :func:`~tfapprox.verify.adaptive_error.measure_thm4_1` and Thm 4.4 / Prop. 4.5 via
     :func:`~tfapprox.verify.nested_error.measure_thm4_4` (upper bounds; lower end 0)."""
-    from tfapprox.constructions.thm3_1 import Thm31Construction
-    from tfapprox.constructions.thm4_1 import Thm41Construction
-    from tfapprox.constructions.thm4_4 import Thm44Construction
-    from tfapprox.constructions.thm5_1 import Thm51Construction
 
     if isinstance(cons, Thm31Construction):
-        from .fixed_memory_error import measure_thm3_1
-
         m = measure_thm3_1(cons)
         return float(m.total_lower), float(m.total_upper)
     if isinstance(cons, Thm51Construction):
-        from .essential_error import essential_l1_error
-
         w = [abs(float(v)) for v in cons.target.readout.weights]
         encs = [essential_l1_error(k) for k in cons.kernels]
         hi = sum(wk * e.upper for wk, e in zip(w, encs)) + cons.lag0_error
         lo = w[0] * encs[0].lower + cons.lag0_error if len(encs) == 1 else 0.0
         return lo, hi * _OUT
     if isinstance(cons, Thm41Construction):
-        from .adaptive_error import measure_thm4_1
-
         return 0.0, float(measure_thm4_1(cons, run_model=False).total_upper)
     if isinstance(cons, Thm44Construction):
-        from .nested_error import measure_thm4_4
-
         m = measure_thm4_4(cons, run_model=False)
         if not m.positions_certified:
             raise ConstructionNotCertified("the construction's own positions are not certified at this size (a "
@@ -378,10 +374,6 @@ def certify_reloaded(cons: Any, spec: TransformerSpec, *, max_relative: float = 
     FileCertificate
         ``enclosure = (max(0, lo - P), hi + P)`` encloses the reloaded model's worst-case error.
     """
-    from tfapprox.constructions.thm3_1 import Thm31Construction
-    from tfapprox.constructions.thm4_1 import Thm41Construction
-    from tfapprox.constructions.thm4_4 import Thm44Construction
-    from tfapprox.constructions.thm5_1 import Thm51Construction
 
     require_real("max_relative", max_relative, minimum=0.0, allow_inf=True)  # inf: never refuse
     exact = cons.spec
@@ -416,11 +408,7 @@ def certify_reloaded(cons: Any, spec: TransformerSpec, *, max_relative: float = 
 
 
 def _thm41_shift(cons: Any, spec: TransformerSpec, deltas: dict[str, mpmath.mpf]) -> mpmath.mpf:
-    from .adaptive_error import shifted_kernel_errors
-
     target = cons.target
-    from .nested_error import target_alphabet
-
     scale = max(1.0, max(abs(a) for a in target_alphabet(target)))
     # memory-token errors E_k |token|max (the kernel errors are per unit token): they bound X_max
     errors = [shifted_kernel_errors(k, range(0 if target.allow_zero_lag else 1, k.max_shift + 1)).upper * scale
@@ -437,8 +425,6 @@ def _thm41_shift(cons: Any, spec: TransformerSpec, deltas: dict[str, mpmath.mpf]
 
 
 def _thm44_shift(cons: Any, spec: TransformerSpec, deltas: dict[str, mpmath.mpf]) -> mpmath.mpf:
-    from .nested_error import measure_thm4_4
-
     m = measure_thm4_4(cons, run_model=False)
     E = list(m.block_error_upper)
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tfapprox.constructions.thm3_1 import Thm31Construction
+from tfapprox.theory.families import kernel_family
 from tfapprox.theory.readouts import LinearReadout
 
 from .kernel_error import L1Enclosure, delta_kernel_error_terms, delta_kernel_l1_error, delta_kernel_sign_pattern
@@ -81,13 +82,15 @@ def measure_thm3_1(construction: Thm31Construction, *, target_error: float = 1e-
         combined = sum(w * delta_kernel_error_terms(k, length) for w, k in zip(weights, kernels))
         total_lower = float(np.sum(np.abs(combined)))
         total_upper = min(total_upper, sum(abs(w) * e.upper for w, e in zip(weights, encl)))
-        if construction.rpe == "lin":
-            # lags >= length: |P_k(s)| <= e^{-gamma s} sum_j |c_j| (Clenshaw bound), a geometric tail;
+        family = kernel_family(construction.rpe)
+        if family.translation_invariant:
+            # lags >= length: |P_k(s)| <= w(s) sum_j |c_j| (Clenshaw bound), a geometric tail (lin);
             # plus the rounding of the terms to float64 (relative 2^-52 each, counted generously).
+            # (A power tail t^{-1-gamma} beyond the window is far too large to sharpen anything.)
             tail = 0.0
             for w, k in zip(weights, kernels):
                 g = float(k.gamma)
-                tail += abs(w) * float(k.chebyshev_l1) * math.exp(-g * length) / -math.expm1(-g)
+                tail += abs(w) * float(k.chebyshev_l1) * family.tail_f64(g, length)
             rounding = 4 * length * np.finfo(float).eps * float(np.max(np.abs(combined)) + 1.0)
             total_upper = min(total_upper, total_lower * (1 + 4 * np.finfo(float).eps * length) + tail + rounding)
         total_exact = total_upper - total_lower <= 1e-9 * max(total_upper, 1e-300)

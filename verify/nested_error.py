@@ -35,10 +35,12 @@ from typing import Any
 import mpmath
 import numpy as np
 
+from tfapprox.theory.numerics.lp import LPError, minimax_fit
 from tfapprox.theory.readouts import LinearReadout
 from tfapprox.theory.targets import AdaptiveMemoryTarget
 
 from .adaptive_error import ShiftErrors, enumerate_windows, shifted_kernel_errors
+from .model import Model
 
 __all__ = ["NestedMeasurement", "measure_thm4_4", "target_memories", "shallow_family_optimum", "target_alphabet"]
 
@@ -121,8 +123,6 @@ def measure_thm4_4(cons: Any, *, run_model: bool = True, dps: int | None = None)
     >>> m.enumerated_max <= m.total_upper
     True
     """
-    from .model import Model
-
     target = cons.target
     M = target.memory_count
     alphabet = target_alphabet(target)
@@ -216,7 +216,9 @@ def shallow_family_optimum(target: AdaptiveMemoryTarget, *, seed: int = 0, resta
 
     * Linear readout ``f(z) = w . z``: the output is ``c(v) + sum_s a_s(v) x_{t-s}`` (any ``c, a``),
       and ``min max |y - output|`` is solved exactly per ``v`` by HiGHS (``method="lp"``,
-      ``exact=True``); the result is the max over ``v``.
+      ``exact=True``; :func:`~tfapprox.theory.numerics.lp.minimax_fit`, raising
+      :class:`~tfapprox.theory.numerics.lp.LPError` if the solver reports no optimum); the result
+      is the max over ``v``.
     * Other readouts: ``scipy.optimize.minimize`` (Nelder-Mead then Powell, ``restarts`` seeded
       starts) of the max error over the same inputs (``method="search"``, ``exact=False``).
 
@@ -227,7 +229,7 @@ def shallow_family_optimum(target: AdaptiveMemoryTarget, *, seed: int = 0, resta
     >>> r["method"], round(r["optimum"], 6), r["exact"]
     ('lp', 0.125, True)
     """
-    from scipy.optimize import linprog, minimize
+    from scipy.optimize import minimize  # lazily: scipy.optimize is slow to import
 
     if not isinstance(target, AdaptiveMemoryTarget):
         raise TypeError(f"target must be an AdaptiveMemoryTarget, got {type(target).__name__}")
@@ -245,15 +247,10 @@ def shallow_family_optimum(target: AdaptiveMemoryTarget, *, seed: int = 0, resta
         P, yv = Z[rows, 1:], y[rows]
         n = P.shape[0]
         if linear:
-            A1 = np.hstack([np.ones((n, 1)), P, -np.ones((n, 1))])
-            A2 = np.hstack([-np.ones((n, 1)), -P, -np.ones((n, 1))])
-            cost = np.zeros(S + 1)
-            cost[-1] = 1
-            res = linprog(cost, A_ub=np.vstack([A1, A2]), b_ub=np.concatenate([yv, -yv]),
-                          bounds=[(None, None)] * S + [(0, None)], method="highs")
-            if res.status != 0:
-                raise RuntimeError(f"HiGHS failed for x_t = {v}: {res.message}")
-            per_token[v] = float(res.fun)
+            try:
+                per_token[v] = minimax_fit(P, yv).optimum
+            except LPError as exc:
+                raise LPError(f"the shallow family's LP for x_t = {v}: {exc}") from exc
         else:
             w_in = np.full((n, 1), v)
 

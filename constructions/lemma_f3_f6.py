@@ -74,7 +74,7 @@ import numpy as np
 import scipy.fft
 import sympy
 
-from tfapprox.theory.families import KernelFamily, kernel_family
+from tfapprox.theory.families import KernelFamily, family_names, kernel_family
 from tfapprox.theory.memory_kernels import MemoryKernel
 from tfapprox.theory.numerics.chebyshev import chebyshev_to_monomial, clenshaw
 from tfapprox.theory.rpe import to_exact
@@ -88,6 +88,9 @@ __all__ = [
     "F3_ALPHA",
     "F6_ALPHA",
     "PAPER_ALPHA",
+    "PAPER_GAMMA_FACTOR",
+    "RATE_RULE",
+    "family_for_decay",
     "admissible_rates",
     "check_rate",
     "paper_gamma",
@@ -105,6 +108,27 @@ F6_ALPHA = sympy.Rational(1, 100)
 #: The paper's default ``alpha`` by lemma label (``family.essential_lemma``).
 PAPER_ALPHA: dict[str, sympy.Rational] = {"F.3": F3_ALPHA, "F.6": F6_ALPHA}
 
+#: The paper's choices by lemma label: ``gamma / beta``, and the admissible rate indices
+#: ``1..floor(c beta) - o`` as ``(c, o, text)`` (Lemma F.3: ``floor(99 beta)``, F.6: ``floor(0.99 beta) - 1``).
+PAPER_GAMMA_FACTOR: dict[str, sympy.Rational] = {"F.3": sympy.Rational(1, 100), "F.6": sympy.Rational(1, 10000)}
+RATE_RULE: dict[str, tuple[sympy.Rational, int, str]] = {
+    "F.3": (sympy.Integer(99), 0, "[floor(99 beta)]"),
+    "F.6": (sympy.Rational(99, 100), 1, "[floor(0.99 beta) - 1]"),
+}
+
+
+def family_for_decay(decay: Any) -> KernelFamily:
+    """The registered kernel family whose kernels have the decay class ``decay`` (``"exp"`` -> lin, ``"poly"`` -> log).
+
+    Raises ``ValueError`` naming ``decay`` and the known decay classes.
+
+    >>> family_for_decay("poly")
+    kernel_family('log')
+    """
+    families = [kernel_family(name) for name in family_names()]
+    decay = require_choice("decay", decay, tuple(dict.fromkeys(f.decay for f in families)))
+    return next(f for f in families if f.decay == decay)
+
 
 def paper_gamma(decay: str, beta: Any) -> sympy.Rational:
     """The paper's ``gamma``: ``1e-2 beta`` (Lemma F.3) or ``1e-4 beta`` (Lemma F.6).
@@ -112,9 +136,9 @@ def paper_gamma(decay: str, beta: Any) -> sympy.Rational:
     >>> paper_gamma("exp", 5), paper_gamma("poly", 3)
     (1/20, 3/10000)
     """
-    decay = require_choice("decay", decay, ("exp", "poly"))
+    lemma = family_for_decay(decay).essential_lemma
     b = to_exact("beta", beta)
-    return sympy.nsimplify(b * (sympy.Rational(1, 100) if decay == "exp" else sympy.Rational(1, 10000)))
+    return sympy.nsimplify(b * PAPER_GAMMA_FACTOR[lemma])
 
 
 def admissible_rates(decay: str, beta: Any) -> range:
@@ -125,9 +149,9 @@ def admissible_rates(decay: str, beta: Any) -> range:
     >>> admissible_rates("poly", 3), admissible_rates("poly", "1.5")
     (range(1, 2), range(1, 1))
     """
-    decay = require_choice("decay", decay, ("exp", "poly"))
+    factor, offset, _text = RATE_RULE[family_for_decay(decay).essential_lemma]
     b = to_exact("beta", beta)
-    top = int(sympy.floor(99 * b)) if decay == "exp" else int(sympy.floor(sympy.Rational(99, 100) * b)) - 1
+    top = int(sympy.floor(factor * b)) - offset
     return range(1, max(top, 0) + 1)
 
 
@@ -141,7 +165,8 @@ def check_rate(decay: str, beta: Any, rate: Any) -> int:
     """
     n = require_int("rate index n", rate, minimum=1)
     allowed = admissible_rates(decay, beta)
-    lemma, form = ("F.3", "[floor(99 beta)]") if decay == "exp" else ("F.6", "[floor(0.99 beta) - 1]")
+    lemma = family_for_decay(decay).essential_lemma
+    form = RATE_RULE[lemma][2]
     if n not in allowed:
         span = "{} (empty)" if len(allowed) == 0 else f"{{1, ..., {allowed[-1]}}}"
         raise ValueError(f"rate index n={n} is not admissible for Lemma {lemma} with beta={beta}: "

@@ -31,14 +31,14 @@ import sympy
 
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, TransformerSpec
 from tfapprox.theory.digits import with_precision_digits
-from tfapprox.theory.families import KernelFamily, family_names, kernel_family
+from tfapprox.theory.families import KernelFamily, kernel_family
 from tfapprox.theory.readouts import LinearReadout
 from tfapprox.theory.rpe import to_exact
 from tfapprox.theory.targets import EssentiallySparseTarget
 from tfapprox.theory.validation import require_choice, require_int
 
 from .base import Construction
-from .lemma_f3_f6 import EssentialKernel, essential_kernel
+from .lemma_f3_f6 import EssentialKernel, essential_kernel, family_for_decay
 from .thm3_1 import allocate_heads, readout_ffn
 
 __all__ = ["Thm51Construction", "equal_allocation", "build_thm5_1", "family_for_decay", "finite_normaliser",
@@ -82,19 +82,6 @@ def equal_allocation(num_heads: Any, num_memories: int) -> tuple[int, ...]:
     if H < num_memories:
         raise ValueError(f"H (number of heads) must be >= M = {num_memories} (one head group per memory), got {H}")
     return allocate_heads([1] * num_memories, H)[0]
-
-
-def family_for_decay(decay: str) -> KernelFamily:
-    """The registered kernel family whose terms have the decay class ``decay`` (``"exp"`` -> lin, ``"poly"`` -> log).
-
-    >>> family_for_decay("poly")
-    kernel_family('log')
-    """
-    matches = [kernel_family(name) for name in family_names() if kernel_family(name).decay == decay]
-    if not matches:
-        known = sorted({kernel_family(name).decay for name in family_names()})
-        raise ValueError(f"decay must be one of {', '.join(repr(d) for d in known)}; got {decay!r}")
-    return matches[0]
 
 
 def finite_normaliser(rpe: Any, beta: Any, length: int | None) -> sympy.Expr:

@@ -24,7 +24,7 @@ import sympy
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, TransformerSpec
 from tfapprox.theory.digits import unnormalised_log10, with_precision_digits
 from tfapprox.theory.families import LIN
-from tfapprox.theory.targets import AdaptiveMemoryTarget, prop42_witness
+from tfapprox.theory.targets import prop42_witness
 from tfapprox.theory.validation import require_int
 
 from .base import Construction

@@ -108,9 +108,10 @@ F6_ALPHA = sympy.Rational(1, 100)
 #: The paper's default ``alpha`` by lemma label (``family.essential_lemma``).
 PAPER_ALPHA: dict[str, sympy.Rational] = {"F.3": F3_ALPHA, "F.6": F6_ALPHA}
 
-#: The paper's choices by lemma label: ``gamma / beta``, and the admissible rate indices
-#: ``1..floor(c beta) - o`` as ``(c, o, text)`` (Lemma F.3: ``floor(99 beta)``, F.6: ``floor(0.99 beta) - 1``).
+#: The paper's ``gamma / beta`` by lemma label: ``1e-2`` (Lemma F.3), ``1e-4`` (Lemma F.6).
 PAPER_GAMMA_FACTOR: dict[str, sympy.Rational] = {"F.3": sympy.Rational(1, 100), "F.6": sympy.Rational(1, 10000)}
+#: The admissible rate indices ``1..floor(c beta) - o`` by lemma label, as ``(c, o, text)``
+#: (Lemma F.3: ``floor(99 beta)``, Lemma F.6: ``floor(0.99 beta) - 1``).
 RATE_RULE: dict[str, tuple[sympy.Rational, int, str]] = {
     "F.3": (sympy.Integer(99), 0, "[floor(99 beta)]"),
     "F.6": (sympy.Rational(99, 100), 1, "[floor(0.99 beta) - 1]"),

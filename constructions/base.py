@@ -60,11 +60,10 @@ class Construction:
 
     @property
     def num_heads(self) -> int:
-        """Total number of attention heads (over all layers)."""
-        heads = getattr(self, "heads_per_memory", None)
-        if heads is not None and self.spec is None:
-            return int(sum(heads))
-        return int(sum(self.spec.num_heads)) if self.spec is not None else 0
+        """Total number of attention heads over all layers (without a spec: the sum of ``heads_per_memory``)."""
+        if self.spec is not None:
+            return int(sum(self.spec.num_heads))
+        return int(sum(getattr(self, "heads_per_memory", ()) or ()))
 
     def _summary(self) -> dict[str, Any]:
         """The ordered short summary behind ``repr`` and the notebook displays."""

@@ -25,6 +25,7 @@ import argparse
 import math
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,26 +33,31 @@ from pathlib import Path
 import mpmath
 
 from tfapprox.constructions import delta_kernels as dk
+from tfapprox.theory.numerics.chebyshev import chebyshev_to_monomial_clenshaw, sum_chebyshev_at_3
 from tfapprox.constructions.delta_kernels import DeltaKernel, delta_kernel
 from tfapprox.theory.bounds import bump_placement
 from tfapprox.verify.kernel_error import delta_kernel_l1_error
 from tfapprox.verify.model import Model
+
+# the pre-issue-15 interpolation is a test-only reference (tests/reference_interpolation.py)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from reference_interpolation import interpolate_reference  # noqa: E402
 
 
 def legacy_kernel(rpe: str, lag: int, H: int, *, digits: int = 30, nodes: str = "chebyshev2") -> DeltaKernel:
     """The construction as it was before issue 15 (eager, exact ``H^3`` conversion), for comparison.
 
     Same rounding rules as then: precision ``p`` from ``sum_j T_j(3)``, node sums in fixed point
-    (:func:`tfapprox.constructions.delta_kernels._interpolate_reference`), the integer Clenshaw
+    (``tests/reference_interpolation.py``), the integer Clenshaw
     conversion, the realised ``a_k`` rounded at ``coefficient_dps`` chosen from their l1 norm, and
     the bound ``conv_err + round_err`` with ``conv_err = err * 2^-p * sum_j T_j(3)``.
     """
     alpha, gamma = dk.DEFAULT_ALPHA, dk.DEFAULT_GAMMA
     place = bump_placement(rpe, lag, alpha=alpha, gamma=gamma)
-    interp = dk._interpolate_reference(place, H, nodes, digits)
+    interp = interpolate_reference(place, H, nodes, digits)
     p = interp.precision
-    A = dk._chebyshev_to_monomial_clenshaw(list(interp.cheb_int))
-    s3 = dk._sum_chebyshev_at_3(H - 1)
+    A = chebyshev_to_monomial_clenshaw(list(interp.cheb_int))
+    s3 = sum_chebyshev_at_3(H - 1)
     with mpmath.workdps(30):
         peak = place.numeric(30)[2] / mpmath.e
         l1_a = mpmath.mpf(sum(abs(v) for v in A)) * mpmath.mpf(2) ** (-p)

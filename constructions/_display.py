@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Mapping
 
-__all__ = ["spec_summary", "summary_repr", "summary_html"]
+__all__ = ["spec_summary", "summary_repr", "summary_html", "summary_markdown"]
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -54,3 +54,22 @@ def summary_html(name: str, summary: Mapping[str, Any], note: str = "") -> str:
                    f"{escape(_short(v, 200))}</td></tr>" for k, v in summary.items())
     foot = f"<p><small>{escape(note)}</small></p>" if note else ""
     return f"<div><b>{escape(name)}</b><table>{rows}</table>{foot}</div>"
+
+
+def summary_markdown(name: str, summary: Mapping[str, Any], note: str = "") -> str:
+    """A two-column Markdown table of ``summary`` headed by ``name`` (for ``_repr_markdown_``).
+
+    >>> print(summary_markdown("Thm31Construction", {"rpe": "lin", "H": 8}))
+    **Thm31Construction**
+    <BLANKLINE>
+    | field | value |
+    |---|---|
+    | rpe | lin |
+    | H | 8 |
+    """
+    def cell(v: Any) -> str:
+        return _short(v, 200).replace("|", "\\|").replace("\n", " ")
+
+    rows = "\n".join(f"| {cell(str(k))} | {cell(v)} |" for k, v in summary.items())
+    foot = f"\n\n{note}" if note else ""
+    return f"**{name}**\n\n| field | value |\n|---|---|\n{rows}{foot}"

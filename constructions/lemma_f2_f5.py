@@ -44,21 +44,15 @@ import mpmath
 import numpy as np
 import sympy
 
+from tfapprox.theory.families import KernelFamily, kernel_family
+from tfapprox.theory.numerics.chebyshev import LOG2_10, clenshaw, cos_table, fixed_round, round_div
 from tfapprox.theory.validation import require_int
 
-from .delta_kernels import (
-    _LOG2_10,
-    DEFAULT_ALPHA,
-    DEFAULT_GAMMA,
-    DeltaKernel,
-    _as_lags,
-    _cos_table,
-    _round_div,
-    clenshaw,
-    delta_kernel,
-)
+from .delta_kernel_type import DeltaKernel, as_lags
+from .delta_kernels import DEFAULT_ALPHA, DEFAULT_GAMMA, delta_kernel
+from .realisation import decimal_rational
 
-__all__ = ["ShiftedDeltaKernel", "shifted_delta_kernel", "lemma_f2_kernel", "lemma_f5_kernel"]
+__all__ = ["ShiftedDeltaKernel", "shifted_delta_kernel", "shift_chebyshev", "lemma_f2_kernel", "lemma_f5_kernel"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -82,8 +76,13 @@ class ShiftedDeltaKernel:
 
     @property
     def rpe(self) -> str:
-        """The base kernel's RPE type (``"lin"`` or ``"log"``)."""
+        """The base kernel's RPE type (``"lin"`` or ``"log"``), for reports."""
         return self.base.rpe
+
+    @property
+    def family(self) -> KernelFamily:
+        """The kernel family (:mod:`tfapprox.theory.families`) of the base kernel."""
+        return self.base.family
 
     @property
     def max_shift(self) -> int:
@@ -102,57 +101,51 @@ class ShiftedDeltaKernel:
 
     @property
     def lemma(self) -> str:
-        """``"F.2"`` (lin) or ``"F.5"`` (log)."""
-        return "F.2" if self.rpe == "lin" else "F.5"
+        """The family's shifted-delta lemma: ``"F.2"`` (lin) or ``"F.5"`` (log)."""
+        return self.family.shifted_lemma
 
     def exact_coefficient(self, k: int) -> sympy.Expr:
         """``alpha_k`` as an exact sympy number: the stored decimal ``a_k`` times ``e^{-beta_k T}`` / ``T^{-beta_k}``."""
-        from .thm3_1 import _decimal_rational
-
-        a = _decimal_rational(self.base.coefficients[k], self.base.coefficient_dps)
-        beta = self.exponents[k]
-        T = sympy.Integer(self.max_shift)
-        return a * (sympy.exp(-beta * T) if self.rpe == "lin" else T ** (-beta))
+        a = decimal_rational(self.base.coefficients[k], self.base.coefficient_dps)
+        return a * self.family.term(self.exponents[k], sympy.Integer(self.max_shift))
 
     def _check_shift(self, B: Any) -> int:
-        lo = 0 if self.rpe == "lin" else 1
-        return require_int("B (shift)", B, minimum=lo, maximum=self.max_shift)
+        return require_int("B (shift)", B, minimum=self.family.first_lag, maximum=self.max_shift)
 
     def evaluate(self, s: Any, B: Any) -> Any:
         """``phi(s; B)`` in float64 at integer lags ``s >= 0`` (stable Chebyshev form).
 
-        lin: ``P_T(s - B + T)``; log: ``P_T(s T / B)`` (``0`` at ``s = 0``).
+        lin: ``P_T(s - B + T)``; log: ``P_T(s T / B)`` (``0`` at ``s = 0``): in the family's
+        coordinate, ``P_T`` at ``x(s) + x(T) - x(B)``.
         """
         B = self._check_shift(B)
-        lags, scalar = _as_lags(s)
-        T = self.max_shift
-        if self.rpe == "lin":
-            out = self.base.evaluate(lags - B + T)
-            return float(out) if scalar else np.asarray(out)
+        lags, scalar = as_lags(s)
+        fam = self.family
         a, g = float(self.base.alpha), float(self.base.gamma)
         c = np.array([float(v) for v in self.base.chebyshev_coefficients])
         t = lags.astype(float)
-        pos = t > 0
-        lv = np.log(np.where(pos, t, 1.0)) + math.log(T / B)
+        valid = t >= fam.first_lag
+        lv = fam.coordinate_np(np.where(valid, t, float(fam.first_lag))) + fam.shift_offset_np(self.max_shift, B)
         x = 1 + 2 * np.expm1(-a * lv)
-        out = np.where(pos, np.exp(-(1 + g) * lv) * clenshaw(c, x), 0.0)
+        out = np.where(valid, np.exp(-fam.weight_rate(g) * lv) * clenshaw(c, x), 0.0)
         return float(out) if scalar else out
 
     def evaluate_realised(self, s: Any, B: Any, dps: Any) -> Any:
         """``sum_k alpha_k e^{-beta_k (s - B)}`` or ``sum_k alpha_k (s/B)^{-beta_k}`` in mpmath (the weights' sum)."""
         B = self._check_shift(B)
         dps = require_int("dps", dps, minimum=15)
-        lags, scalar = _as_lags(s)
+        lags, scalar = as_lags(s)
+        fam = self.family
         out = []
         with mpmath.workdps(dps):
             for v in lags.reshape(-1).tolist():
-                if self.rpe == "log" and v == 0:
+                if v < fam.first_lag:
                     out.append(mpmath.mpf(0))
                     continue
                 acc = mpmath.mpf(0)
                 for beta, al in zip(self.exponents, self.coefficients):
                     b = mpmath.mpf(beta.p) / beta.q
-                    acc += al * (mpmath.exp(-b * (v - B)) if self.rpe == "lin" else mpmath.power(mpmath.mpf(v) / B, -b))
+                    acc += al * fam.shift_term_mp(b, v, B)
                 out.append(+acc)
         return out[0] if scalar else out
 
@@ -164,10 +157,10 @@ class ShiftedDeltaKernel:
         ``c, lambda <= 1``.
 
         * Stable basis: the Chebyshev coefficients ``d_j`` of ``Q_B`` are computed in exact
-          fixed-point integer arithmetic (:func:`_shift_chebyshev`): Clenshaw on the base ``c_j`` at
+          fixed-point integer arithmetic (:func:`shift_chebyshev`): Clenshaw on the base ``c_j`` at
           the ``H`` first-kind Chebyshev points, then the discrete cosine transform, which is exact for
           degree ``H - 1``; every ``cos(j theta_k)`` is a lookup in one table of ``cos(pi m / (2H))``.
-          The rounding of the scheme is bounded a priori (``conv``, see :func:`_shift_chebyshev`).
+          The rounding of the scheme is bounded a priori (``conv``, see :func:`shift_chebyshev`).
         * Realised coefficients: ``a_k lambda^k c`` in mpmath at ``coefficient_dps`` digits plus guard
           bits (relative error at most ``(3k + 6) 2^{-P}`` each: ``mono``).
 
@@ -183,19 +176,15 @@ class ShiftedDeltaKernel:
             return base
         H = base.num_terms
         dps_b = base.coefficient_dps
-        P = math.ceil(dps_b * _LOG2_10) + 2 * (H + 4).bit_length() + 40
+        fam = self.family
+        P = math.ceil(dps_b * LOG2_10) + 2 * (H + 4).bit_length() + 40
         with mpmath.workprec(P + 20):
             am = mpmath.mpf(base.alpha.p) / base.alpha.q
             gm = mpmath.mpf(base.gamma.p) / base.gamma.q
-            if self.rpe == "lin":
-                c_mp = mpmath.exp(-gm * (T - B))
-                lam_mp = mpmath.exp(-am * (T - B))
-            else:
-                r = mpmath.mpf(B) / T
-                c_mp = mpmath.power(r, 1 + gm)
-                lam_mp = mpmath.power(r, am)
-        cheb, q, conv = _shift_chebyshev(base.chebyshev_coefficients, base.coefficient_digits, self.rpe, T, B,
-                                         base.alpha, base.gamma)
+            c_mp = fam.shift_factor_mp(fam.weight_rate(gm), B, T)
+            lam_mp = fam.shift_factor_mp(am, B, T)
+        cheb, q, conv = shift_chebyshev(base.chebyshev_coefficients, base.coefficient_digits, fam, T, B,
+                                        base.alpha, base.gamma)
         with mpmath.workprec(P):
             lam = +lam_mp
             cc = +c_mp
@@ -214,28 +203,15 @@ class ShiftedDeltaKernel:
                            dps_b, cheb, "chebyshev1", base.coefficient_digits, bound, q)
 
 
-def _fixed(v: mpmath.mpf, q: int) -> tuple[int, bool]:
-    """``round(v 2^q)`` for a finite mpf ``v`` (exact integer arithmetic) and whether it is exact."""
-    sign, man, exp, _ = v._mpf_
-    if man == 0:
-        return 0, True
-    e = exp + q
-    if e >= 0:
-        out, exact = man << e, True
-    else:
-        out, exact = _round_div(man, 1 << -e), (man % (1 << -e)) == 0
-    return (-out if sign else out), exact
-
-
-def _shift_chebyshev(cheb: Sequence[mpmath.mpf], digits: int, rpe: str, T: int, B: int, alpha: Any,
-                     gamma: Any) -> tuple[tuple[mpmath.mpf, ...], int, mpmath.mpf]:
+def shift_chebyshev(cheb: Sequence[mpmath.mpf], digits: int, rpe: Any, T: int, B: int, alpha: Any,
+                    gamma: Any) -> tuple[tuple[mpmath.mpf, ...], int, mpmath.mpf]:
     """Chebyshev coefficients of ``c Q(lambda u)`` from those of ``Q(u) = sum_j c_j T_j(2u - 1)`` (fixed point).
 
     Everything is an integer in units of ``2^{-q}`` (``U = 2^q``):
 
     1. ``C_j = round(c_j U)`` (error ``e_C,j`` = 0 when ``c_j`` is a multiple of ``2^{-q}``, else
        ``<= 1/2``); ``L = round(lambda U)``, ``K = round(c U)`` from mpmath at ``q + 40`` bits
-       (error ``<= eps1 = 1/2 + 2^{-20}``); ``cos(pi m/(2H))`` from :func:`_cos_table` (error ``<= eps2 = 1/2 + 2^{-30}``).
+       (error ``<= eps1 = 1/2 + 2^{-20}``); ``cos(pi m/(2H))`` from :func:`~tfapprox.theory.numerics.chebyshev.cos_table` (error ``<= eps2 = 1/2 + 2^{-30}``).
     2. Node ``k`` (``theta_k = pi (2k+1)/(2H)``): ``X_k = round(L (U + cos_{2k+1}) / U) - U`` clamped to
        ``[-U, U]``.  Since ``lambda <= 1`` and ``1 + cos <= 2``, ``|X_k - U x_k| <= e_x = 2 eps1 + eps2 + 1/2 + 2^{-30}``
        where ``x_k = lambda (1 + cos theta_k) - 1 in [-1, 1]``.
@@ -253,29 +229,26 @@ def _shift_chebyshev(cheb: Sequence[mpmath.mpf], digits: int, rpe: str, T: int, 
     ``conv = ((2H - 1)(e_v + eps2 max|V|/U) + H/2) / U >= sum_j |D_j / U - d_j|``, which bounds
     ``|sum_j D_j/U T_j(2u - 1) - c Q(lambda u)|`` on ``[0, 1]``.
     """
+    fam = kernel_family(rpe)
     H = len(cheb)
     with mpmath.workdps(30):
         l1 = mpmath.fsum(abs(v) for v in cheb)
         m2 = mpmath.fsum(j * j * abs(v) for j, v in enumerate(cheb))
     # U small enough to be cheap, large enough that conv <= 10^-(digits + 10) (1 + l1)
-    q = max(64, math.ceil((digits + 10) * _LOG2_10 + 3 * math.log2(H + 1) + math.log2(float(m2) + float(l1) + 1)) + 8)
+    q = max(64, math.ceil((digits + 10) * LOG2_10 + 3 * math.log2(H + 1) + math.log2(float(m2) + float(l1) + 1)) + 8)
     U = 1 << q
     with mpmath.workprec(q + 40):
         am = mpmath.mpf(sympy.Rational(alpha).p) / sympy.Rational(alpha).q
         gm = mpmath.mpf(sympy.Rational(gamma).p) / sympy.Rational(gamma).q
-        if rpe == "lin":
-            c_mp, lam_mp = mpmath.exp(-gm * (T - B)), mpmath.exp(-am * (T - B))
-        else:
-            r = mpmath.mpf(B) / T
-            c_mp, lam_mp = mpmath.power(r, 1 + gm), mpmath.power(r, am)
+        c_mp, lam_mp = fam.shift_factor_mp(fam.weight_rate(gm), B, T), fam.shift_factor_mp(am, B, T)
         L = int(mpmath.nint(mpmath.ldexp(lam_mp, q)))
         K = int(mpmath.nint(mpmath.ldexp(c_mp, q)))
     C, e_C = [], 0
     for v in cheb:
-        Cj, exact = _fixed(v, q)
+        Cj, exact = fixed_round(v, q)
         C.append(Cj)
         e_C += 0 if exact else 1
-    cos = _cos_table(2 * H, q)
+    cos = cos_table(2 * H, q)
     half = U >> 1
     X = np.array([min(max(((L * (U + cos[2 * k + 1]) + half) >> q) - U, -U), U) for k in range(H)], dtype=object)
     b1 = np.zeros(H, dtype=object)
@@ -299,7 +272,7 @@ def _shift_chebyshev(cheb: Sequence[mpmath.mpf], digits: int, rpe: str, T: int, 
         idx = np.where(idx > 2 * H, period - idx, idx)
         acc += V[k] * cos_arr[idx]
     den = H << q
-    D = [_round_div((1 if jj == 0 else 2) * int(acc[jj]), den) for jj in range(H)]
+    D = [round_div((1 if jj == 0 else 2) * int(acc[jj]), den) for jj in range(H)]
     maxY = max((abs(int(v)) for v in Y), default=0)
     maxV = max((abs(int(v)) for v in V), default=0)
     with mpmath.workdps(30):
@@ -317,7 +290,7 @@ def _shift_chebyshev(cheb: Sequence[mpmath.mpf], digits: int, rpe: str, T: int, 
     return out, q, conv
 
 
-def shifted_delta_kernel(rpe: str, max_shift: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALPHA,
+def shifted_delta_kernel(rpe: Any, max_shift: Any, num_terms: Any, *, alpha: Any = DEFAULT_ALPHA,
                          gamma: Any = DEFAULT_GAMMA, coefficient_digits: Any = 30,
                          nodes: str = "chebyshev2") -> ShiftedDeltaKernel:
     """Build the Lemma F.2 (``rpe="lin"``) or F.5 (``rpe="log"``) kernel for shifts ``B <= T = max_shift``.
@@ -331,7 +304,8 @@ def shifted_delta_kernel(rpe: str, max_shift: Any, num_terms: Any, *, alpha: Any
     >>> k.lemma, k.max_shift, k.exponents[0]
     ('F.5', 4, 101/100)
     """
-    base = delta_kernel(rpe, max_shift, num_terms, alpha=alpha, gamma=gamma,
+    family = kernel_family(rpe)
+    base = delta_kernel(family, max_shift, num_terms, alpha=alpha, gamma=gamma,
                         coefficient_digits=coefficient_digits, nodes=nodes)
     T = base.lag
     extra = 5
@@ -339,7 +313,7 @@ def shifted_delta_kernel(rpe: str, max_shift: Any, num_terms: Any, *, alpha: Any
         coeffs = []
         for beta, a in zip(base.exponents, base.coefficients):
             b = mpmath.mpf(beta.p) / beta.q
-            coeffs.append(+(a * (mpmath.exp(-b * T) if rpe == "lin" else mpmath.power(T, -b))))
+            coeffs.append(+(a * family.term_mp(b, T)))  # alpha_k = a_k exp(-beta_k x(T))
     return ShiftedDeltaKernel(base, tuple(coeffs))
 
 

@@ -74,16 +74,23 @@ import numpy as np
 import scipy.fft
 import sympy
 
+from tfapprox.theory.families import KernelFamily, family_names, kernel_family
 from tfapprox.theory.memory_kernels import MemoryKernel
+from tfapprox.theory.numerics.chebyshev import chebyshev_to_monomial, clenshaw
 from tfapprox.theory.rpe import to_exact
 from tfapprox.theory.search import smallest_satisfying
 from tfapprox.theory.validation import require_choice, require_int, short_repr
 
-from .delta_kernels import DeltaKernel, _chebyshev_to_monomial, bump_function, clenshaw
+from .bump_nodes import bump_function
+from .delta_kernel_type import DeltaKernel
 
 __all__ = [
     "F3_ALPHA",
     "F6_ALPHA",
+    "PAPER_ALPHA",
+    "PAPER_GAMMA_FACTOR",
+    "RATE_RULE",
+    "family_for_decay",
     "admissible_rates",
     "check_rate",
     "paper_gamma",
@@ -98,6 +105,31 @@ F3_ALPHA = sympy.Rational(1, 200)
 F6_ALPHA = sympy.Rational(1, 100)
 """Lemma F.6's ``alpha = 1e-2`` (exact)."""
 
+#: The paper's default ``alpha`` by lemma label (``family.essential_lemma``).
+PAPER_ALPHA: dict[str, sympy.Rational] = {"F.3": F3_ALPHA, "F.6": F6_ALPHA}
+
+#: The paper's ``gamma / beta`` by lemma label: ``1e-2`` (Lemma F.3), ``1e-4`` (Lemma F.6).
+PAPER_GAMMA_FACTOR: dict[str, sympy.Rational] = {"F.3": sympy.Rational(1, 100), "F.6": sympy.Rational(1, 10000)}
+#: The admissible rate indices ``1..floor(c beta) - o`` by lemma label, as ``(c, o, text)``
+#: (Lemma F.3: ``floor(99 beta)``, Lemma F.6: ``floor(0.99 beta) - 1``).
+RATE_RULE: dict[str, tuple[sympy.Rational, int, str]] = {
+    "F.3": (sympy.Integer(99), 0, "[floor(99 beta)]"),
+    "F.6": (sympy.Rational(99, 100), 1, "[floor(0.99 beta) - 1]"),
+}
+
+
+def family_for_decay(decay: Any) -> KernelFamily:
+    """The registered kernel family whose kernels have the decay class ``decay`` (``"exp"`` -> lin, ``"poly"`` -> log).
+
+    Raises ``ValueError`` naming ``decay`` and the known decay classes.
+
+    >>> family_for_decay("poly")
+    kernel_family('log')
+    """
+    families = [kernel_family(name) for name in family_names()]
+    decay = require_choice("decay", decay, tuple(dict.fromkeys(f.decay for f in families)))
+    return next(f for f in families if f.decay == decay)
+
 
 def paper_gamma(decay: str, beta: Any) -> sympy.Rational:
     """The paper's ``gamma``: ``1e-2 beta`` (Lemma F.3) or ``1e-4 beta`` (Lemma F.6).
@@ -105,9 +137,9 @@ def paper_gamma(decay: str, beta: Any) -> sympy.Rational:
     >>> paper_gamma("exp", 5), paper_gamma("poly", 3)
     (1/20, 3/10000)
     """
-    decay = require_choice("decay", decay, ("exp", "poly"))
+    lemma = family_for_decay(decay).essential_lemma
     b = to_exact("beta", beta)
-    return sympy.nsimplify(b * (sympy.Rational(1, 100) if decay == "exp" else sympy.Rational(1, 10000)))
+    return sympy.nsimplify(b * PAPER_GAMMA_FACTOR[lemma])
 
 
 def admissible_rates(decay: str, beta: Any) -> range:
@@ -118,9 +150,9 @@ def admissible_rates(decay: str, beta: Any) -> range:
     >>> admissible_rates("poly", 3), admissible_rates("poly", "1.5")
     (range(1, 2), range(1, 1))
     """
-    decay = require_choice("decay", decay, ("exp", "poly"))
+    factor, offset, _text = RATE_RULE[family_for_decay(decay).essential_lemma]
     b = to_exact("beta", beta)
-    top = int(sympy.floor(99 * b)) if decay == "exp" else int(sympy.floor(sympy.Rational(99, 100) * b)) - 1
+    top = int(sympy.floor(factor * b)) - offset
     return range(1, max(top, 0) + 1)
 
 
@@ -134,7 +166,8 @@ def check_rate(decay: str, beta: Any, rate: Any) -> int:
     """
     n = require_int("rate index n", rate, minimum=1)
     allowed = admissible_rates(decay, beta)
-    lemma, form = ("F.3", "[floor(99 beta)]") if decay == "exp" else ("F.6", "[floor(0.99 beta) - 1]")
+    lemma = family_for_decay(decay).essential_lemma
+    form = RATE_RULE[lemma][2]
     if n not in allowed:
         span = "{} (empty)" if len(allowed) == 0 else f"{{1, ..., {allowed[-1]}}}"
         raise ValueError(f"rate index n={n} is not admissible for Lemma {lemma} with beta={beta}: "
@@ -193,28 +226,30 @@ class EssentialKernel:
                 f"gamma={self.gamma}, bumps={self.first_bump}..{self.last_bump})")
 
     @property
+    def family(self) -> KernelFamily:
+        """The kernel family (:mod:`tfapprox.theory.families`) of :attr:`rpe`."""
+        return kernel_family(self.rpe)
+
+    @property
     def lemma(self) -> str:
-        """``"F.3"`` or ``"F.6"``."""
-        return "F.3" if self.rpe == "lin" else "F.6"
+        """The family's essential-kernel lemma: ``"F.3"`` (lin) or ``"F.6"`` (log)."""
+        return self.family.essential_lemma
 
     @property
     def decay(self) -> str:
-        """``"exp"`` (lin-RPE, Lemma F.3) or ``"poly"`` (log-RPE, Lemma F.6)."""
-        return "exp" if self.rpe == "lin" else "poly"
+        """The family's decay class: ``"exp"`` (lin-RPE, Lemma F.3) or ``"poly"`` (log-RPE, Lemma F.6)."""
+        return self.family.decay
 
     def evaluate(self, s: Any) -> np.ndarray:
-        """``P(s)`` in float64 (stable basis, Clenshaw) at integer lags; ``P(0) = 0`` for log."""
+        """``P(s)`` in float64 (stable basis, Clenshaw) at integer lags; ``0`` below the first lag (log: ``s = 0``)."""
         t = np.atleast_1d(np.asarray(s, dtype=np.int64)).astype(float)
         a, g = _f(self.alpha), _f(self.gamma)
         c = self.chebyshev_coefficients
-        if self.rpe == "lin":
-            x = 1 + 2 * np.expm1(-a * t)
-            w = np.exp(-g * t)
-            return w * clenshaw(c, x)
-        pos = t > 0
-        lt = np.log(np.where(pos, t, 1.0))
-        out = np.exp(-(1 + g) * lt) * clenshaw(c, 1 + 2 * np.expm1(-a * lt))
-        return np.where(pos, out, 0.0)
+        fam = self.family
+        valid = t >= fam.first_lag
+        lt = fam.coordinate_np(np.where(valid, t, float(fam.first_lag)))
+        out = np.exp(-fam.weight_rate(g) * lt) * clenshaw(c, 1 + 2 * np.expm1(-a * lt))
+        return np.where(valid, out, 0.0)
 
     def carrier(self) -> DeltaKernel:
         """The kernel in :class:`DeltaKernel` form (lag 1, no monomial coefficients) so that the
@@ -232,7 +267,7 @@ class EssentialKernel:
             return tuple(sympy.Integer(0) for _ in c)
         p = -min(exps)
         ints = [int(sympy.Rational(float(v)) * sympy.Integer(2) ** p) if p >= 0 else int(float(v)) for v in c]
-        mono = _chebyshev_to_monomial(ints)
+        mono = chebyshev_to_monomial(ints)
         return tuple(sympy.Rational(m, 2 ** p) if p >= 0 else sympy.Integer(m) for m in mono)
 
 
@@ -243,7 +278,7 @@ def _last_bump(kernel: MemoryKernel, tol: float, cap: int) -> tuple[int, float]:
     return T, float(kernel.abs_tail_bound(T + 1)) * (1 + 1e-12)
 
 
-def essential_kernel(rpe: str, kernel: MemoryKernel, num_terms: Any, *, alpha: Any = None, gamma: Any = None,
+def essential_kernel(rpe: Any, kernel: MemoryKernel, num_terms: Any, *, alpha: Any = None, gamma: Any = None,
                      include_zero: bool = True, tail_tolerance: float = 1e-8, max_bumps: int = 8192
                      ) -> EssentialKernel:
     """Build the Lemma F.3 (``rpe="lin"``) or F.6 (``rpe="log"``) approximation of ``kernel``.
@@ -270,13 +305,13 @@ def essential_kernel(rpe: str, kernel: MemoryKernel, num_terms: Any, *, alpha: A
     ValueError
         Wrong decay class for the RPE, a non-summable kernel, unknown kernel values, ``H < 1``.
     """
-    rpe = require_choice("rpe", rpe, ("lin", "log"))
+    family = kernel_family(rpe)
     if not isinstance(kernel, MemoryKernel):
         raise TypeError(f"kernel must be a MemoryKernel, got {short_repr(kernel)}")
-    need = "exp" if rpe == "lin" else "poly"
+    need = family.decay
     if kernel.decay != need:
-        raise ValueError(f"Lemma {'F.3' if rpe == 'lin' else 'F.6'} ({rpe}-RPE) needs a kernel with decay={need!r} "
-                         f"(Thm 5.1 ({'A' if rpe == 'lin' else 'B'})), got decay={kernel.decay!r}")
+        raise ValueError(f"Lemma {family.essential_lemma} ({family.name}-RPE) needs a kernel with decay={need!r} "
+                         f"(Thm 5.1 ({family.thm5_part})), got decay={kernel.decay!r}")
     if not kernel.summable:
         raise ValueError(f"kernel must be summable (poly decay needs beta > 1), got beta={kernel.beta}")
     if kernel.known_length is not None:
@@ -285,28 +320,23 @@ def essential_kernel(rpe: str, kernel: MemoryKernel, num_terms: Any, *, alpha: A
     H = require_int("num_terms", num_terms, minimum=1)
     if not isinstance(include_zero, bool):
         raise TypeError(f"include_zero must be True or False, got {short_repr(include_zero)}")
-    a = to_exact("alpha", F3_ALPHA if rpe == "lin" else F6_ALPHA) if alpha is None else to_exact("alpha", alpha)
+    a = to_exact("alpha", PAPER_ALPHA[family.essential_lemma] if alpha is None else alpha)
     g = paper_gamma(need, kernel.beta) if gamma is None else to_exact("gamma", gamma)
     if not (a > 0 and g > 0):
         raise ValueError(f"alpha and gamma must be > 0, got alpha={a}, gamma={g}")
     cap = require_int("max_bumps", max_bumps, minimum=1)
     T_max, trunc = _last_bump(kernel, float(tail_tolerance), cap)
-    T0 = 0 if (rpe == "lin" and include_zero) else 1
+    T0 = family.first_lag if include_zero else 1  # the lag-0 bump exists only where the family reaches lag 0
     Ts = np.arange(T0, T_max + 1)
     af, gf = _f(a), _f(g)
     rho = np.asarray(kernel.values(Ts), dtype=float)
-    if rpe == "lin":
-        mu = np.exp(-af * Ts)
-        sigma = -0.5 * mu * math.expm1(-af)
-        V = math.e * np.exp(gf * Ts) * rho
-    else:
-        mu = np.power(Ts.astype(float), -af)
-        sigma = 0.5 * (mu - np.power(Ts + 1.0, -af))
-        V = math.e * np.power(Ts.astype(float), 1 + gf) * rho
+    mu, width, height = family.bump_np(af, gf, Ts)
+    sigma = 0.5 * width
+    V = height * rho
     N = H - 1
     x = np.cos(np.pi * np.arange(H) / N) if H > 1 else np.zeros(1)
     u = (1 + x) / 2
-    phi = _bump_sum(u, rpe, af, Ts, mu, sigma, V)
+    phi = _bump_sum(u, family, af, Ts, mu, sigma, V)
     if H == 1:
         c = phi.copy()
     else:
@@ -315,19 +345,18 @@ def essential_kernel(rpe: str, kernel: MemoryKernel, num_terms: Any, *, alpha: A
         c[-1] /= 2
     resid = np.max(np.abs(clenshaw(c, x) - phi))
     allowance = 1e-12 * (float(np.max(np.abs(V))) + float(np.sum(np.abs(c))))
-    base = g if rpe == "lin" else 1 + g
-    exps = tuple(base + a * k for k in range(H))
+    exps = tuple(family.exponent(k, a, g) for k in range(H))
     c.setflags(write=False)
     V.setflags(write=False)
-    return EssentialKernel(rpe, kernel, H, a, g, T0, T_max, exps, c, trunc, float(resid) * 2 + allowance, V)
+    return EssentialKernel(family.name, kernel, H, a, g, T0, T_max, exps, c, trunc, float(resid) * 2 + allowance, V)
 
 
-def _bump_sum(u: np.ndarray, rpe: str, af: float, Ts: np.ndarray, mu: np.ndarray, sigma: np.ndarray,
+def _bump_sum(u: np.ndarray, family: KernelFamily, af: float, Ts: np.ndarray, mu: np.ndarray, sigma: np.ndarray,
               V: np.ndarray) -> np.ndarray:
     """``varphi(u) = sum_T Psi_T(u)`` (disjoint supports: at most one bump is nonzero at ``u``)."""
     out = np.zeros_like(u)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        tstar = -np.log(u) / af if rpe == "lin" else np.power(u, -1.0 / af)
+        tstar = family.lattice_inverse_np(af, u)
     T0 = int(Ts[0])
     for shift in (-1, 0, 1):
         idx = np.floor(np.minimum(np.nan_to_num(tstar, posinf=1e18), 1e18)).astype(np.int64) + shift - T0

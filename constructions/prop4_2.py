@@ -23,22 +23,21 @@ import sympy
 
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, TransformerSpec
 from tfapprox.theory.digits import unnormalised_log10, with_precision_digits
-from tfapprox.theory.rpe import LinRPE
-from tfapprox.theory.targets import AdaptiveMemoryTarget, prop42_witness
+from tfapprox.theory.families import LIN
+from tfapprox.theory.targets import prop42_witness
 from tfapprox.theory.validation import require_int
 
+from .base import Construction
 from .lemma_f2_f5 import ShiftedDeltaKernel, shifted_delta_kernel
 
 __all__ = ["Prop42Construction", "build_prop4_2_dp"]
 
 
-@dataclass(frozen=True)
-class Prop42Construction:
-    """The Prop. 4.2(A) DP attention: its spec, the witness target, the Lemma F.2 kernel and
-    ``lag_of`` (head -> lag it reads)."""
+@dataclass(frozen=True, repr=False)
+class Prop42Construction(Construction):
+    """The Prop. 4.2(A) DP attention: its spec, the witness target, ``rpe = "lin"``, the Lemma F.2
+    ``kernel`` and ``lag_of`` (head -> lag it reads)."""
 
-    spec: TransformerSpec
-    target: AdaptiveMemoryTarget
     kernel: ShiftedDeltaKernel
     lag_of: dict
 
@@ -47,17 +46,6 @@ class Prop42Construction:
         return {"H": self.kernel.num_terms, "max_lag": self.kernel.max_shift, "rpe": self.kernel.rpe,
                 "witness": meta.get("witness"), "lag_of": dict(self.lag_of)}
 
-    def __repr__(self) -> str:
-        from ._display import summary_repr
-
-        return summary_repr(type(self).__name__, self._summary())
-
-    def _repr_html_(self) -> str:
-        """Jupyter display: a summary table (the weights are in ``.spec``)."""
-        from ._display import summary_html
-
-        return summary_html(type(self).__name__, self._summary(), "exact weights: .spec; full data: the fields")
-
 
 def build_prop4_2_dp(num_heads: int, corrected: bool = True) -> Prop42Construction:
     """The Prop. 4.2(A) attention with ``H = num_heads`` heads for the (corrected or paper's) witness."""
@@ -65,17 +53,17 @@ def build_prop4_2_dp(num_heads: int, corrected: bool = True) -> Prop42Constructi
     target = prop42_witness(corrected, allow_zero_lag=not corrected)
     shift = 2 if corrected else 1
     T = target.max_lags[0]
-    kern = shifted_delta_kernel("lin", T, H)
+    kern = shifted_delta_kernel(LIN, T, H)  # Prop. 4.2(A) is about lin-RPE
     heads = []
     for j, beta in enumerate(kern.exponents):
         r = sympy.sqrt(beta)
         heads.append(AttentionHead([[kern.exact_coefficient(j), 0], [0, 0]], beta,
                                    [[r, r * shift]], [[0, r]]))
-    layer = AttentionLayer(tuple(heads), [[1, 0]], LinRPE(), normalized=False, residual=False)
+    layer = AttentionLayer(tuple(heads), [[1, 0]], LIN.rpe(), normalized=False, residual=False)
     meta = {"construction": "prop4.2", "paper": "Wang & E 2024, Prop. 4.2(A) / C.4, App. C.2",
             "witness": "corrected g(x) = x + 2" if corrected else "paper g(x) = x + 1 (g(-1) = 0, outside the class)",
-            "heads": H, "rpe": "lin", "max_lag": T}
+            "heads": H, "rpe": LIN.name, "max_lag": T}
     # precision_digits: the one digits policy (tfapprox.theory.digits), with the unnormalised mass e^{p T} Z(p)
     spec = with_precision_digits(TransformerSpec([[1], [0]], [[0], [1]], (Block(layer, None),), "padded", meta),
-                                 unnormalised_log10("lin", kern.exponents, T))
-    return Prop42Construction(spec, target, kern, {x: x + shift for x in (-1, 0, 1)})
+                                 unnormalised_log10(LIN.name, kern.exponents, T))
+    return Prop42Construction(spec, target, LIN.name, kern, {x: x + shift for x in (-1, 0, 1)})

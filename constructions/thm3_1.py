@@ -26,27 +26,33 @@ import mpmath
 import numpy as np
 import sympy
 
-from tfapprox.theory.limits import MAX_KERNEL_RATE
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
-from tfapprox.theory.readouts import LinearReadout, ReluSumReadout
-from tfapprox.theory.rpe import LinRPE, LogRPE, to_exact
-from tfapprox.theory.targets import FixedMemoryTarget
-from tfapprox.theory.validation import require_choice, require_int
-
 from tfapprox.theory.digits import with_precision_digits
+from tfapprox.theory.families import kernel_family
+from tfapprox.theory.limits import MAX_KERNEL_RATE
+from tfapprox.theory.readouts import LinearReadout, ReluSumReadout
+from tfapprox.theory.rpe import to_exact
+from tfapprox.theory.targets import FixedMemoryTarget
+from tfapprox.theory.validation import require_int
 
-from .delta_kernels import DeltaKernel, delta_kernel
+from .base import Construction
+from .delta_kernel_type import DeltaKernel
+from .delta_kernels import delta_kernel
+from .realisation import decimal_rational
 
-__all__ = ["Thm31Construction", "build_thm3_1", "allocate_heads", "readout_ffn", "zero_attention_warnings"]
+__all__ = ["Thm31Construction", "build_thm3_1", "allocate_heads", "readout_ffn", "zero_attention_warnings",
+           "decimal_rational"]
 
 
-@dataclass(frozen=True)
-class Thm31Construction:
-    """The spec plus what the proof used: per-memory kernels and head allocation."""
+@dataclass(frozen=True, repr=False)
+class Thm31Construction(Construction):
+    """The Theorem 3.1 result: the spec plus what the proof used (per-memory kernels, head allocation).
 
-    spec: TransformerSpec
-    target: FixedMemoryTarget
-    rpe: str
+    Fields beyond :class:`~tfapprox.constructions.base.Construction`'s ``spec``, ``target``, ``rpe``:
+    the Lemma F.1/F.4 ``kernels`` (one per memory), ``heads_per_memory``, ``ffn_exact`` and, for a
+    sampled FFN, ``ffn_neurons`` (``(index, multiplicity)`` pairs).
+    """
+
     kernels: tuple[DeltaKernel, ...]
     heads_per_memory: tuple[int, ...]
     ffn_exact: bool
@@ -57,17 +63,6 @@ class Thm31Construction:
         return {"rpe": self.rpe, "H": sum(self.heads_per_memory), "lags": tuple(self.target.lags),
                 "heads_per_memory": self.heads_per_memory, "width": meta.get("width"), "ffn_exact": self.ffn_exact,
                 "digits": meta.get("precision_digits")}
-
-    def __repr__(self) -> str:
-        from ._display import summary_repr
-
-        return summary_repr(type(self).__name__, self._summary())
-
-    def _repr_html_(self) -> str:
-        """Jupyter display: a summary table (the weights are in ``.spec``)."""
-        from ._display import summary_html
-
-        return summary_html(type(self).__name__, self._summary(), "exact weights: .spec; full data: the fields")
 
 
 def allocate_heads(weights: list[float] | list[Any], total: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
@@ -88,13 +83,6 @@ def allocate_heads(weights: list[float] | list[Any], total: int) -> tuple[tuple[
         base[order[i % M]] += 1
         i += 1
     return tuple(base), tuple(float(q) for q in quotas)
-
-
-def _normaliser(rpe: str, beta: sympy.Expr) -> sympy.Expr:
-    """Z(beta): the DP-free softmax denominator over an infinite past (closed form)."""
-    if rpe == "lin":
-        return 1 / (1 - sympy.exp(-beta))
-    return sympy.zeta(beta)
 
 
 def readout_ffn(readout: Any, width: int, input_width: int, seed: int = 0) -> tuple[FeedForward, bool, Any]:
@@ -159,7 +147,7 @@ def readout_ffn(readout: Any, width: int, input_width: int, seed: int = 0) -> tu
     return FeedForward(rows, [[v] for v in c], [a]), False, tuple((k, int(counts[k])) for k in used)
 
 
-def build_thm3_1(target: FixedMemoryTarget, num_heads: int, width: int | None = None, *, rpe: str = "lin",
+def build_thm3_1(target: FixedMemoryTarget, num_heads: int, width: int | None = None, *, rpe: Any = "lin",
                  alpha: Any = sympy.Rational(1, 100), gamma: Any = sympy.Rational(1, 100),
                  seed: int = 0) -> Thm31Construction:
     """Build the Theorem 3.1 Transformer for ``target`` with ``num_heads`` heads and FFN width ``width``.
@@ -173,7 +161,8 @@ def build_thm3_1(target: FixedMemoryTarget, num_heads: int, width: int | None = 
     width
         FFN width ``m`` (default: the readout's own size, so the FFN is exact).
     rpe
-        ``"lin"`` (Lemma F.1 kernels, geometric normalisers) or ``"log"`` (Lemma F.4, zeta).
+        ``"lin"`` (Lemma F.1 kernels, geometric normalisers) or ``"log"`` (Lemma F.4, zeta), or a
+        :class:`~tfapprox.theory.families.KernelFamily`.
     alpha, gamma
         The change-of-variables rate and the decay factor of Lemmas F.1/F.4 (paper: 0.01).
     seed
@@ -181,7 +170,7 @@ def build_thm3_1(target: FixedMemoryTarget, num_heads: int, width: int | None = 
     """
     if not isinstance(target, FixedMemoryTarget):
         raise TypeError(f"target must be a FixedMemoryTarget, got {type(target).__name__}")
-    rpe = require_choice("rpe", rpe, ("lin", "log"))
+    family = kernel_family(rpe)
     lags = tuple(target.lags)
     M = len(lags)
     d = target.d
@@ -193,20 +182,17 @@ def build_thm3_1(target: FixedMemoryTarget, num_heads: int, width: int | None = 
     for name, value, given in (("alpha", alpha_e, alpha), ("gamma", gamma_e, gamma)):
         if not 0 < value <= MAX_KERNEL_RATE:
             raise ValueError(f"{name} must be > 0 and <= MAX_KERNEL_RATE = {MAX_KERNEL_RATE}, got {given}")
-    if rpe == "lin":
-        weights = [mpmath.exp(mpmath.mpf(float(alpha_e)) * T) for T in lags]
-    else:
-        weights = [mpmath.power(T, 1 + mpmath.mpf(float(alpha_e))) for T in lags]
+    weights = [family.head_weight_mp(float(alpha_e), T) for T in lags]  # e^{alpha T} / T^{1+alpha}
     allocation, quotas = allocate_heads(weights, H)
     D = (M + 1) * d
     kernels = []
     heads = []
     for k, (T, Hk) in enumerate(zip(lags, allocation)):
-        kern = delta_kernel(rpe, T, Hk, alpha=alpha_e, gamma=gamma_e)
+        kern = delta_kernel(family, T, Hk, alpha=alpha_e, gamma=gamma_e)
         kernels.append(kern)
         for beta, coeff in zip(kern.exponents, kern.coefficients):
-            a = _decimal_rational(coeff, kern.coefficient_dps)
-            scale = a * _normaliser(rpe, beta)
+            a = decimal_rational(coeff, kern.coefficient_dps)
+            scale = a * family.normaliser(beta)  # Z(beta) cancels the softmax denominator
             W_V = sympy.zeros(D, D)
             for i in range(d):
                 W_V[(k + 1) * d + i, i] = scale
@@ -214,7 +200,7 @@ def build_thm3_1(target: FixedMemoryTarget, num_heads: int, width: int | None = 
     W_E = sympy.zeros(D, d)
     for i in range(d):
         W_E[i, i] = 1
-    layer = AttentionLayer(tuple(heads), sympy.eye(D), LinRPE() if rpe == "lin" else LogRPE())
+    layer = AttentionLayer(tuple(heads), sympy.eye(D), family.rpe())
     m = target.readout.num_neurons if width is None and isinstance(target.readout, ReluSumReadout) else width
     if m is None:
         m = 2 * D + 1
@@ -223,7 +209,7 @@ def build_thm3_1(target: FixedMemoryTarget, num_heads: int, width: int | None = 
     metadata = {
         "construction": "thm3.1",
         "paper": "Wang & E 2024, Theorem 3.1 / App. B.1",
-        "rpe": rpe,
+        "rpe": family.name,
         "lags": list(lags),
         "d": d,
         "heads": H,
@@ -242,7 +228,7 @@ def build_thm3_1(target: FixedMemoryTarget, num_heads: int, width: int | None = 
         metadata["warnings"] = warnings
     # precision_digits: the one digits policy (tfapprox.theory.digits), from the weights' magnitudes
     spec = with_precision_digits(TransformerSpec(W_E, sympy.zeros(D, 1), (Block(layer, ffn),), "padded", metadata))
-    return Thm31Construction(spec, target, rpe, tuple(kernels), allocation, exact, neurons)
+    return Thm31Construction(spec, target, family.name, tuple(kernels), allocation, exact, neurons)
 
 
 def zero_attention_warnings(lags: Any, allocation: Any, kernels: Any, what: str = "memory T") -> list[str]:
@@ -262,10 +248,7 @@ def zero_attention_warnings(lags: Any, allocation: Any, kernels: Any, what: str 
     return out
 
 
-def _decimal_rational(value: Any, dps: int) -> sympy.Rational:
-    """``value`` (mpf) rounded to ``dps`` significant decimal digits, as an exact decimal rational."""
-    if isinstance(value, sympy.Rational):
-        return value
-    with mpmath.workdps(dps + 5):
-        text = mpmath.nstr(mpmath.mpf(value), dps, strip_zeros=False, min_fixed=1, max_fixed=0)
-    return sympy.Rational(text)
+
+#: Former private name of :func:`decimal_rational`, kept while ``verify/experiments.py`` still imports it
+#: (the lead switches that import to ``decimal_rational`` at the merge, then this alias goes).
+_decimal_rational = decimal_rational

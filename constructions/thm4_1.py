@@ -43,13 +43,14 @@ import mpmath
 import sympy
 
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
-from tfapprox.theory.readouts import ReluSumReadout
-from tfapprox.theory.rpe import LinRPE, LogRPE, to_exact
-from tfapprox.theory.targets import AdaptiveMemoryTarget, ReluMemoryFunction, TableMemoryFunction
-from tfapprox.theory.validation import require_choice, require_int
-
 from tfapprox.theory.digits import unnormalised_log10, with_precision_digits
+from tfapprox.theory.families import kernel_family
+from tfapprox.theory.readouts import ReluSumReadout
+from tfapprox.theory.rpe import to_exact
+from tfapprox.theory.targets import AdaptiveMemoryTarget, ReluMemoryFunction, TableMemoryFunction
+from tfapprox.theory.validation import require_int
 
+from .base import Construction
 from .lemma_f2_f5 import ShiftedDeltaKernel, shifted_delta_kernel
 from .thm3_1 import allocate_heads, readout_ffn, zero_attention_warnings
 
@@ -79,13 +80,15 @@ class MemoryFFN:
         return self.accuracy < self.threshold
 
 
-@dataclass(frozen=True)
-class Thm41Construction:
-    """The spec plus what the proof used."""
+@dataclass(frozen=True, repr=False)
+class Thm41Construction(Construction):
+    """The Theorem 4.1 / Prop. 4.3 result: the spec plus what the proof used.
 
-    spec: TransformerSpec
-    target: AdaptiveMemoryTarget
-    rpe: str
+    Fields beyond :class:`~tfapprox.constructions.base.Construction`'s ``spec``, ``target``, ``rpe``:
+    ``tmx`` (Prop. 4.3 heads), the Lemma F.2/F.5 ``kernels``, ``heads_per_memory``, the FFN 1
+    ``memory_ffns``, ``readout_exact`` and the hidden-state ``layout``.
+    """
+
     tmx: bool
     kernels: tuple[ShiftedDeltaKernel, ...]
     heads_per_memory: tuple[int, ...]
@@ -101,21 +104,10 @@ class Thm41Construction:
                 "memory_ffns_exact": all(f.exact for f in self.memory_ffns), "readout_exact": self.readout_exact,
                 "digits": meta.get("precision_digits")}
 
-    def __repr__(self) -> str:
-        from ._display import summary_repr
-
-        return summary_repr(type(self).__name__, self._summary())
-
-    def _repr_html_(self) -> str:
-        """Jupyter display: a summary table (the weights are in ``.spec``)."""
-        from ._display import summary_html
-
-        return summary_html(type(self).__name__, self._summary(), "exact weights: .spec; full data: the fields")
-
     @property
     def stores_log(self) -> bool:
-        """True when x^(1) holds ``log g_k`` (DP log case); TMX log stores ``g_k`` (the fix)."""
-        return self.rpe == "log" and not self.tmx
+        """True when x^(1) holds ``x(g_k) = log g_k`` (DP log case); TMX log stores ``g_k`` (the fix)."""
+        return not self.family.linear_coordinate and not self.tmx
 
 
 def _interp(knots: list[tuple[Any, Any]], x: Any) -> Any:
@@ -193,7 +185,7 @@ def padded_ffn(rows: list, bias: list, outer_cols: list, width: int, D: int, pre
     return FeedForward(rows, [[v] for v in bias], outer, precision)
 
 
-def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None, *, rpe: str = "lin",
+def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None, *, rpe: Any = "lin",
                  tmx: bool = False, alpha: Any = sympy.Rational(1, 100), gamma: Any = sympy.Rational(1, 100),
                  readout_width: Any = None, alphabet: Any = None, seed: int = 0) -> Thm41Construction:
     """Build the Theorem 4.1 (or, with ``tmx=True``, Prop. 4.3) Transformer.
@@ -209,7 +201,7 @@ def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
         FFN 1 width ``m`` (default: exact interpolation, ``1 + sum_k (A_k - 1)`` neurons).
         A width whose best accuracy misses the rounding threshold raises ``ValueError``.
     rpe
-        ``"lin"`` or ``"log"``.
+        ``"lin"`` or ``"log"`` (or a :class:`~tfapprox.theory.families.KernelFamily`).
     tmx
         Use TMX heads (Def. C.5) instead of dot-product heads.
     readout_width
@@ -231,21 +223,22 @@ def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
                          f"{target.nesting} (Thm 4.4 handles K >= 1)")
     if target.d != 1:
         raise ValueError(f"this construction supports token dimension d = 1 (scalar alphabets), got d = {target.d}")
-    rpe = require_choice("rpe", rpe, ("lin", "log"))
+    family = kernel_family(rpe)
     if not isinstance(tmx, bool):
         raise TypeError(f"tmx must be True or False, got {tmx!r}")
     M = target.memory_count
     H = require_int("H (number of heads)", num_heads, minimum=1)
     if H < M:
         raise ValueError(f"H (number of heads) must be >= M = {M} (one head group per memory), got {H}")
-    if rpe == "log" and target.allow_zero_lag:
-        raise ValueError("log-RPE cannot address lag 0 (phi_log(0) = -inf); the target allows g = 0")
+    if family.first_lag > 0 and target.allow_zero_lag:
+        raise ValueError(f"{family.name}-RPE cannot address lag 0 (its first lag is {family.first_lag}: "
+                         f"phi_{family.name}(0) = -inf); the target allows g = 0")
     alpha_e, gamma_e = to_exact("alpha", alpha), to_exact("gamma", gamma)
     d = 1
     D = (M + 1) * d + M + 1
     gcoord = [(M + 1) * d + k for k in range(M)]
     const = D - 1
-    store_log = rpe == "log" and not tmx
+    store_log = not family.linear_coordinate and not tmx  # FFN 1 writes x(g_k) = log g_k
     precision = "log_round" if store_log else "round"
 
     # ---------------- FFN 1: memory positions
@@ -255,7 +248,7 @@ def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
         if isinstance(g, TableMemoryFunction):
             pts = sorted({key[0][0] for key, _ in g.entries})
             table = {key[0][0]: v for key, v in g.entries}
-            vals = [sympy.log(sympy.Integer(table[a])) if store_log else sympy.Integer(table[a]) for a in pts]
+            vals = [family.coordinate(sympy.Integer(table[a])) if store_log else sympy.Integer(table[a]) for a in pts]
             per_memory.append((pts, vals, len(pts) - 1, g))
         elif isinstance(g, ReluMemoryFunction):
             if store_log:
@@ -334,15 +327,12 @@ def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
     ffn1 = padded_ffn(rows, bias, outer_cols, m, D, precision)
 
     # ---------------- layer 2: adaptive delta kernels
-    if rpe == "lin":
-        weights = [mpmath.exp(mpmath.mpf(float(alpha_e)) * T) for T in target.max_lags]
-    else:
-        weights = [mpmath.power(T, 1 + mpmath.mpf(float(alpha_e))) for T in target.max_lags]
+    weights = [family.head_weight_mp(float(alpha_e), T) for T in target.max_lags]  # e^{alpha T} / T^{1+alpha}
     allocation, quotas = allocate_heads(weights, H)
     kernels = []
     heads = []
     for k, (T, Hk) in enumerate(zip(target.max_lags, allocation)):
-        kern = shifted_delta_kernel(rpe, T, Hk, alpha=alpha_e, gamma=gamma_e)
+        kern = shifted_delta_kernel(family, T, Hk, alpha=alpha_e, gamma=gamma_e)
         kernels.append(kern)
         for j, beta in enumerate(kern.exponents):
             W_V = sympy.zeros(D, D)
@@ -353,10 +343,10 @@ def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
                 heads.append(AttentionHead(sympy.ImmutableDenseMatrix(W_V), beta, tmx=e_g))
             else:
                 e_c = sympy.zeros(1, D)
-                e_c[0, const] = 1 if rpe == "lin" else 1 / sympy.log(2)
+                e_c[0, const] = 1 / sympy.log(2) if store_log else 1  # the constant coordinate holds x(2) - x(1)
                 heads.append(AttentionHead(sympy.ImmutableDenseMatrix(W_V), beta,
                                            sympy.sqrt(beta) * e_g, sympy.sqrt(beta) * e_c))
-    layer2 = AttentionLayer(tuple(heads), sympy.eye(D), LinRPE() if rpe == "lin" else LogRPE(), normalized=False)
+    layer2 = AttentionLayer(tuple(heads), sympy.eye(D), family.rpe(), normalized=False)
 
     # ---------------- FFN 2: readout on the first (M+1) d coordinates
     ffn2, r_exact = readout_block_ffn(target, readout_width, D, seed)
@@ -369,7 +359,7 @@ def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
         "construction": "prop4.3" if tmx else "thm4.1",
         "paper": ("Wang & E 2024, Prop. 4.3 / C.6 (TMX, Def. C.5)" if tmx else
                   "Wang & E 2024, Theorem 4.1 / App. C.1"),
-        "rpe": rpe, "tmx": tmx, "max_lags": list(target.max_lags), "d": d, "heads": H, "width": m,
+        "rpe": family.name, "tmx": tmx, "max_lags": list(target.max_lags), "d": d, "heads": H, "width": m,
         "alpha": str(alpha_e), "gamma": str(gamma_e),
         "head_allocation": list(allocation), "head_allocation_quotas": list(quotas),
         "head_allocation_rule": "proportional to e^{alpha T_k} (lin) / T_k^{1+alpha} (log), largest remainder, "
@@ -387,7 +377,7 @@ def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
     if warnings:
         metadata["warnings"] = warnings
     # precision_digits (tfapprox.theory.digits): the weights plus the unnormalised weights' mass e^{p B} Z(p)
-    extra = max(unnormalised_log10(rpe, k.exponents, k.max_shift) for k in kernels)
+    extra = max(unnormalised_log10(family.name, k.exponents, k.max_shift) for k in kernels)
     spec = with_precision_digits(TransformerSpec(W_E, sympy.zeros(D, 1), (Block(None, ffn1), Block(layer2, ffn2)),
                                                  "padded", metadata), extra)
-    return Thm41Construction(spec, target, rpe, tmx, tuple(kernels), allocation, tuple(infos), r_exact, layout)
+    return Thm41Construction(spec, target, family.name, tmx, tuple(kernels), allocation, tuple(infos), r_exact, layout)

@@ -49,24 +49,25 @@ one memory per attention layer.  The 2-layer comparison network is Thm 4.1
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import mpmath
 import sympy
 
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
-from tfapprox.theory.rpe import LinRPE, LogRPE, to_exact
-from tfapprox.theory.targets import AdaptiveMemoryTarget, TableMemoryFunction
-from tfapprox.theory.validation import require_choice, require_int
-
 from tfapprox.theory.digits import unnormalised_log10, with_precision_digits
+from tfapprox.theory.families import kernel_family
+from tfapprox.theory.rpe import to_exact
+from tfapprox.theory.targets import AdaptiveMemoryTarget, TableMemoryFunction
+from tfapprox.theory.validation import require_int
 
+from .base import Construction
 from .lemma_f2_f5 import ShiftedDeltaKernel, shifted_delta_kernel
 from .thm3_1 import allocate_heads, zero_attention_warnings
 from .thm4_1 import memory_ffn_pieces, padded_ffn, readout_block_ffn
 
-__all__ = ["PositionFFN", "Thm44Construction", "build_thm4_4", "build_prop4_5", "layer_count",
+__all__ = ["PositionFFN", "Thm44Construction", "Prop45Construction", "build_thm4_4", "build_prop4_5", "layer_count",
            "memory_reads", "position_encoding"]
 
 
@@ -141,13 +142,16 @@ class PositionFFN:
         return (self.margin - self.accuracy) / self.lipschitz
 
 
-@dataclass(frozen=True)
-class Thm44Construction:
-    """The spec plus what the proof used."""
+@dataclass(frozen=True, repr=False)
+class Thm44Construction(Construction):
+    """The Theorem 4.4 result: the spec plus what the proof used.
 
-    spec: TransformerSpec
-    target: AdaptiveMemoryTarget
-    rpe: str
+    Fields beyond :class:`~tfapprox.constructions.base.Construction`'s ``spec``, ``target``, ``rpe``:
+    ``layers_K``, the Lemma F.2/F.5 ``kernels`` (one per memory), ``heads_per_memory``,
+    ``attention_block`` (the block extracting each memory), the ``position_ffns``,
+    ``readout_exact`` and the hidden-state ``layout``.
+    """
+
     layers_K: int
     kernels: tuple[ShiftedDeltaKernel, ...]        # one per memory
     heads_per_memory: tuple[int, ...]
@@ -164,21 +168,10 @@ class Thm44Construction:
                 "position_ffn_neurons": tuple(f.neurons for f in self.position_ffns),
                 "readout_exact": self.readout_exact, "digits": meta.get("precision_digits")}
 
-    def __repr__(self) -> str:
-        from ._display import summary_repr
-
-        return summary_repr(type(self).__name__, self._summary())
-
-    def _repr_html_(self) -> str:
-        """Jupyter display: a summary table (the weights are in ``.spec``)."""
-        from ._display import summary_html
-
-        return summary_html(type(self).__name__, self._summary(), "exact weights: .spec; full data: the fields")
-
     @property
     def stores_log(self) -> bool:
-        """Whether positions are stored as logarithms (log-RPE)."""
-        return self.rpe == "log"
+        """Whether positions are stored as ``x(t_l) = log t_l`` (log-RPE) rather than as they are."""
+        return not self.family.linear_coordinate
 
     @property
     def num_layers(self) -> int:
@@ -270,7 +263,7 @@ def _position_ffn(target: AdaptiveMemoryTarget, memories: list[int], width: int 
     return padded_ffn(rows, bias, outer_cols, m, D, "log_round" if store_log else "round"), infos, m
 
 
-def build_thm4_4(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None, *, rpe: str = "lin",
+def build_thm4_4(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None, *, rpe: Any = "lin",
                  layers_K: Any = None, alpha: Any = sympy.Rational(1, 100), gamma: Any = sympy.Rational(1, 100),
                  readout_width: Any = None, seed: int = 0) -> Thm44Construction:
     """Build the Theorem 4.4 Transformer (App. D.1).
@@ -309,7 +302,7 @@ def build_thm4_4(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
         raise ValueError(f"this construction supports token dimension d = 1 (scalar alphabets), got d = {target.d}")
     if target.allow_zero_lag:
         raise ValueError("Theorem 4.4 needs 1 <= g_i <= T_i (eq. (10)); the target allows g = 0")
-    rpe = require_choice("rpe", rpe, ("lin", "log"))
+    family = kernel_family(rpe)
     M = target.memory_count
     K = max(target.nesting, 1) if layers_K is None else require_int("layers_K", layers_K, minimum=1, maximum=M)
     for i in range(1, M + 1):
@@ -328,7 +321,7 @@ def build_thm4_4(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
     gcoord = [(M + 1) * d + k for k in range(M)]
     const = D - 1
     read_coord = {j: j * d for j in range(M + 1)}
-    store_log = rpe == "log"
+    store_log = not family.linear_coordinate  # positions stored as x(t_l) = log t_l
     L = layer_count(K, M)
 
     # memories computed by each block's FFN (1-based blocks); block K+1 computes K+1..M
@@ -344,17 +337,14 @@ def build_thm4_4(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
     quotas: tuple = ()
     if M > K:
         lags = target.max_lags[K:]
-        if rpe == "lin":
-            weights = [mpmath.exp(mpmath.mpf(float(alpha_e)) * T) for T in lags]
-        else:
-            weights = [mpmath.power(T, 1 + mpmath.mpf(float(alpha_e))) for T in lags]
+        weights = [family.head_weight_mp(float(alpha_e), T) for T in lags]  # e^{alpha T} / T^{1+alpha}
         alloc, quotas = allocate_heads(weights, H)
         heads_per_memory[K:] = alloc
     cache: dict[tuple[int, int], ShiftedDeltaKernel] = {}
     kernels = []
     for T, Hk in zip(target.max_lags, heads_per_memory):
         if (T, Hk) not in cache:
-            cache[(T, Hk)] = shifted_delta_kernel(rpe, T, Hk, alpha=alpha_e, gamma=gamma_e)
+            cache[(T, Hk)] = shifted_delta_kernel(family, T, Hk, alpha=alpha_e, gamma=gamma_e)
         kernels.append(cache[(T, Hk)])
 
     def heads_for(l: int) -> list[AttentionHead]:
@@ -366,12 +356,12 @@ def build_thm4_4(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
             e_g = sympy.zeros(1, D)
             e_g[0, gcoord[l - 1]] = 1
             e_c = sympy.zeros(1, D)
-            e_c[0, const] = 1 if rpe == "lin" else 1 / sympy.log(2)
+            e_c[0, const] = 1 / sympy.log(2) if store_log else 1  # the constant coordinate holds x(2) - x(1)
             out.append(AttentionHead(sympy.ImmutableDenseMatrix(W_V), beta, sympy.sqrt(beta) * e_g,
                                      sympy.sqrt(beta) * e_c))
         return out
 
-    rpe_obj = LinRPE() if rpe == "lin" else LogRPE()
+    rpe_obj = family.rpe()
     infos: list[PositionFFN] = []
     widths = []
     blocks = []
@@ -400,7 +390,7 @@ def build_thm4_4(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
         "construction": "prop4.5" if prop45 else "thm4.4",
         "paper": ("Wang & E 2024, Prop. 4.5 (App. D.2: Thm 4.4 with K = M on H^Adap_(1,M))" if prop45 else
                   "Wang & E 2024, Theorem 4.4 / App. D.1"),
-        "rpe": rpe, "layers_K": K, "target_nesting": target.nesting, "num_layers": L,
+        "rpe": family.name, "layers_K": K, "target_nesting": target.nesting, "num_layers": L,
         "max_lags": list(target.max_lags), "d": d, "heads": H, "position_ffn_widths": widths,
         "alpha": str(alpha_e), "gamma": str(gamma_e),
         "heads_per_memory": list(heads_per_memory),
@@ -422,16 +412,21 @@ def build_thm4_4(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
         metadata["warnings"] = warnings
     # precision_digits (tfapprox.theory.digits): the weights plus the unnormalised weights' mass e^{p B} Z(p),
     # once per attention layer (the layers' amplifications multiply)
-    extra = sum(max(unnormalised_log10(rpe, kernels[l - 1].exponents, kernels[l - 1].max_shift)
+    extra = sum(max(unnormalised_log10(family.name, kernels[l - 1].exponents, kernels[l - 1].max_shift)
                     for l in range(1, M + 1) if attention_block[l - 1] == b)
                 for b in sorted(set(attention_block)))
     spec = with_precision_digits(TransformerSpec(W_E, sympy.zeros(D, 1), tuple(blocks), "padded", metadata), extra)
-    return Thm44Construction(spec, target, rpe, K, tuple(kernels), tuple(heads_per_memory), attention_block,
+    return Thm44Construction(spec, target, family.name, K, tuple(kernels), tuple(heads_per_memory), attention_block,
                              tuple(sorted(infos, key=lambda i: i.memory)), r_exact, layout)
 
 
-def build_prop4_5(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None, *, rpe: str = "lin",
-                  **kwargs: Any) -> Thm44Construction:
+@dataclass(frozen=True, repr=False)
+class Prop45Construction(Thm44Construction):
+    """The Proposition 4.5 result: Theorem 4.4's fields with ``layers_K = M`` on a warm-up target."""
+
+
+def build_prop4_5(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None, *, rpe: Any = "lin",
+                  **kwargs: Any) -> Prop45Construction:
     """Proposition 4.5: the ``(M+1)``-layer construction for a warm-up target H^Adap_(1,M) (``nesting = 0``).
 
     Theorem 4.4 with ``K = M``: one memory per attention layer, ``H`` heads each.
@@ -448,4 +443,5 @@ def build_prop4_5(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = Non
     if target.nesting != 0:
         raise ValueError(f"Proposition 4.5 is about the warm-up class H^Adap_(1,M) (nesting 0), got nesting "
                          f"{target.nesting}; use build_thm4_4")
-    return build_thm4_4(target, num_heads, width, rpe=rpe, layers_K=target.memory_count, **kwargs)
+    cons = build_thm4_4(target, num_heads, width, rpe=rpe, layers_K=target.memory_count, **kwargs)
+    return Prop45Construction(**{f.name: getattr(cons, f.name) for f in fields(cons)})

@@ -30,29 +30,33 @@ from typing import Any
 import sympy
 
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, TransformerSpec
+from tfapprox.theory.digits import with_precision_digits
+from tfapprox.theory.families import KernelFamily, kernel_family
 from tfapprox.theory.readouts import LinearReadout
-from tfapprox.theory.rpe import LinRPE, LogRPE, to_exact
+from tfapprox.theory.rpe import to_exact
 from tfapprox.theory.targets import EssentiallySparseTarget
 from tfapprox.theory.validation import require_choice, require_int
 
-from tfapprox.theory.digits import with_precision_digits
-
-from .lemma_f3_f6 import EssentialKernel, essential_kernel
+from .base import Construction
+from .lemma_f3_f6 import EssentialKernel, essential_kernel, family_for_decay
 from .thm3_1 import allocate_heads, readout_ffn
 
-__all__ = ["Thm51Construction", "equal_allocation", "build_thm5_1", "finite_normaliser", "kernel_attention_layer"]
+__all__ = ["Thm51Construction", "equal_allocation", "build_thm5_1", "family_for_decay", "finite_normaliser",
+           "kernel_attention_layer"]
 
 
-@dataclass(frozen=True)
-class Thm51Construction:
-    """The per-memory kernels, the allocation, the lag-0 handling and (optionally) the spec."""
+@dataclass(frozen=True, repr=False)
+class Thm51Construction(Construction):
+    """The Theorem 5.1 result: the per-memory kernels, the allocation, the lag-0 handling and (optionally) the spec.
 
-    target: EssentiallySparseTarget
-    rpe: str
+    Fields beyond :class:`~tfapprox.constructions.base.Construction`'s ``spec`` (``None`` unless built
+    ``with_spec=True``), ``target``, ``rpe``: the Lemma F.3/F.6 ``kernels``, ``heads_per_memory`` and
+    ``lag0`` (``"residual"``: the fix of erratum D2, or ``"none"``).
+    """
+
     kernels: tuple[EssentialKernel, ...]
     heads_per_memory: tuple[int, ...]
     lag0: str
-    spec: TransformerSpec | None
 
     def _summary(self) -> dict[str, Any]:
         return {"rpe": self.rpe, "H": sum(self.heads_per_memory), "memories": len(self.kernels),
@@ -60,21 +64,10 @@ class Thm51Construction:
                 "kernels": tuple(f"Lemma {k.lemma}, H={k.num_terms}" for k in self.kernels),
                 "spec": "built" if self.spec is not None else "not built (with_spec=False)"}
 
-    def __repr__(self) -> str:
-        from ._display import summary_repr
-
-        return summary_repr(type(self).__name__, self._summary())
-
-    def _repr_html_(self) -> str:
-        """Jupyter display: a summary table (the weights are in ``.spec``)."""
-        from ._display import summary_html
-
-        return summary_html(type(self).__name__, self._summary(), "exact weights: .spec; full data: the fields")
-
     @property
     def lag0_error(self) -> float:
-        """``sum_k |rho_k(0)|`` when log-RPE runs without the fix (else 0)."""
-        if self.rpe == "lin" or self.lag0 == "residual":
+        """``sum_k |rho_k(0)|`` when the family cannot reach lag 0 (log-RPE) and runs without the fix (else 0)."""
+        if self.family.first_lag == 0 or self.lag0 == "residual":
             return 0.0
         return float(sum(abs(float(k.kernel.values(0))) for k in self.kernels))
 
@@ -91,18 +84,18 @@ def equal_allocation(num_heads: Any, num_memories: int) -> tuple[int, ...]:
     return allocate_heads([1] * num_memories, H)[0]
 
 
-def finite_normaliser(rpe: str, beta: Any, length: int | None) -> sympy.Expr:
+def finite_normaliser(rpe: Any, beta: Any, length: int | None) -> sympy.Expr:
     """``Z(beta)``: the DP-free softmax denominator (exact), infinite past (``length=None``) or
-    ``length`` tokens (``past="none"``, read at the last one)."""
+    ``length`` tokens (``past="none"``, read at the last one): ``sum_t exp(-beta x(t))`` over the
+    family's lags."""
+    family = kernel_family(rpe)
     b = to_exact("beta", beta)
     if length is None:
-        return 1 / (1 - sympy.exp(-b)) if rpe == "lin" else sympy.zeta(b)
-    if rpe == "lin":
-        return sympy.Add(*[sympy.exp(-b * s) for s in range(length)])
-    return sympy.Add(*[sympy.Integer(s) ** (-b) for s in range(1, length)])
+        return family.normaliser(b)
+    return sympy.Add(*[family.term(b, s) for s in family.lags(length)])
 
 
-def kernel_attention_layer(rpe: str, groups: list[tuple[list[Any], list[Any]]], width: int, *,
+def kernel_attention_layer(rpe: Any, groups: list[tuple[list[Any], list[Any]]], width: int, *,
                            length: int | None = None, residual: bool = False, offset: int = 0) -> AttentionLayer:
     """DP-free heads realising ``sum_h a_h e^{-beta_h s}`` (or ``s^{-beta_h}``) into block ``k + offset``.
 
@@ -114,11 +107,11 @@ def kernel_attention_layer(rpe: str, groups: list[tuple[list[Any], list[Any]]], 
             W_V = sympy.zeros(width, width)
             W_V[k + offset, 0] = to_exact("a", a) * finite_normaliser(rpe, beta, length)
             heads.append(AttentionHead(sympy.ImmutableDenseMatrix(W_V), to_exact("beta", beta)))
-    return AttentionLayer(tuple(heads), sympy.eye(width), LinRPE() if rpe == "lin" else LogRPE(),
+    return AttentionLayer(tuple(heads), sympy.eye(width), kernel_family(rpe).rpe(),
                           residual=residual)
 
 
-def build_thm5_1(target: EssentiallySparseTarget, num_heads: Any, *, rpe: str | None = None,
+def build_thm5_1(target: EssentiallySparseTarget, num_heads: Any, *, rpe: Any = None,
                  lag0: str | None = None, with_spec: bool = False, **kernel_options: Any) -> Thm51Construction:
     """Build the Theorem 5.1 construction for ``target`` with ``num_heads`` heads.
 
@@ -130,7 +123,8 @@ def build_thm5_1(target: EssentiallySparseTarget, num_heads: Any, *, rpe: str | 
     num_heads
         ``H >= M``.
     rpe
-        ``"lin"`` or ``"log"``; default from the kernels' decay.
+        ``"lin"`` or ``"log"`` (or a family); default: the family of the kernels' decay
+        (:func:`family_for_decay`).
     lag0
         ``"residual"`` (the fix of erratum D2; default for log) or ``"none"`` (the paper).
     with_spec
@@ -145,29 +139,32 @@ def build_thm5_1(target: EssentiallySparseTarget, num_heads: Any, *, rpe: str | 
     if rpe is None:
         if len(decays) != 1:
             raise ValueError(f"kernels mix decays {sorted(decays)}; pass rpe='lin' or 'log'")
-        rpe = "lin" if decays == {"exp"} else "log"
-    rpe = require_choice("rpe", rpe, ("lin", "log"))
-    lag0 = require_choice("lag0", lag0 if lag0 is not None else ("residual" if rpe == "log" else "none"),
+        family = family_for_decay(next(iter(decays)))
+    else:
+        family = kernel_family(rpe)
+    # the lag-0 fix is the default where the family cannot reach lag 0 (log-RPE, erratum D2)
+    lag0 = require_choice("lag0", lag0 if lag0 is not None else ("residual" if family.first_lag > 0 else "none"),
                           ("residual", "none"))
     alloc = equal_allocation(num_heads, len(target.kernels))
-    kernels = tuple(essential_kernel(rpe, k, Hk, **kernel_options) for k, Hk in zip(target.kernels, alloc))
+    kernels = tuple(essential_kernel(family, k, Hk, **kernel_options) for k, Hk in zip(target.kernels, alloc))
     spec = None
     if with_spec:
-        spec = _spec(target, rpe, kernels, alloc, lag0)
-    return Thm51Construction(target, rpe, kernels, alloc, lag0, spec)
+        spec = _spec(target, family, kernels, alloc, lag0)
+    return Thm51Construction(spec=spec, target=target, rpe=family.name, kernels=kernels, heads_per_memory=alloc,
+                             lag0=lag0)
 
 
-def _spec(target: EssentiallySparseTarget, rpe: str, kernels: tuple[EssentialKernel, ...], alloc: tuple[int, ...],
+def _spec(target: EssentiallySparseTarget, family: KernelFamily, kernels: tuple[EssentialKernel, ...], alloc: tuple[int, ...],
           lag0: str) -> TransformerSpec:
     if target.d != 1 or not isinstance(target.readout, LinearReadout):
         raise ValueError("with_spec=True supports d = 1 and a LinearReadout target")
     M = len(kernels)
-    fix = rpe == "log" and lag0 == "residual"
+    fix = family.first_lag > 0 and lag0 == "residual"
     D = M + 1 if fix else M
     off = 1 if fix else 0
     groups = [(list(k.exponents), list(k.monomial_coefficients())) for k in kernels]
     # the realised kernel is w(s) sum_j a_j u(s)^j = sum_j a_j e^{-(gamma + alpha j) s}: exponents match
-    layer = kernel_attention_layer(rpe, groups, D, residual=fix, offset=off)
+    layer = kernel_attention_layer(family, groups, D, residual=fix, offset=off)
     # linear readout f(z) = w . z + b, with the lag-0 premap z_k + rho_k(0) z_0 folded in
     w = list(target.readout.weights)
     row = [0] * D
@@ -178,7 +175,7 @@ def _spec(target: EssentiallySparseTarget, rpe: str, kernels: tuple[EssentialKer
     ffn, _exact, _ = readout_ffn(LinearReadout(row, target.readout.bias), 2 * D + 1, D)
     W_E = sympy.zeros(D, 1)
     W_E[0, 0] = 1
-    meta = {"construction": "thm5.1", "paper": "Wang & E 2024, Theorem 5.1 / App. E.1", "rpe": rpe,
+    meta = {"construction": "thm5.1", "paper": "Wang & E 2024, Theorem 5.1 / App. E.1", "rpe": family.name,
             "heads": sum(alloc), "head_allocation": list(alloc),
             "head_allocation_rule": "equal H/M, largest remainder, at least one head per memory",
             "lag0": lag0, "residual": fix, "alpha": str(kernels[0].alpha), "gamma": str(kernels[0].gamma)}

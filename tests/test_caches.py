@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import sympy
 
-from tfapprox.constructions.delta_kernels import _node_geometry
+from tfapprox.constructions.bump_nodes import node_geometry as _node_geometry
 from tfapprox.theory.numerics.lattice import LatticeCache as _LatticeCache, lattice_compute as _lattice_compute
 
 

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from strategies import delta_kernel_specs, malformed_delta_kernel_calls
 
 from tfapprox.constructions import delta_kernels as dk
+from tfapprox.constructions.bump_nodes import node_geometry
+from tfapprox.theory.numerics import chebyshev as cheb
 from tfapprox.constructions.delta_kernels import (
     DeltaKernel,
     bump_function,
@@ -30,7 +32,7 @@ SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[Healt
 
 def _exact_interpolant_values(k: DeltaKernel, dps: int = 60) -> tuple[list, list]:
     """(node values of Psi_T, Q at the nodes from the stored Chebyshev coefficients), in mpmath."""
-    M, angle = dk._node_geometry(k.num_terms, k.nodes)
+    M, angle = node_geometry(k.num_terms, k.nodes)
     f, q = [], []
     with mpmath.workdps(dps):
         mu, sigma, height = k.placement.numeric(dps)
@@ -134,7 +136,7 @@ def test_monomial_coefficients_are_the_exact_conversion() -> None:
 def test_integer_chebyshev_conversion_matches_numpy() -> None:
     rng = np.random.default_rng(1)
     C = [int(v) for v in rng.integers(-1000, 1000, size=9)]
-    mono = dk._chebyshev_to_monomial(C)
+    mono = cheb.chebyshev_to_monomial(C)
     x_poly = np.polynomial.chebyshev.cheb2poly(np.array(C, dtype=float))  # in x = 2u - 1
     # compose with x = 2u - 1 exactly via sympy for reference
     u = sympy.Symbol("u")
@@ -144,7 +146,7 @@ def test_integer_chebyshev_conversion_matches_numpy() -> None:
 
 def test_cos_table_is_accurate() -> None:
     M, p = 37, 200
-    table = dk._cos_table(M, p)
+    table = cheb.cos_table(M, p)
     with mpmath.workprec(p + 40):
         for m, v in enumerate(table):
             exact = mpmath.cospi(mpmath.mpf(m) / M) * mpmath.mpf(2) ** p

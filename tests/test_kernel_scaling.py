@@ -22,7 +22,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import delta_kernel_specs
 
+from reference_interpolation import interpolate_reference
+
 from tfapprox.constructions import delta_kernels as dk
+from tfapprox.constructions.delta_interpolation import interpolate
+from tfapprox.constructions.thm3_1 import decimal_rational
+from tfapprox.theory.numerics import chebyshev as cheb
 from tfapprox.constructions.delta_kernels import delta_kernel
 from tfapprox.theory.bounds import bump_placement
 from tfapprox.verify.kernel_error import delta_kernel_l1_error
@@ -44,7 +49,7 @@ def _bench():
 @given(st.lists(st.integers(-(2 ** 300), 2 ** 300), min_size=1, max_size=160))
 @SETTINGS
 def test_fast_conversion_equals_the_clenshaw_one(C: list[int]) -> None:
-    assert dk._chebyshev_to_monomial(C) == dk._chebyshev_to_monomial_clenshaw(C)
+    assert cheb.chebyshev_to_monomial(C) == cheb.chebyshev_to_monomial_clenshaw(C)
 
 
 @pytest.mark.parametrize("n", [1, 2, 32, 33, 34, 63, 64, 65, 129, 700])
@@ -52,12 +57,12 @@ def test_fast_conversion_at_block_boundaries(n: int) -> None:
     rng = np.random.default_rng(n)
     C = [int(v) * (1 << 200) + int(w) for v, w in zip(rng.integers(-10 ** 9, 10 ** 9, n),
                                                        rng.integers(-10 ** 9, 10 ** 9, n))]
-    assert dk._chebyshev_to_monomial(C) == dk._chebyshev_to_monomial_clenshaw(C)
+    assert cheb.chebyshev_to_monomial(C) == cheb.chebyshev_to_monomial_clenshaw(C)
 
 
 def test_fast_conversion_rejects_an_empty_sequence() -> None:
     with pytest.raises(ValueError, match="at least one"):
-        dk._chebyshev_to_monomial([])
+        cheb.chebyshev_to_monomial([])
 
 
 # ---- the Chebyshev coefficients against the previous fixed-point sums ---------------------
@@ -65,8 +70,8 @@ def test_fast_conversion_rejects_an_empty_sequence() -> None:
 def _check_against_reference(spec: dict) -> None:
     place = bump_placement(spec["rpe"], spec["lag"], alpha=spec["alpha"], gamma=spec["gamma"])
     H, nodes = spec["num_terms"], spec["nodes"]
-    new = dk._interpolate(place, H, nodes, 30)
-    ref = dk._interpolate_reference(place, H, nodes, 30)
+    new = interpolate(place, H, nodes, 30)
+    ref = interpolate_reference(place, H, nodes, 30)
     assert new.nonzero_nodes == ref.nonzero_nodes
     p, q = new.precision, ref.precision
     # both stored vectors are within their proven bounds of the same exact c_j
@@ -111,8 +116,8 @@ def test_realised_coefficients_are_the_exact_conversion_rounded(spec: dict) -> N
     """a_k = A_k 2^-p rounded to coefficient_dps digits, A = the exact (Clenshaw) conversion of C."""
     k = delta_kernel(**spec)
     p = k.working_precision
-    C = [dk._fixed_point(c, p) for c in k.chebyshev_coefficients]
-    A = dk._chebyshev_to_monomial_clenshaw(C)
+    C = [cheb.fixed_point(c, p) for c in k.chebyshev_coefficients]
+    A = cheb.chebyshev_to_monomial_clenshaw(C)
     with mpmath.workdps(k.coefficient_dps + 30):
         for a, e in zip(k.coefficients, A):
             exact = mpmath.ldexp(mpmath.mpf(e), -p)
@@ -124,10 +129,9 @@ def test_realised_coefficients_are_the_exact_conversion_rounded(spec: dict) -> N
 def test_bound_covers_the_realised_kernel_model_file_rounding_included(spec: dict) -> None:
     """|sum_k dec(a_k) u^k - Q_cheb(u)| <= coefficient_error_bound on a grid (dec: the model files'
     rounding to coefficient_dps significant decimals)."""
-    from tfapprox.constructions.thm3_1 import _decimal_rational
 
     k = delta_kernel(**spec)
-    dec = [_decimal_rational(a, k.coefficient_dps) for a in k.coefficients]
+    dec = [decimal_rational(a, k.coefficient_dps) for a in k.coefficients]
     with mpmath.workdps(k.coefficient_dps + 30):
         coeffs = [mpmath.mpf(v.p) / v.q for v in dec]
         for u in [mpmath.mpf(i) / 16 for i in range(17)]:

@@ -83,13 +83,13 @@ def _reference_shift_chebyshev(k, B, dps=80):
                                        ("log", 3, 64, 2)])
 def test_fixed_point_shift_matches_reference_within_its_bound(rpe, T, H, B):
     import mpmath
-    from tfapprox.constructions.lemma_f2_f5 import _shift_chebyshev
+    from tfapprox.constructions.lemma_f2_f5 import shift_chebyshev
 
     k = shifted_delta_kernel(rpe, T, H)
     ref = _reference_shift_chebyshev(k, B)
     base = k.base
     for digits in (1, base.coefficient_digits):  # digits = 1: the smallest fixed-point precision (64 bits)
-        got, q, conv = _shift_chebyshev(base.chebyshev_coefficients, digits, rpe, T, B, base.alpha, base.gamma)
+        got, q, conv = shift_chebyshev(base.chebyshev_coefficients, digits, rpe, T, B, base.alpha, base.gamma)
         with mpmath.workdps(80):
             diff = mpmath.fsum(abs(g - r) for g, r in zip(got, ref))
         assert diff <= conv, (digits, diff, conv)

@@ -26,15 +26,16 @@ from typing import TYPE_CHECKING, Any
 # checkers, mkdocstrings) read the same names from the ``TYPE_CHECKING`` block.
 if TYPE_CHECKING:  # pragma: no cover
     from tfapprox.api import build_model, fixed_memory_target
+    from tfapprox.constructions.base import Construction
     from tfapprox.constructions.delta_kernels import DeltaKernel, delta_kernel, lemma_f1_kernel, lemma_f4_kernel
-    from tfapprox.constructions.lemma_f2_f5 import shifted_delta_kernel
-    from tfapprox.constructions.lemma_f3_f6 import essential_kernel
-    from tfapprox.constructions.prop4_2 import build_prop4_2_dp
+    from tfapprox.constructions.lemma_f2_f5 import ShiftedDeltaKernel, shifted_delta_kernel
+    from tfapprox.constructions.lemma_f3_f6 import EssentialKernel, essential_kernel
+    from tfapprox.constructions.prop4_2 import Prop42Construction, build_prop4_2_dp
     from tfapprox.constructions.rnn import DiagonalLinearRNN
     from tfapprox.constructions.thm3_1 import Thm31Construction, build_thm3_1
-    from tfapprox.constructions.thm4_1 import build_thm4_1
-    from tfapprox.constructions.thm4_4 import build_prop4_5, build_thm4_4
-    from tfapprox.constructions.thm5_1 import build_thm5_1
+    from tfapprox.constructions.thm4_1 import Thm41Construction, build_thm4_1
+    from tfapprox.constructions.thm4_4 import Prop45Construction, Thm44Construction, build_prop4_5, build_thm4_4
+    from tfapprox.constructions.thm5_1 import Thm51Construction, build_thm5_1
     from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
     from tfapprox.theory.readouts import CallableReadout, LinearReadout, ProductReadout, ReluSumReadout
     from tfapprox.theory.rpe import LinRPE, LogRPE, T5RPE, TableRPE
@@ -45,20 +46,28 @@ if TYPE_CHECKING:  # pragma: no cover
 _LAZY: dict[str, str] = {
     "build_model": "tfapprox.api",
     "fixed_memory_target": "tfapprox.theory.targets",
-    "DeltaKernel": "tfapprox.constructions.delta_kernels",
+    "Construction": "tfapprox.constructions.base",
     "delta_kernel": "tfapprox.constructions.delta_kernels",
+    "DeltaKernel": "tfapprox.constructions.delta_kernels",
     "lemma_f1_kernel": "tfapprox.constructions.delta_kernels",
     "lemma_f4_kernel": "tfapprox.constructions.delta_kernels",
     "shifted_delta_kernel": "tfapprox.constructions.lemma_f2_f5",
+    "ShiftedDeltaKernel": "tfapprox.constructions.lemma_f2_f5",
     "essential_kernel": "tfapprox.constructions.lemma_f3_f6",
+    "EssentialKernel": "tfapprox.constructions.lemma_f3_f6",
     "build_prop4_2_dp": "tfapprox.constructions.prop4_2",
+    "Prop42Construction": "tfapprox.constructions.prop4_2",
     "DiagonalLinearRNN": "tfapprox.constructions.rnn",
-    "Thm31Construction": "tfapprox.constructions.thm3_1",
     "build_thm3_1": "tfapprox.constructions.thm3_1",
+    "Thm31Construction": "tfapprox.constructions.thm3_1",
     "build_thm4_1": "tfapprox.constructions.thm4_1",
-    "build_prop4_5": "tfapprox.constructions.thm4_4",
+    "Thm41Construction": "tfapprox.constructions.thm4_1",
     "build_thm4_4": "tfapprox.constructions.thm4_4",
+    "Thm44Construction": "tfapprox.constructions.thm4_4",
+    "build_prop4_5": "tfapprox.constructions.thm4_4",
+    "Prop45Construction": "tfapprox.constructions.thm4_4",
     "build_thm5_1": "tfapprox.constructions.thm5_1",
+    "Thm51Construction": "tfapprox.constructions.thm5_1",
     "AttentionHead": "tfapprox.theory.architecture",
     "AttentionLayer": "tfapprox.theory.architecture",
     "Block": "tfapprox.theory.architecture",
@@ -98,41 +107,67 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
+#: Each builder and the result type it returns (tests/test_public_api.py checks both are exported).
+BUILDER_RESULTS: dict[str, str] = {
+    "build_model": "Model",
+    "build_thm3_1": "Thm31Construction",
+    "build_thm4_1": "Thm41Construction",
+    "build_thm4_4": "Thm44Construction",
+    "build_prop4_5": "Prop45Construction",
+    "build_thm5_1": "Thm51Construction",
+    "build_prop4_2_dp": "Prop42Construction",
+    "delta_kernel": "DeltaKernel",
+    "lemma_f1_kernel": "DeltaKernel",
+    "lemma_f4_kernel": "DeltaKernel",
+    "shifted_delta_kernel": "ShiftedDeltaKernel",
+    "essential_kernel": "EssentialKernel",
+}
+
 __all__ = [
     "__version__",
+    # builders, each beside its result type (BUILDER_RESULTS)
+    "build_model",
+    "Model",
+    "build_thm3_1",
+    "Thm31Construction",
+    "build_thm4_1",
+    "Thm41Construction",
+    "build_thm4_4",
+    "Thm44Construction",
+    "build_prop4_5",
+    "Prop45Construction",
+    "build_thm5_1",
+    "Thm51Construction",
+    "build_prop4_2_dp",
+    "Prop42Construction",
+    "Construction",
+    "delta_kernel",
+    "lemma_f1_kernel",
+    "lemma_f4_kernel",
+    "DeltaKernel",
+    "shifted_delta_kernel",
+    "ShiftedDeltaKernel",
+    "essential_kernel",
+    "EssentialKernel",
+    # targets, readouts, architecture, RPEs, models, errors
+    "fixed_memory_target",
     "AdaptiveMemoryTarget",
+    "EssentiallySparseTarget",
+    "FixedMemoryTarget",
+    "CallableReadout",
+    "LinearReadout",
+    "ProductReadout",
+    "ReluSumReadout",
     "AttentionHead",
     "AttentionLayer",
     "Block",
-    "CallableReadout",
-    "DeltaKernel",
-    "EssentiallySparseTarget",
     "FeedForward",
-    "FixedMemoryTarget",
+    "TransformerSpec",
     "LinRPE",
-    "LinearReadout",
     "LogRPE",
-    "Model",
-    "PrecisionError",
-    "ProductReadout",
-    "ReluSumReadout",
     "T5RPE",
     "TableRPE",
-    "Thm31Construction",
-    "TransformerSpec",
     "DiagonalLinearRNN",
-    "build_model",
-    "build_prop4_2_dp",
-    "build_prop4_5",
-    "build_thm3_1",
-    "build_thm4_1",
-    "build_thm4_4",
-    "build_thm5_1",
-    "essential_kernel",
-    "shifted_delta_kernel",
-    "delta_kernel",
+    "PrecisionError",
     "delta_kernel_l1_error",
-    "fixed_memory_target",
-    "lemma_f1_kernel",
-    "lemma_f4_kernel",
 ]

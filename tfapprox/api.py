@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:  # imported where used: `tfapprox --help` stays fast (no numpy/sympy)
     from tfapprox.verify.model import Model
 
-__all__ = ["build_model", "build_construction", "add_build_arguments", "fixed_memory_target", "BUILDERS"]
+__all__ = ["build_model", "build_construction", "builder_options", "add_build_arguments", "fixed_memory_target",
+           "BUILDERS"]
 
 
 def _int_list(text: Any, name: str, maximum: int | None = None, max_items: int | None = None) -> list[int]:
@@ -56,7 +57,7 @@ def fixed_memory_target(*args: Any, **kwargs: Any) -> Any:
 
 def _build_thm3_1(*, lags: Any = "1,5,20", heads: int = 64, width: int | None = None, rpe: str = "lin",
                   alpha: Any = "0.01", gamma: Any = "0.01", readout: str = "sum", readout_neurons: int = 64,
-                  seed: int = 0, **_: Any) -> Any:
+                  seed: int = 0) -> Any:
     from tfapprox.constructions.thm3_1 import build_thm3_1
     from tfapprox.theory.limits import MAX_HEADS, MAX_WIDTH
 
@@ -79,8 +80,7 @@ def _args_thm3_1(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the gaussian readout and FFN sampling")
 
 
-def _build_thm4_1(*, heads: int = 64, width: int | None = None, rpe: str = "lin", tmx: bool = False,
-                  **_: Any) -> Any:
+def _build_thm4_1(*, heads: int = 64, width: int | None = None, rpe: str = "lin", tmx: bool = False) -> Any:
     from tfapprox.constructions.thm4_1 import build_thm4_1
     from tfapprox.theory.limits import MAX_HEADS, MAX_WIDTH
     from tfapprox.verify.checks_adaptive import two_memory_target
@@ -97,8 +97,8 @@ def _args_thm4_1(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tmx", action="store_true", help="TMX heads (Prop. 4.3, Def. C.5) instead of dot products")
 
 
-def _build_thm5_1(*, kernel: str = "exp:0.5", heads: int = 16, rpe: str | None = None, lag0: str | None = None,
-                  **_: Any) -> Any:
+def _build_thm5_1(*, kernel: str = "exp:0.5", heads: int = 16, rpe: str | None = None,
+                  lag0: str | None = None) -> Any:
     from tfapprox.constructions.thm5_1 import build_thm5_1
     from tfapprox.theory.limits import MAX_HEADS, MAX_MEMORIES
     from tfapprox.theory.readouts import LinearReadout
@@ -125,7 +125,7 @@ def _args_thm5_1(p: argparse.ArgumentParser) -> None:
 
 
 def _build_thm4_4(*, heads: int = 64, K: int = 2, M: int = 3, rpe: str = "lin", seed: int = 0,
-                  prop45: bool = False, **_: Any) -> Any:
+                  prop45: bool = False) -> Any:
     from tfapprox.constructions.thm4_4 import build_prop4_5, build_thm4_4
     from tfapprox.theory.limits import MAX_HEADS, MAX_MEMORIES
     from tfapprox.verify.checks_nested import nested_chain, prop45_target
@@ -160,17 +160,37 @@ BUILDERS: dict[str, tuple[str, Callable[..., Any], Callable[[argparse.ArgumentPa
 }
 
 
+def builder_options(construction: str) -> tuple[str, ...]:
+    """The options :func:`build_model` accepts for ``construction`` (the builder's keyword parameters).
+
+    >>> builder_options("thm4.1")
+    ('heads', 'width', 'rpe', 'tmx')
+    """
+    import inspect
+
+    if construction not in BUILDERS:
+        raise ValueError(f"construction must be one of {', '.join(BUILDERS)}; got {construction!r}")
+    params = inspect.signature(BUILDERS[construction][1]).parameters.values()
+    return tuple(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
+
+
 def build_construction(construction: str, **options: Any) -> tuple[Any, Model]:
     """Build a named construction (see :data:`BUILDERS`): ``(construction object, model)``.
 
-    The construction object (``Thm31Construction``, ``Thm41Construction``, ``Thm44Construction``
+    The construction object (a :class:`~tfapprox.constructions.base.Construction`:
+    ``Thm31Construction``, ``Thm41Construction``, ``Thm44Construction``, ``Prop45Construction``
     or ``Thm51Construction``) carries what the certificate uses (kernels, allocation, FFN
     accuracies); pass it with a reloaded spec to
-    :func:`tfapprox.verify.file_certificate.certify_reloaded`.
+    :func:`tfapprox.verify.file_certificate.certify_reloaded`.  Options are the builder's own
+    (:func:`builder_options`, spelled with ``_`` or ``-``; ``None`` means the default); any other
+    raises ``TypeError`` naming it and listing the allowed ones.
     """
-    if construction not in BUILDERS:
-        raise ValueError(f"construction must be one of {', '.join(BUILDERS)}; got {construction!r}")
+    allowed = builder_options(construction)
     options = {k.replace("-", "_"): v for k, v in options.items() if v is not None}
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise TypeError(f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(repr(k) for k in unknown)} for "
+                        f"construction {construction!r}; allowed: {', '.join(allowed)}")
     cons = BUILDERS[construction][1](**options)
     from tfapprox.verify.model import Model
 
@@ -178,7 +198,15 @@ def build_construction(construction: str, **options: Any) -> tuple[Any, Model]:
 
 
 def build_model(construction: str, **options: Any) -> Model:
-    """Build a named construction (see :data:`BUILDERS`) and return the runnable model."""
+    """Build a named construction (see :data:`BUILDERS`) and return the runnable model.
+
+    Unknown options raise ``TypeError`` (:func:`build_construction`):
+
+    >>> build_model("thm3.1", head=8)
+    Traceback (most recent call last):
+    ...
+    TypeError: unknown option 'head' for construction 'thm3.1'; allowed: lags, heads, width, rpe, alpha, gamma, readout, readout_neurons, seed
+    """
     return build_construction(construction, **options)[1]
 
 

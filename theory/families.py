@@ -234,6 +234,42 @@ class KernelFamily:
     def tail_f64(self, rate: float, start: int) -> float:
         """``sum_{t >= start} exp(-rate x(t))`` as a float (``inf`` when not summable)."""
         return float(self.tail_mp(rate, start)) if self.summable(rate) else math.inf
+    # -- added by helper cons --
+    # Lemma F.2/F.5 shifts, Lemma F.3/F.6 bump sums and the Theorem 3.1/4.1 head allocation, in the
+    # rounding the constructions have always used (the reports' numbers stay bit for bit).
+
+    @property
+    def linear_coordinate(self) -> bool:
+        """Whether ``x(t) = t`` (positions are stored as they are; else as ``x(g)``, e.g. ``log g``, App. C.1)."""
+        t = sympy.Symbol("t", positive=True)
+        return sympy.simplify(self.coordinate(t) - t) == 0
+
+    def head_weight_mp(self, alpha: Any, lag: Any) -> mpmath.mpf:
+        """Head-allocation weight ``exp((alpha + o) x(T))`` of Theorems 3.1/4.1, as the constructions round it."""
+        return self.allocation_weight_mp(alpha, lag)
+
+    def shift_offset_np(self, lag: int, shift: int) -> float:
+        """``x(T) - x(B)`` in float64: Lemma F.2 translates by ``T - B``, Lemma F.5 rescales by ``T / B``."""
+        return float(self.coordinate_mp(lag) - self.coordinate_mp(shift))
+
+    def shift_term_mp(self, rate: Any, t: Any, shift: Any) -> mpmath.mpf:
+        """``exp(-rate (x(t) - x(B)))``: ``e^{-rate (t - B)}`` / ``(t / B)^{-rate}`` (Lemmas F.2/F.5)."""
+        return mpmath.exp(-mpmath.mpf(rate) * (self.coordinate_mp(t) - self.coordinate_mp(shift)))
+
+    def shift_factor_mp(self, rate: Any, shift: Any, lag: Any) -> mpmath.mpf:
+        """``exp(-rate (x(T) - x(B)))`` for ``B <= T``: ``e^{-rate (T - B)}`` / ``(B / T)^{rate}`` (Lemma F.2/F.5 ``at_shift``)."""
+        return mpmath.exp(-mpmath.mpf(rate) * (self.coordinate_mp(lag) - self.coordinate_mp(shift)))
+
+    def bump_np(self, alpha: float, gamma: float, lags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """float64 ``(mu_T, sigma_T, V_T)`` for an array of lags (the bump sums of Lemmas F.3/F.6)."""
+        x = self.coordinate_np(lags)
+        mu = np.exp(-alpha * x)
+        sigma = mu - np.exp(-alpha * self.coordinate_np(np.asarray(lags) + 1))
+        return mu, sigma, np.e * np.exp(self.weight_rate(gamma) * x)
+
+    def lattice_inverse_np(self, alpha: float, u: np.ndarray) -> np.ndarray:
+        """The real ``t`` with ``u(t) = u`` (float64; ``+inf`` at ``u = 0``): inverts eqs. (F.1)/(F.4)."""
+        raise NotImplementedError
 
 
 class LinFamily(KernelFamily):
@@ -293,6 +329,14 @@ class LinFamily(KernelFamily):
 
     def tail_f64(self, rate: float, start: int) -> float:
         return math.exp(-rate * start) / -math.expm1(-rate)
+    # -- added by helper cons --
+
+    def bump_np(self, alpha: float, gamma: float, lags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mu = np.exp(-alpha * lags)
+        return mu, -mu * math.expm1(-alpha), math.e * np.exp(gamma * lags)
+
+    def lattice_inverse_np(self, alpha: float, u: np.ndarray) -> np.ndarray:
+        return -np.log(u) / alpha
 
 
 class LogFamily(KernelFamily):
@@ -350,6 +394,27 @@ class LogFamily(KernelFamily):
 
     def tail_f64(self, rate: float, start: int) -> float:
         return float(mpmath.zeta(rate, start)) if rate > 1 else math.inf
+    # -- added by helper cons --
+
+    def head_weight_mp(self, alpha: Any, lag: Any) -> mpmath.mpf:
+        return mpmath.power(lag, 1 + mpmath.mpf(alpha))
+
+    def shift_offset_np(self, lag: int, shift: int) -> float:
+        return math.log(lag / shift)
+
+    def shift_term_mp(self, rate: Any, t: Any, shift: Any) -> mpmath.mpf:
+        return mpmath.power(mpmath.mpf(t) / shift, -mpmath.mpf(rate))
+
+    def shift_factor_mp(self, rate: Any, shift: Any, lag: Any) -> mpmath.mpf:
+        return mpmath.power(mpmath.mpf(shift) / lag, mpmath.mpf(rate))
+
+    def bump_np(self, alpha: float, gamma: float, lags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        t = np.asarray(lags).astype(float)
+        mu = np.power(t, -alpha)
+        return mu, mu - np.power(np.asarray(lags) + 1.0, -alpha), math.e * np.power(t, 1 + gamma)
+
+    def lattice_inverse_np(self, alpha: float, u: np.ndarray) -> np.ndarray:
+        return np.power(u, -1.0 / alpha)
 
 
 #: The lin family (``e^{-beta t}``, eq. (4)).

@@ -45,6 +45,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _LAZY: dict[str, str] = {
     "build_model": "tfapprox.api",
+    "run_check": "tfapprox.checks",
+    "list_checks": "tfapprox.checks",
     "fixed_memory_target": "tfapprox.theory.targets",
     "Construction": "tfapprox.constructions.base",
     "delta_kernel": "tfapprox.constructions.delta_kernels",
@@ -125,6 +127,8 @@ BUILDER_RESULTS: dict[str, str] = {
 
 __all__ = [
     "__version__",
+    "run_check",
+    "list_checks",
     # builders, each beside its result type (BUILDER_RESULTS)
     "build_model",
     "Model",

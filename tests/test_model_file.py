@@ -29,7 +29,9 @@ from hypothesis import strategies as st
 from strategies import transformer_specs
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
 from tfapprox.theory.rpe import LinRPE, LogRPE, T5RPE, TableRPE
+from tfapprox.theory.rpe import table as rpe_table
 from tfapprox.verify import model_file as mf
+from tfapprox.verify import model_file_load as mf_load
 from tfapprox.verify.model import Model
 from tfapprox.verify.model_file import (
     FORMAT,
@@ -515,11 +517,11 @@ def test_non_finite_json_number_is_refused_on_load(number: str, tmp_path: Path) 
 
 def test_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write(tmp_path, _valid_doc())
-    monkeypatch.setattr(mf, "MAX_MODEL_FILE_BYTES", path.stat().st_size - 1)
+    monkeypatch.setattr(mf_load, "MAX_MODEL_FILE_BYTES", path.stat().st_size - 1)
     with pytest.raises(ValueError, match="more than the limit of"):
         load_spec(path)
     if os.path.exists("/dev/zero"):  # an endless device: at most limit + 1 bytes are read
-        monkeypatch.setattr(mf, "MAX_MODEL_FILE_BYTES", 1000)
+        monkeypatch.setattr(mf_load, "MAX_MODEL_FILE_BYTES", 1000)
         with pytest.raises(ValueError, match="more than the limit of 1000 bytes"):
             load_spec("/dev/zero")
     with pytest.raises(ValueError, match="is a directory"):
@@ -535,7 +537,7 @@ def test_reads_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 def test_size_fields_are_limited(limit: str, value: int, match: str, tmp_path: Path,
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write(tmp_path, _valid_doc())
-    monkeypatch.setattr(mf, limit, value)
+    monkeypatch.setattr(mf_load, limit, value)
     with pytest.raises(ValueError, match=match):
         load_spec(path)
 
@@ -547,7 +549,7 @@ def test_t5_and_table_sizes_are_limited(tmp_path: Path, monkeypatch: pytest.Monk
     with pytest.raises(ValueError, match="max_distance is 1000000000000, more than the limit MAX_T5_DISTANCE"):
         load_spec(_write(tmp_path, doc))
     doc["blocks"][0]["attention"]["rpe"] = {"type": "table", "values": ["0", "-1", "-2"]}
-    monkeypatch.setattr(mf, "MAX_TABLE_RPE_ENTRIES", 2)
+    monkeypatch.setattr(rpe_table, "MAX_TABLE_RPE_ENTRIES", 2)  # the table type checks its size
     with pytest.raises(ValueError, match="table entries is 3, more than the limit MAX_TABLE_RPE_ENTRIES = 2"):
         load_spec(_write(tmp_path, doc))
 

@@ -634,22 +634,23 @@ def _dp_head(att: AttentionLayer, low: dict[str, Any], i: int, h: np.ndarray, hp
 
 
 def _tmx_query_logit(att: AttentionLayer, p: Any, z: np.ndarray, be: Backend) -> np.ndarray:
-    """``-p phi(z)`` for a TMX head (Def. C.5), ``z = w^T x_t``: ``p z`` (lin), ``p log z`` (log).
+    """``-p phi(z)`` for a TMX head (Def. C.5), ``z = w^T x_t``: ``p z`` (lin), ``p log z`` (log),
+    as the RPE type says (:meth:`~tfapprox.theory.rpe.RPEType.tmx_neg_phi`).
 
-    ``phi(z) = -inf`` (lin ``z < 0``, log ``z < 1``) would make the logit ``+inf``: refused.
+    ``phi(z) = -inf`` (``z`` below the type's ``tmx_min``: lin ``z < 0``, log ``z < 1``) would
+    make the logit ``+inf``: refused; so are types without TMX heads (``tmx_min is None``).
     """
-    kind = att.rpe.kind
-    if kind not in ("lin", "log"):
-        raise ValueError(f"TMX heads (Def. C.5) are defined for lin- and log-RPE, got {kind}-RPE")
-    lo = 0 if kind == "lin" else 1
+    rpe = att.rpe
+    lo = rpe.tmx_min
+    if lo is None:
+        raise ValueError(f"TMX heads (Def. C.5) are not defined for {rpe.kind}-RPE (only for types with a "
+                         f"real-argument phi, such as lin and log)")
     flat = np.asarray(z).reshape(-1)
     for v in flat:
         if not bool(v >= lo):
-            raise ValueError(f"TMX head: w^T x_t = {v} gives phi_{kind}(w^T x_t) = -inf (need w^T x_t >= {lo}); "
+            raise ValueError(f"TMX head: w^T x_t = {v} gives phi_{rpe.kind}(w^T x_t) = -inf (need w^T x_t >= {lo}); "
                              f"the logit p (phi(s) - phi(w^T x_t)) of Def. C.5 is undefined")
-    if kind == "lin":
-        return p * np.asarray(z)
     if be.is_float:
-        return p * np.log(np.asarray(z, dtype=float))
+        return p * rpe.tmx_neg_phi(np.asarray(z, dtype=float), np.log)
     log = sympy.log if be.name == "sympy" else mpmath.log
-    return np.frompyfunc(lambda v: p * log(v), 1, 1)(np.asarray(z, dtype=object)).astype(object)
+    return np.frompyfunc(lambda v: p * rpe.tmx_neg_phi(v, log), 1, 1)(np.asarray(z, dtype=object)).astype(object)

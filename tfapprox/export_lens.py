@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tfapprox.theory.limits import MAX_HEADS, MAX_MODEL_DIM, MAX_WIDTH
-from tfapprox.theory.rpe import LinRPE, export_form, rpe_type_names, rpe_type
+from tfapprox.theory.rpe import LinRPE, export_form, export_kinds
 
 from .export_common import (
     LENS_FORMAT,
@@ -34,10 +34,8 @@ __all__ = ["to_transformer_lens", "save_lens", "load_lens", "export_kinds_text"]
 
 
 def export_kinds_text() -> str:
-    """The ``rpe_kind`` values a lens file may hold: ``'table'`` and the registered types with a
-    native torch formula (:attr:`tfapprox.theory.rpe.RPEType.export_kind`)."""
-    natives = [n for n in rpe_type_names() if rpe_type(n).export_kind == n]
-    return ", ".join(repr(k) for k in natives + ["table"])
+    """The ``rpe_kind`` values a lens file may hold (:func:`tfapprox.theory.rpe.export_kinds`)."""
+    return ", ".join(repr(k) for k in export_kinds())
 
 
 #: ``HookedTransformerConfig`` fields a lens export file stores.  The loader builds the

@@ -29,6 +29,7 @@ from .base import (
     PlainFieldReader,
     RPEType,
     export_form,
+    export_kinds,
     register_rpe,
     rpe_from_dict,
     rpe_type,
@@ -43,7 +44,7 @@ from .quadratic import QuadraticRPE  # noqa: I001
 
 __all__ = ["LinRPE", "LogRPE", "T5RPE", "TableRPE", "QuadraticRPE", "RPE", "RPEType", "FieldReader",
            "PlainFieldReader", "register_rpe", "rpe_type", "rpe_type_names", "rpe_from_dict", "export_form",
-           "to_exact"]
+           "export_kinds", "to_exact"]
 
 RPE = Union[LinRPE, LogRPE, T5RPE, TableRPE, QuadraticRPE]
 """The built-in RPE types (type hints); any registered :class:`RPEType` subclass is accepted."""

@@ -34,7 +34,7 @@ from ..numbers import to_exact
 from ..validation import short_repr
 
 __all__ = ["RPEType", "FieldReader", "PlainFieldReader", "register_rpe", "rpe_type", "rpe_type_names",
-           "rpe_from_dict", "export_form", "lower_exact_mp"]
+           "rpe_from_dict", "export_form", "export_kinds", "lower_exact_mp"]
 
 
 class FieldReader(Protocol):
@@ -284,10 +284,10 @@ def rpe_from_dict(data: Any, reader: FieldReader | None = None, path: str = "rpe
         raise reader.fail(path, f"must be a JSON object with a 'type' field, got {short_repr(data)}", TypeError)
     if "type" not in data:
         raise reader.fail(path, "missing keys ['type']")
-    try:
-        cls = rpe_type(data["type"], f"{path}.type")
-    except ValueError as exc:
-        raise reader.fail(f"{path}.type", str(exc).split(": ", 1)[1]) from None
+    name = data["type"]
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise reader.fail(f"{path}.type", f"must be one of {list(_REGISTRY)}, got {short_repr(name)}")
+    cls = _REGISTRY[name]
     unknown = [k for k in data if k not in cls.file_keys]
     if unknown:
         raise reader.fail(path, f"unknown keys {unknown}; allowed keys are {list(cls.file_keys)}")
@@ -301,12 +301,16 @@ def export_form(kind: Any) -> RPEType:
     """The object whose ``torch_phi``/``torch_log_tail`` evaluate an exported layer of ``kind``:
     ``"table"`` (tables) or the name of a registered type with a native formula
     (``export_kind == type_name``).  ValueError for anything else (export file readers)."""
-    if kind == "table":
-        return _TABLE_FORM
-    natives = [n for n, c in _REGISTRY.items() if c.export_kind == n]
-    if not isinstance(kind, str) or kind not in natives:
-        raise ValueError(f"rpe_kind must be one of {['table'] + natives}, got {short_repr(kind)}")
-    return _REGISTRY[kind]()
+    if not isinstance(kind, str) or kind not in export_kinds():
+        raise ValueError(f"rpe_kind must be one of {list(export_kinds())}, got {short_repr(kind)}")
+    return _TABLE_FORM if kind == "table" else _REGISTRY[kind]()
+
+
+def export_kinds() -> tuple[str, ...]:
+    """The export forms an export file may name: the registered types with a native torch
+    formula (``export_kind == type_name``), then ``"table"``."""
+    natives = tuple(n for n, c in _REGISTRY.items() if c.export_kind == n and n != "table")
+    return natives + ("table",)
 
 
 class _TableForm(RPEType):

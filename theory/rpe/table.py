@@ -12,17 +12,11 @@ import numpy as np
 import sympy
 
 from ..limits import MAX_TABLE_RPE_ENTRIES
-from ..numbers import to_exact
+from ..numbers import format_number, to_exact
 from ..validation import short_repr
 from .base import FieldReader, RPEType, register_rpe
 
 __all__ = ["TableRPE"]
-
-
-def _decimal(value: sympy.Expr, dps: int = 40) -> str:
-    if isinstance(value, (sympy.Integer,)):
-        return str(int(value))
-    return sympy.Float(value, dps).__str__() if not isinstance(value, sympy.Float) else str(value)
 
 
 @register_rpe
@@ -70,8 +64,10 @@ class TableRPE(RPEType):
         return len(self.values)
 
     def to_dict(self) -> dict:
-        """The JSON description (entries as 40-digit decimals or exact integers)."""
-        return {"type": "table", "values": [None if v is None else _decimal(v) for v in self.values]}
+        """The JSON description: entries as model-file number strings (exact for rationals,
+        :func:`~tfapprox.theory.numbers.format_number`), ``None`` for masked lags."""
+        return {"type": "table", "values": [None if v is None else format_number(v, where=f"values[{i}]")
+                                            for i, v in enumerate(self.values)]}
 
     def to_fields(self, number) -> dict:
         """The model-file object: each entry written by ``number`` (exact or lowered), ``null`` if masked."""

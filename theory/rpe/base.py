@@ -23,6 +23,7 @@ type with infinite support overrides the tail methods (closed forms or certified
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any, ClassVar, Protocol
 
@@ -253,6 +254,9 @@ def register_rpe(cls: type[RPEType]) -> type[RPEType]:
     if not isinstance(name, str) or not name:
         raise ValueError(f"{cls.__name__}.type_name must be a non-empty string, got {short_repr(name)}")
     if name in _REGISTRY and _REGISTRY[name] is not cls:
+        old = _REGISTRY[name]
+        if old.__qualname__ == cls.__qualname__ and inspect.getfile(old) == inspect.getfile(cls):
+            return old  # the same module imported under a second name (e.g. a doctest run by path)
         raise ValueError(f"an RPE type named {name!r} is already registered ({_REGISTRY[name].__name__})")
     if "type" not in cls.file_keys:
         raise ValueError(f"{cls.__name__}.file_keys must contain 'type', got {cls.file_keys!r}")
@@ -276,6 +280,7 @@ def rpe_from_dict(data: Any, reader: FieldReader | None = None, path: str = "rpe
     """Inverse of ``to_dict`` for every registered RPE type: checks the keys
     (:attr:`RPEType.file_keys`, all required, no others) and the fields.
 
+    >>> from tfapprox.theory.rpe import rpe_from_dict   # the package registers the types
     >>> rpe_from_dict({"type": "t5", "num_exact": 4, "max_distance": 16, "mask_beyond": True})
     T5RPE(num_exact=4, max_distance=16, mask_beyond=True)
     """

@@ -61,8 +61,9 @@ class QuadraticRPE(RPEType):
     >>> rpe = QuadraticRPE()
     >>> rpe.phi_exact(3), rpe.summable(sympy.Rational(1, 2))
     (-9, True)
-    >>> lo, hi = rpe.tail_enclosure_mp(1, 2)
-    >>> bool(lo <= mpmath.exp(-4) + mpmath.exp(-9) + mpmath.exp(-16) + mpmath.exp(-25) <= hi)
+    >>> with mpmath.workdps(40):   # e^{-4} + e^{-9} + e^{-16}, plus the bound e^{-25}/(1 - e^{-11})
+    ...     lo, hi = rpe.tail_enclosure_mp(1, 2, terms=3)
+    ...     bool(lo <= mpmath.fsum(mpmath.exp(-s * s) for s in range(2, 20)) <= hi)
     True
     """
 

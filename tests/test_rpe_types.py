@@ -180,7 +180,10 @@ def test_quadratic_tail_exact_is_the_series():
 
 
 def test_quadratic_slopes_that_need_too_many_terms_are_refused():
-    assert quadratic_terms(1.0, 64) == math.isqrt(math.ceil(64 * math.log(2))) + 2
+    for p in (1e-9, 1e-4, 0.3, 1.0, 7.0):  # the rest after K terms is below 2^-64 of the first term
+        k = quadratic_terms(p, 64)
+        assert math.exp(-p * k * k) / -math.expm1(-p * (2 * k + 1)) <= 2.0 ** -64
+        assert k >= 2
     with pytest.raises(ValueError, match="p must be > 0"):
         quadratic_terms(0.0, 64)
     tiny = 64 * math.log(2) / (2.0 * MAX_QUADRATIC_TERMS) ** 2

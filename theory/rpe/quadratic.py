@@ -11,8 +11,9 @@ for ``s >= m`` the ratio of consecutive weights is ``e^{-p (2s + 1)} <= e^{-p (2
 
     0 <= sum_{s >= m} e^{-p s^2} <= e^{-p m^2} / (1 - e^{-p (2m + 1)}).
 
-With ``m = a + K`` and ``p K^2 >= b log 2`` the remainder is below ``2^{-b}`` times the first
-term ``e^{-p a^2}`` divided by ``1 - e^{-p(2K+1)}``; :func:`quadratic_terms` picks ``K``.
+With ``m = a + K`` the remainder is below ``e^{-p a^2} e^{-p K^2} / (1 - e^{-p(2K+1)})``, and
+:func:`quadratic_terms` picks ``K`` to make that at most ``2^{-b}`` times the first term
+``e^{-p a^2}`` (``b = 64`` in float64, the working precision plus 20 bits in mpmath).
 TMX heads (Def. C.5) use ``-phi(z) = z^2`` for real ``z >= 0``.
 """
 
@@ -36,14 +37,25 @@ MAX_QUADRATIC_TERMS = 1 << 22
 
 
 def quadratic_terms(p: Any, bits: int) -> int:
-    """The number ``K`` of terms after a start with ``p K^2 >= bits log 2`` (plus one).
+    """The number ``K`` of terms to sum from a start ``a`` so that the rest is at most
+    ``2^{-bits}`` times the first term ``e^{-p a^2}``.
+
+    The rest is below ``e^{-p a^2} e^{-p K^2} / (1 - e^{-p (2K + 1)})`` (module docstring;
+    ``(a + K)^2 >= a^2 + K^2``), so ``K`` is the smallest integer with
+    ``p K^2 >= (bits + log2(1 / (1 - e^{-p (2K_0 + 1)}))) log 2``, ``K_0`` the value without
+    the denominator (a smaller ``K_0`` only enlarges the correction), plus one.
 
     Raises ValueError naming ``p`` if ``p <= 0`` or if ``K`` exceeds :data:`MAX_QUADRATIC_TERMS`.
     """
     pf = float(p)
     if not pf > 0:
         raise ValueError(f"p must be > 0 for quadratic-RPE tails, got {p}")
-    k = math.isqrt(int(math.ceil(bits * math.log(2) / pf))) + 2
+
+    def root(b: float) -> int:
+        return math.isqrt(int(math.ceil(b * math.log(2) / pf))) + 1
+
+    k0 = root(bits)
+    k = root(bits - math.log2(-math.expm1(-pf * (2 * k0 + 1)))) + 1
     if k > MAX_QUADRATIC_TERMS:
         raise ValueError(f"p = {p} is too small for quadratic-RPE tails: they need {k} terms, more than "
                          f"MAX_QUADRATIC_TERMS = {MAX_QUADRATIC_TERMS}")
@@ -122,8 +134,8 @@ class QuadraticRPE(RPEType):
 
     def log_tail_float64(self, p: float, starts: np.ndarray) -> np.ndarray:
         """``log sum_{s >= a} e^{-p s^2}`` (float64, ``+inf`` unless ``p > 0``): a suffix
-        log-sum-exp over lags up to ``max(a) + K`` (``K`` for 64 bits), the remainder beyond
-        being below ``2^{-64}/(1 - e^{-p(2K+1)})`` of each tail's first term."""
+        log-sum-exp over lags up to ``max(a) + K`` (:func:`quadratic_terms` at 64 bits), the
+        remainder beyond being below ``2^{-64}`` of each tail's first term."""
         a = np.maximum(np.asarray(starts, dtype=float), 0.0)
         if not p > 0:
             return np.full(a.shape, math.inf)

@@ -24,10 +24,13 @@ __all__ = ["TORCH_FORMAT", "LENS_FORMAT", "FLOAT64_DIGITS", "FLOAT32_DIGITS", "U
            "require_torch", "rpe_log_bias", "rpe_tables", "export_config", "digits_check", "as_model",
            "require_export_file"]
 
+#: Format tag of the ``tfapprox_config.json`` stored in a ``.pt2`` torch export.
 TORCH_FORMAT = "tfapprox.torch-export/1"
+#: Format tag of a TransformerLens export file (``save_lens``).
 LENS_FORMAT = "tfapprox.lens-export/1"
 #: decimal digits float64 can certify (Differences from the paper, D18); beyond, exports warn
 FLOAT64_DIGITS = 15
+#: decimal digits float32 carries (a float32 export always warns, stating the digits needed)
 FLOAT32_DIGITS = 6
 
 

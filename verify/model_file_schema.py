@@ -16,16 +16,23 @@ __all__ = ["FORMAT", "TOP_KEYS", "LOWERED_KEYS", "EMBEDDING_KEYS", "BLOCK_KEYS",
 #: The format tag of this version; files with any other tag are refused.
 FORMAT = "tfapprox.transformer/1"
 
+#: Keys of the top-level object, in the order the writer emits them.
 TOP_KEYS = ("format", "past", "input_dim", "width", "output_dim", "lowered_parameters",
-             "embedding", "blocks", "metadata")
+            "embedding", "blocks", "metadata")
+#: Keys of ``lowered_parameters``.
 LOWERED_KEYS = ("count", "digits", "paths")
+#: Keys of ``embedding`` (eq. (2)).
 EMBEDDING_KEYS = ("W_E", "b_E")
+#: Keys of a block (``null`` for an absent sub-layer).
 BLOCK_KEYS = ("attention", "ffn")
+#: Keys of an attention layer (eq. (3)); the ``rpe`` object's keys come from its type.
 ATTENTION_KEYS = ("rpe", "normalized", "residual", "W_O", "heads")
+#: Keys of a head (plus the optional ``tmx`` row of a TMX head, Def. C.5).
 HEAD_KEYS = ("p", "W_V", "W_Q", "W_K")
+#: Keys of an FFN (eq. (15) precision included).
 FFN_KEYS = ("b", "c", "a", "precision")
 
-#: Metadata key under which :func:`load_spec` records the file's lowered parameters.
+#: Metadata key under which :func:`~tfapprox.verify.model_file_load.load_spec` records the file's lowered parameters.
 LOWERED_METADATA_KEY = "lowered_parameters"
 
 

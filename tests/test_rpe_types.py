@@ -345,3 +345,81 @@ def test_quadratic_lens_file_round_trip(tmp_path):
     torch.save(ck, tmp_path / "bad.pt")
     with pytest.raises(ValueError, match=r"layers\[0\]\['rpe_kind'\] is 'gauss'; allowed: 'lin', 'log', 'quadratic', 'table'"):
         load_lens(tmp_path / "bad.pt")
+
+
+# ------------------------------------------------------------------ a type of five methods
+def test_a_new_finite_type_runs_end_to_end_from_the_base_class(monkeypatch, tmp_path):
+    """A type that states only phi, phi_exact, summable and support (a window of W lags
+    with phi(s) = -s/2) gets tails, the three backends, the model file and the export
+    from RPEType; registered in a copy of the registry that the test then drops."""
+    from tfapprox.theory.rpe import base
+
+    monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))
+
+    @register_rpe
+    @dataclass(frozen=True)
+    class HalfWindow(RPEType):
+        type_name = "half-window"
+        summability = "always (W = 4 lags)"
+
+        def phi(self, s):
+            s = np.asarray(s, dtype=float)
+            return np.where((s >= 0) & (s < 4), -s / 2, -np.inf)
+
+        def phi_exact(self, s):
+            return -R(s, 2) if 0 <= s < 4 else -sympy.oo
+
+        def summable(self, p):
+            return True
+
+        def support(self):
+            return 4
+
+    rpe = rpe_from_dict({"type": "half-window"})
+    head = AttentionHead([[1]], R(3, 2))
+    layer = AttentionLayer((head,), [[1]], rpe, normalized=False)
+    spec = TransformerSpec([[1]], [[0]], (Block(layer, None),), "padded")
+    x = np.array([1.0, -0.5, 0.25])
+    y = Model(spec).run(x, pad=[0.5])[:, 0]
+    w = np.exp(-0.75 * np.arange(4))  # e^{p phi(s)}, p = 3/2
+    seq = np.concatenate([np.full(4, 0.5), x])
+    want = [x[t] + sum(w[s] * seq[4 + t - s] for s in range(4)) for t in range(3)]
+    np.testing.assert_allclose(y, want, rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(np.array(Model(spec).run(x, pad=[0.5], backend="mpmath", dps=30)[:, 0], float), want,
+                               rtol=1e-15, atol=1e-15)
+    exact = Model(spec).run([[[R(1)], [R(-1, 2)], [R(1, 4)]]], pad=[R(1, 2)], backend="sympy")
+    np.testing.assert_allclose([float(v) for v in np.ravel(exact)], want, rtol=1e-15)
+    save_spec(spec, tmp_path / "m.json")
+    assert load_spec(tmp_path / "m.json") == spec
+    torch = pytest.importorskip("torch")
+    from tfapprox.export import to_torch
+
+    got = to_torch(Model(spec), pad=[0.5]).forward(torch.tensor(x.reshape(1, 3, 1))).numpy().ravel()
+    np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-14)
+
+
+def test_an_infinite_type_without_tails_says_what_to_override():
+    @dataclass(frozen=True)
+    class Bare(RPEType):  # not registered: only its numerics are used
+        type_name = "bare"
+        summability = "p > 0"
+
+        def phi(self, s):
+            return -np.asarray(s, dtype=float) ** 3
+
+        def phi_exact(self, s):
+            return -sympy.Integer(s) ** 3
+
+        def summable(self, p):
+            return bool(p > 0)
+
+        def support(self):
+            return None
+
+    with pytest.raises(NotImplementedError, match="must override log_tail_float64"):
+        Bare().log_tail_float64(1.0, np.arange(3))
+    with pytest.raises(NotImplementedError, match="must override tail_mp"):
+        Bare().tail_mp(mpmath.mpf(1), 0)
+    assert math.isinf(Bare().log_tail_float64(-1.0, np.arange(2))[0])  # divergent: +inf
+    with pytest.raises(NotImplementedError, match="override export_tables"):
+        Bare().export_tables([1.0])

@@ -106,7 +106,10 @@ def rpe_tables(rpe: RPEType, ps: list[float]) -> tuple[str, np.ndarray, np.ndarr
     """
     if not isinstance(rpe, RPEType):
         raise TypeError(f"rpe must be an RPEType, got {type(rpe).__name__}")
-    phi, tails = rpe.export_tables(ps)
+    try:
+        phi, tails = rpe.export_tables(ps)
+    except NotImplementedError as exc:
+        raise UnsupportedExport(str(exc)) from None
     return rpe.export_kind, np.asarray(phi, dtype=float), np.asarray(tails, dtype=float)
 
 

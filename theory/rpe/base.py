@@ -171,30 +171,34 @@ class RPEType:
         """Number of lags ``0..S-1`` outside which every weight is 0, or ``None`` (infinite support)."""
         raise NotImplementedError
 
-    def _finite_support(self, what: str) -> int:
+    def _finite_support(self, p: Any, what: str) -> int:
+        """The support size; ValueError for a divergent tail, NotImplementedError for a
+        summable type of infinite support that does not override ``what``."""
         size = self.support()
         if size is None:
+            if self.summable(p):
+                raise NotImplementedError(f"{type(self).__name__} has infinite support: it must override {what}")
             raise ValueError(f"{self.type_name}-RPE has no finite tail sum over an infinite padded past "
                              f"({what}); need {self.summability}")
         return size
 
     def tail_exact(self, p: sympy.Expr, start: int) -> sympy.Expr:
         """Exact ``sum_{s >= start} exp(p phi(s))`` (finite support: a finite sum)."""
-        size = self._finite_support("tail_exact")
+        size = self._finite_support(p, "tail_exact")
         return sum((self.weight_exact(p, s) for s in range(max(int(start), 0), size)), sympy.Integer(0))
 
     def tail_mp(self, p: Any, start: int) -> mpmath.mpf:
         """``sum_{s >= start} exp(p phi(s))`` at the current mpmath precision."""
-        size = self._finite_support("tail_mp")
+        size = self._finite_support(p, "tail_mp")
         lags = range(max(int(start), 0), size)
         return mpmath.fsum(self.weight_mp(p, s) for s in lags) if len(lags) else mpmath.mpf(0)
 
     def log_tail_float64(self, p: float, starts: np.ndarray) -> np.ndarray:
         """``log sum_{s >= a} exp(p phi(s))`` for each start ``a`` (float64; ``+inf`` if divergent)."""
         a = np.asarray(starts, dtype=float)
-        size = self.support()
-        if size is None:
+        if self.support() is None and not self.summable(p):
             return np.full(a.shape, math.inf)
+        size = self._finite_support(p, "log_tail_float64")
         phi = self.phi(np.arange(size))
         logw = p * phi if p != 0 else np.where(np.isfinite(phi), 0.0, -np.inf)
         suffix = np.full(size + 1, -np.inf)
@@ -228,7 +232,8 @@ class RPEType:
         type without finite support and without a native formula must override this."""
         size = self.support()
         if size is None:
-            raise ValueError(f"{self.type_name}-RPE has infinite support and no native export formula")
+            raise NotImplementedError(f"{self.type_name}-RPE has infinite support and no export tables or "
+                                      f"native torch formula (override export_tables, torch_phi, torch_log_tail)")
         phi = np.concatenate([self.phi(np.arange(size)), [-math.inf]])
         tails = np.stack([self.log_tail_float64(p, np.arange(size + 1)) for p in ps])
         return phi, tails

@@ -343,7 +343,8 @@ def test_quadratic_lens_file_round_trip(tmp_path):
     np.testing.assert_allclose(logits, model.run(X, pad=[0.25, -0.5]), rtol=1e-11, atol=1e-11)
     ck["layers"][0]["rpe_kind"] = "gauss"
     torch.save(ck, tmp_path / "bad.pt")
-    with pytest.raises(ValueError, match=r"layers\[0\]\['rpe_kind'\] is 'gauss'; allowed: 'lin', 'log', 'quadratic', 'table'"):
+    allowed = r"layers\[0\]\['rpe_kind'\] is 'gauss'; allowed: 'lin', 'log', 'quadratic', 'table'"
+    with pytest.raises(ValueError, match=allowed):
         load_lens(tmp_path / "bad.pt")
 
 

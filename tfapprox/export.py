@@ -14,11 +14,13 @@ Two targets, both optional (``pip install 'tfapprox[torch]'`` / ``'tfapprox[lens
   the module) whose log-weight for the query at window time ``t`` is the closed-form tail
   ``log sum_{s >= t+1} e^{p phi(s)}``: ``-p(t+1) - log(1 - e^{-p})`` (lin), ``log
   zeta(p, t+1)`` with ``torch.special.zeta`` (log; the Hurwitz zeta function, the same
-  Cephes algorithm as ``scipy.special.zeta``) and a suffix log-sum-exp table precomputed
-  at export (T5 masked beyond its distance, table RPE); the RPE type supplies these
-  (``RPEType.torch_phi``/``torch_log_tail``/``export_tables``), so export never switches on it.  The pad position's own state
-  is updated by the same layers (it attends to the padded past only), as in the
-  reference.  The tails are part of the module, computed for whatever window length is
+  Cephes algorithm as ``scipy.special.zeta``), a suffix ``logcumsumexp`` over ``K`` lags
+  past the window (quadratic; ``K`` fixed at export so the rest is below ``2^-64`` of each
+  tail) and a suffix log-sum-exp table precomputed at export (T5 masked beyond its
+  distance, table RPE).  The RPE type supplies these (``RPEType.torch_phi``,
+  ``torch_log_tail``, ``export_tables``), so the export never switches on it.  The pad
+  position's own state is updated by the same layers (it attends to the padded past
+  only), as in the reference.  The tails are part of the module, computed for whatever window length is
   passed.
 * :func:`to_transformer_lens` returns a ``transformer_lens.HookedTransformer``
   (TransformerLens 3.x, the last series with ``HookedTransformer``; pinned by the

@@ -39,7 +39,8 @@ class TableRPE(RPEType):
             raise TypeError(f"values must be a sequence of numbers or None, got {short_repr(self.values)}")
         vals = tuple(None if v is None else to_exact(f"values[{i}]", v) for i, v in enumerate(self.values))
         if not vals or all(v is None for v in vals):
-            raise ValueError(f"values must hold at least one unmasked lag (a number, not None), got {short_repr(self.values)}")
+            raise ValueError(f"values must hold at least one unmasked lag (a number, not None), got "
+                             f"{short_repr(self.values)}")
         object.__setattr__(self, "values", vals)
 
     def phi(self, s: np.ndarray) -> np.ndarray:

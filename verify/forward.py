@@ -32,6 +32,8 @@ import numpy as np
 import sympy
 
 from tfapprox.theory.architecture import AttentionLayer, FeedForward, TransformerSpec
+from tfapprox.theory.digits import declared_digits
+from tfapprox.theory.digits import required_digits as digits_policy
 from tfapprox.theory.limits import MAX_QUADRATIC_ENTRIES, MAX_WINDOW_ENTRIES, MAX_WINDOW_ROWS
 from tfapprox.theory.sequences import as_window_batch, check_pad, check_past
 from tfapprox.theory.validation import require_finite_entries
@@ -64,10 +66,7 @@ def lower_model(spec: TransformerSpec, backend: Backend, *, required_digits: int
     """
     if backend.name == "mpmath":
         if required_digits is None:
-            from tfapprox.theory.digits import declared_digits
-            from tfapprox.theory.digits import required_digits as _policy
-
-            required_digits = max(_policy(spec), declared_digits(spec) or 0)
+            required_digits = max(digits_policy(spec), declared_digits(spec) or 0)
         if backend.dps is None or backend.dps < required_digits:
             raise PrecisionError(f"dps={backend.dps} is below the {required_digits} decimal digits this model's "
                                  f"weights need (see tfapprox.theory.digits)")

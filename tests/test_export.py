@@ -22,7 +22,7 @@ import sympy
 
 from tfapprox.api import BUILDERS, build_model
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
-from tfapprox.theory.rpe import LinRPE, LogRPE, T5RPE, TableRPE
+from tfapprox.theory.rpe import LinRPE, LogRPE, QuadraticRPE, T5RPE, TableRPE
 from tfapprox.verify.model import Model, PrecisionError
 
 R = sympy.Rational
@@ -184,6 +184,9 @@ FEATURES = {
     "log_round": dict(rpe=LinRPE(), precision="log_round"),
     "no-residual": dict(rpe=LinRPE(), residual=False),
     "no-readout": dict(rpe=LinRPE(), last_ffn=False),
+    "quadratic-normalised": dict(rpe=QuadraticRPE()),
+    "quadratic-NF": dict(rpe=QuadraticRPE(), normalized=False),
+    "quadratic-none": dict(rpe=QuadraticRPE(), past="none"),
 }
 
 
@@ -307,7 +310,7 @@ def test_lens_parity_or_clear_refusal_every_registered_construction(name):
 
 
 @pytest.mark.parametrize("feature", ["lin-normalised", "log-NF", "t5-masked", "table-NF-none", "log-none",
-                                     "no-readout"])
+                                     "no-readout", "quadratic-normalised", "quadratic-NF", "quadratic-none"])
 def test_lens_parity_features(feature):
     _lens()
     kw = dict(FEATURES[feature])
@@ -455,7 +458,8 @@ def test_python_code_detector_flags_loader_source_and_passes_plain_data():
         assert not _python_code_in(text), text
 
 
-@pytest.mark.parametrize("feature", ["lin-normalised", "log-NF", "t5-masked", "table-NF-none"])
+@pytest.mark.parametrize("feature", ["lin-normalised", "log-NF", "t5-masked", "table-NF-none",
+                                     "quadratic-normalised"])
 def test_lens_file_is_data_only_and_load_lens_reproduces_the_model(feature, tmp_path):
     torch = _torch()
     _lens()

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tfapprox.theory.architecture import AttentionHead, AttentionLayer, Block, FeedForward, TransformerSpec
-from tfapprox.theory.rpe import LinRPE, LogRPE, T5RPE, TableRPE
+from tfapprox.theory.rpe import LinRPE, LogRPE, QuadraticRPE, T5RPE, TableRPE
 from tfapprox.verify.model import Model, PrecisionError
 
 R = sympy.Rational
@@ -40,6 +40,8 @@ def reference_two_head(x, pad, rpe_kind, normalized, past, dp=False, far=2000):
             def w(s):
                 if rpe_kind == "lin":
                     return mpmath.exp(-p * s)
+                if rpe_kind == "quadratic":
+                    return mpmath.exp(-p * s * s)
                 return mpmath.mpf(0) if s == 0 else mpmath.power(s, -p)
 
             def tok(j):
@@ -51,7 +53,10 @@ def reference_two_head(x, pad, rpe_kind, normalized, past, dp=False, far=2000):
             num = mpmath.fsum(w(s) * content(t - s) * x[t - s] for s in range(t + 1))
             den = mpmath.fsum(w(s) * content(t - s) for s in range(t + 1))
             if past == "padded":
-                tail = mpmath.nsum(w, [t + 1, mpmath.inf], method='euler-maclaurin')
+                if rpe_kind == "quadratic":  # e^{-p s^2} < 1e-300 long before lag t + 40
+                    tail = mpmath.fsum(w(s) for s in range(t + 1, t + 40))
+                else:
+                    tail = mpmath.nsum(w, [t + 1, mpmath.inf], method='euler-maclaurin')
                 num += tail * content(-1) * pad
                 den += tail * content(-1)
             if normalized:
@@ -62,7 +67,7 @@ def reference_two_head(x, pad, rpe_kind, normalized, past, dp=False, far=2000):
     return np.array(out)
 
 
-@pytest.mark.parametrize("rpe", [LinRPE(), LogRPE()], ids=["lin", "log"])
+@pytest.mark.parametrize("rpe", [LinRPE(), LogRPE(), QuadraticRPE()], ids=["lin", "log", "quadratic"])
 @pytest.mark.parametrize("normalized", [True, False], ids=["softmax", "nf"])
 @pytest.mark.parametrize("past", ["padded", "none"])
 @pytest.mark.parametrize("dp", [False, True], ids=["dpfree", "dp"])
@@ -93,7 +98,7 @@ def random_spec(seed: int, past: str, rpe_kind: str, layers: int = 2, normalized
         return [[R(int(rng.integers(-scale, scale + 1)), 8) for _ in range(c)] for _ in range(r)]
 
     rpe = {"lin": LinRPE(), "log": LogRPE(), "t5": T5RPE(2, 6, mask_beyond=True),
-           "table": TableRPE((R(0), R(-1, 2), None, R(-2)))}[rpe_kind]
+           "table": TableRPE((R(0), R(-1, 2), None, R(-2))), "quadratic": QuadraticRPE()}[rpe_kind]
     blocks = []
     for l in range(layers):
         heads = []
@@ -110,7 +115,7 @@ def random_spec(seed: int, past: str, rpe_kind: str, layers: int = 2, normalized
 
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10**6), past=st.sampled_from(["padded", "none"]),
-       rpe=st.sampled_from(["lin", "log", "t5", "table"]), normalized=st.booleans())
+       rpe=st.sampled_from(["lin", "log", "t5", "table", "quadratic"]), normalized=st.booleans())
 def test_float64_and_mpmath_agree(seed, past, rpe, normalized):
     model = Model(random_spec(seed, past, rpe, normalized=normalized))
     X = np.random.default_rng(seed + 1).uniform(-1, 1, (2, 6, 2))
@@ -181,7 +186,7 @@ def test_symbolic_identity_logit_plus_rpe():
 
 
 @settings(max_examples=20, deadline=None)
-@given(seed=st.integers(0, 10**6), rpe=st.sampled_from(["lin", "log", "t5"]),
+@given(seed=st.integers(0, 10**6), rpe=st.sampled_from(["lin", "log", "t5", "quadratic"]),
        shift=st.integers(1, 4), normalized=st.booleans())
 def test_time_shift_equivariance_on_padded_inputs(seed, rpe, shift, normalized):
     """Prepending pad tokens to a padded window only shifts the outputs (the model is
@@ -215,7 +220,7 @@ def test_log_rpe_first_token_has_zero_attention_without_past():
     assert out[0] == 0.0 and out[1] == pytest.approx(5.0)
 
 
-@pytest.mark.parametrize("rpe,p", [(LinRPE(), 0), (LogRPE(), 1), (T5RPE(2, 8), 1)])
+@pytest.mark.parametrize("rpe,p", [(LinRPE(), 0), (LogRPE(), 1), (T5RPE(2, 8), 1), (QuadraticRPE(), 0)])
 def test_divergent_padded_tail_is_refused(rpe, p):
     with pytest.raises(ValueError, match="divergent"):
         TransformerSpec([[1]], [[0]], (Block(AttentionLayer((AttentionHead([[1]], p),), [[1]], rpe), None),),

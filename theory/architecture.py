@@ -26,7 +26,7 @@ from typing import Any, Mapping
 import numpy as np
 import sympy
 
-from .rpe import RPE, LinRPE, LogRPE, T5RPE, TableRPE, to_exact
+from .rpe import RPE, RPEType, to_exact
 from .sequences import check_past
 from .validation import require_choice, short_repr
 
@@ -157,8 +157,9 @@ class AttentionLayer:
         object.__setattr__(self, "heads", heads)
         out = exact_matrix("W_O", self.output)
         object.__setattr__(self, "output", out)
-        if not isinstance(self.rpe, (LinRPE, LogRPE, T5RPE, TableRPE)):
-            raise TypeError(f"rpe must be LinRPE, LogRPE, T5RPE or TableRPE, got {short_repr(self.rpe)}")
+        if not isinstance(self.rpe, RPEType):
+            raise TypeError(f"rpe must be an RPE type (LinRPE, LogRPE, T5RPE, TableRPE, QuadraticRPE or another "
+                            f"registered RPEType), got {short_repr(self.rpe)}")
         for flag in ("normalized", "residual"):
             if not isinstance(getattr(self, flag), bool):
                 raise TypeError(f"{flag} must be a bool, got {short_repr(getattr(self, flag))}")

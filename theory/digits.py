@@ -62,6 +62,7 @@ import mpmath
 import sympy
 
 from tfapprox.theory.architecture import TransformerSpec
+from tfapprox.theory.families import kernel_family
 from tfapprox.theory.limits import MAX_DPS, MIN_DPS
 
 __all__ = ["OUTPUT_DIGITS", "GUARD_DIGITS", "weights_log10", "required_digits", "digits_from_log10",
@@ -186,19 +187,21 @@ def declared_digits(spec: TransformerSpec) -> int | None:
     return None
 
 
-def unnormalised_log10(rpe: str, exponents: Any, max_shift: int) -> float:
+def unnormalised_log10(rpe: Any, exponents: Any, max_shift: int) -> float:
     """``max_h log10(e^{p_h B} Z(p_h))`` over shifts ``B <= max_shift``: the l1 mass of the
     attention weights ``e^{-p (s - B)}`` (lin) or ``(s / B)^{-p}`` (log) of a normalization-free
     Lemma F.2/F.5 head, which :func:`weights_log10` cannot see (it assumes weights <= 1).
-    ``Z(p) = 1/(1 - e^{-p})`` (lin) or ``zeta(p)`` (log)."""
+    ``Z(p) = 1/(1 - e^{-p})`` (lin) or ``zeta(p)`` (log): the family's normaliser.
+
+    ``rpe`` is a kernel family or its name (``"lin"``, ``"log"``; :func:`~tfapprox.theory.families.kernel_family`).
+    """
+    family = kernel_family(rpe)
+    shift = max(int(max_shift), family.first_lag)
     best = 0.0
     with mpmath.workdps(20):
         for p in exponents:
             b = mpmath.mpf(sympy.Rational(p).p) / sympy.Rational(p).q
-            if rpe == "lin":
-                v = b * max_shift / mpmath.log(10) - mpmath.log10(-mpmath.expm1(-b))
-            else:
-                v = b * mpmath.log10(max(max_shift, 1)) + mpmath.log10(mpmath.zeta(b))
+            v = b * family.coordinate_mp(shift) / mpmath.log(10) + mpmath.log10(family.normaliser_mp(b))
             best = max(best, float(v))
     return best
 

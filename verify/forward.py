@@ -32,6 +32,8 @@ import numpy as np
 import sympy
 
 from tfapprox.theory.architecture import AttentionLayer, FeedForward, TransformerSpec
+from tfapprox.theory.digits import declared_digits
+from tfapprox.theory.digits import required_digits as digits_policy
 from tfapprox.theory.limits import MAX_QUADRATIC_ENTRIES, MAX_WINDOW_ENTRIES, MAX_WINDOW_ROWS
 from tfapprox.theory.sequences import as_window_batch, check_pad, check_past
 from tfapprox.theory.validation import require_finite_entries
@@ -64,10 +66,7 @@ def lower_model(spec: TransformerSpec, backend: Backend, *, required_digits: int
     """
     if backend.name == "mpmath":
         if required_digits is None:
-            from tfapprox.theory.digits import declared_digits
-            from tfapprox.theory.digits import required_digits as _policy
-
-            required_digits = max(_policy(spec), declared_digits(spec) or 0)
+            required_digits = max(digits_policy(spec), declared_digits(spec) or 0)
         if backend.dps is None or backend.dps < required_digits:
             raise PrecisionError(f"dps={backend.dps} is below the {required_digits} decimal digits this model's "
                                  f"weights need (see tfapprox.theory.digits)")
@@ -634,22 +633,23 @@ def _dp_head(att: AttentionLayer, low: dict[str, Any], i: int, h: np.ndarray, hp
 
 
 def _tmx_query_logit(att: AttentionLayer, p: Any, z: np.ndarray, be: Backend) -> np.ndarray:
-    """``-p phi(z)`` for a TMX head (Def. C.5), ``z = w^T x_t``: ``p z`` (lin), ``p log z`` (log).
+    """``-p phi(z)`` for a TMX head (Def. C.5), ``z = w^T x_t``: ``p z`` (lin), ``p log z`` (log),
+    as the RPE type says (:meth:`~tfapprox.theory.rpe.RPEType.tmx_neg_phi`).
 
-    ``phi(z) = -inf`` (lin ``z < 0``, log ``z < 1``) would make the logit ``+inf``: refused.
+    ``phi(z) = -inf`` (``z`` below the type's ``tmx_min``: lin ``z < 0``, log ``z < 1``) would
+    make the logit ``+inf``: refused; so are types without TMX heads (``tmx_min is None``).
     """
-    kind = att.rpe.kind
-    if kind not in ("lin", "log"):
-        raise ValueError(f"TMX heads (Def. C.5) are defined for lin- and log-RPE, got {kind}-RPE")
-    lo = 0 if kind == "lin" else 1
+    rpe = att.rpe
+    lo = rpe.tmx_min
+    if lo is None:
+        raise ValueError(f"TMX heads (Def. C.5) are not defined for {rpe.kind}-RPE (only for types with a "
+                         f"real-argument phi, such as lin and log)")
     flat = np.asarray(z).reshape(-1)
     for v in flat:
         if not bool(v >= lo):
-            raise ValueError(f"TMX head: w^T x_t = {v} gives phi_{kind}(w^T x_t) = -inf (need w^T x_t >= {lo}); "
+            raise ValueError(f"TMX head: w^T x_t = {v} gives phi_{rpe.kind}(w^T x_t) = -inf (need w^T x_t >= {lo}); "
                              f"the logit p (phi(s) - phi(w^T x_t)) of Def. C.5 is undefined")
-    if kind == "lin":
-        return p * np.asarray(z)
     if be.is_float:
-        return p * np.log(np.asarray(z, dtype=float))
+        return p * rpe.tmx_neg_phi(np.asarray(z, dtype=float), np.log)
     log = sympy.log if be.name == "sympy" else mpmath.log
-    return np.frompyfunc(lambda v: p * log(v), 1, 1)(np.asarray(z, dtype=object)).astype(object)
+    return np.frompyfunc(lambda v: p * rpe.tmx_neg_phi(v, log), 1, 1)(np.asarray(z, dtype=object)).astype(object)

@@ -158,7 +158,7 @@ def test_log_scale_constant_is_the_sup_over_lags() -> None:
     paper's 2^n e / alpha^n is also valid at alpha = 0.01."""
     a = R(1, 100)
     for n in (1, 2, 4):
-        K = B._scale_constant("log", n, mpmath.mpf(a.p) / a.q)
+        K = B.scale_constant("log", n, mpmath.mpf(a.p) / a.q)
         for T in (1, 2, 3, 10, 1000, 10 ** 6):
             mu, sigma, height = B.bump_placement("log", T).numeric(40)
             ratio = height * sigma ** (-n) / mpmath.power(T, 1 + mpmath.mpf("0.01") + n * mpmath.mpf("1.01"))

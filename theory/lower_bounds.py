@@ -39,11 +39,12 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
+from .families import LIN, LOG, KernelFamily, kernel_family
 from .validation import require_int, require_real, short_repr
 
 __all__ = ["LowerBound", "power_kernel", "exponential_kernel", "delta_kernel_values", "hankel_section",
            "singular_count_above", "sigma_lower_bound", "units_lower", "geometric_index", "delta_l1_lower_bound",
-           "log_delta_depth", "divided_difference_kernel", "mean_square_lower_bound",
+           "log_delta_depth", "register_delta_rank_argument", "divided_difference_kernel", "mean_square_lower_bound",
            "integer_section_sigmas", "lag_multiplicity", "polynomial_sup_01", "weight_budget_lower_bound"]
 
 #: Working precision (bits) of the first attempt; doubled up to :data:`MAX_PREC` when a pivot is undecided.
@@ -370,8 +371,55 @@ def log_delta_depth(T: int) -> int:
     return max(best, 1 if n > 1 else 0)
 
 
-def delta_l1_lower_bound(rpe: str, T: int, H: int, *, shifted: bool = False) -> LowerBound:
+def _lin_delta_rank(T: int, H: int, shifted: bool) -> LowerBound:
+    """Lemma F.1 (F.2 with ``shifted``; its worst shift is ``B = T``): the exchange matrix on lags ``0..T``."""
+    if H <= T:
+        return LowerBound(1.0, f"rank: Hankel section on lags 0..{T} is the exchange matrix "
+                               f"(sigma_{H + 1} = 1); the zero kernel attains 1", T + 1, True)
+    return LowerBound(0.0, f"H >= T+1 = {T + 1}: the infimum is 0 (divided-difference kernel with "
+                           "T+1 heads, weights ~ eps^-T), not attained; no bound without a weight budget", 0)
+
+
+def _log_delta_rank(T: int, H: int, shifted: bool) -> LowerBound:
+    """Lemma F.4 (F.5 with ``shifted``: the best shift ``B <= T``): the exchange matrix on the geometric
+    subsequence ``B d^j``, ``|j| <= k0(B)``."""
+    if shifted:
+        k0, B = max(((log_delta_depth(B), B) for B in range(1, T + 1)), key=lambda t: (t[0], -t[1]))
+    else:
+        k0, B = log_delta_depth(T), T
+    if H <= k0:
+        where = f"shift B={B}, " if shifted else ""
+        return LowerBound(1.0, f"rank on the geometric subsequence ({where}lags {B} d^j, |j| <= {k0}): "
+                               f"exchange matrix, sigma_{H + 1} = 1; the zero kernel attains 1", k0 + 1, True)
+    return LowerBound(0.0, f"H > k0 = {k0}: the geometric-subsequence rank argument gives nothing (the "
+                           "restricted delta has Hankel rank k0+1)", 0)
+
+
+#: The rank argument of each kernel family for the delta ``1{s = T}`` (:func:`delta_l1_lower_bound`):
+#: a function ``(T, H, shifted) -> LowerBound``.  A new family adds its own with
+#: :func:`register_delta_rank_argument`; a family without one gets the trivial bound 0.
+_DELTA_RANK_ARGUMENTS: dict[KernelFamily, Callable[[int, int, bool], LowerBound]] = {
+    LIN: _lin_delta_rank,
+    LOG: _log_delta_rank,
+}
+
+
+def register_delta_rank_argument(family: Any, argument: Callable[[int, int, bool], LowerBound]) -> None:
+    """Register the rank argument ``argument(T, H, shifted) -> LowerBound`` of a kernel family for the delta
+    ``1{s = T}`` (used by :func:`delta_l1_lower_bound`; ``family`` is a family or its name).  A later
+    registration for the same family replaces the earlier one.
+    """
+    fam = kernel_family(family, "family")
+    if not callable(argument):
+        raise TypeError(f"argument must be callable (T, H, shifted) -> LowerBound, got {short_repr(argument)}")
+    _DELTA_RANK_ARGUMENTS[fam] = argument
+
+
+def delta_l1_lower_bound(rpe: Any, T: int, H: int, *, shifted: bool = False) -> LowerBound:
     """Certified lower bound on the l1 error of any ``H``-head kernel for the delta ``1{s = T}``.
+
+    ``rpe`` is a kernel-family name or a :class:`~tfapprox.theory.families.KernelFamily`; the
+    family's rank argument (:func:`register_delta_rank_argument`) gives the bound:
 
     lin (Lemma F.1; F.2 with ``shifted``): the Hankel section on ``{0..T}`` is the exchange matrix
     (all ``T + 1`` singular values 1), so ``H <= T`` heads have error ``>= 1`` -- attained by the
@@ -389,26 +437,13 @@ def delta_l1_lower_bound(rpe: str, T: int, H: int, *, shifted: bool = False) -> 
     >>> delta_l1_lower_bound("log", 100, 2).exact, delta_l1_lower_bound("log", 100, 4, shifted=True).value
     (True, 1.0)
     """
-    if rpe not in ("lin", "log"):
-        raise ValueError(f"rpe must be one of ('lin', 'log'), got {rpe!r}")
+    family = kernel_family(rpe)
     T = require_int("T", T, minimum=1)
     H = require_int("H", H, minimum=1)
-    if rpe == "lin":
-        if H <= T:
-            return LowerBound(1.0, f"rank: Hankel section on lags 0..{T} is the exchange matrix "
-                                   f"(sigma_{H + 1} = 1); the zero kernel attains 1", T + 1, True)
-        return LowerBound(0.0, f"H >= T+1 = {T + 1}: the infimum is 0 (divided-difference kernel with "
-                               "T+1 heads, weights ~ eps^-T), not attained; no bound without a weight budget", 0)
-    if shifted:
-        k0, B = max(((log_delta_depth(B), B) for B in range(1, T + 1)), key=lambda t: (t[0], -t[1]))
-    else:
-        k0, B = log_delta_depth(T), T
-    if H <= k0:
-        where = f"shift B={B}, " if shifted else ""
-        return LowerBound(1.0, f"rank on the geometric subsequence ({where}lags {B} d^j, |j| <= {k0}): "
-                               f"exchange matrix, sigma_{H + 1} = 1; the zero kernel attains 1", k0 + 1, True)
-    return LowerBound(0.0, f"H > k0 = {k0}: the geometric-subsequence rank argument gives nothing (the "
-                           "restricted delta has Hankel rank k0+1)", 0)
+    argument = _DELTA_RANK_ARGUMENTS.get(family)
+    if argument is None:
+        return LowerBound(0.0, f"no rank argument is registered for the {family.name} family", 0)
+    return argument(T, H, bool(shifted))
 
 
 def divided_difference_kernel(T: int, epsilon: Any) -> tuple[list[Fraction], list[Fraction], Fraction]:

@@ -86,22 +86,29 @@ def _paper_constant_cached(family: KernelFamily, rate: int, a_rat: sympy.Rationa
         K = scale_constant(family, rate, a)
         # Lebesgue route: (1+Lambda) V_T/e <= (1+Lambda) c0 E(T), c0 = sup_T exp(-n (alpha + o) x(T)) at T = 1
         c0 = mpmath.exp(-rate * (a + family.weight_offset) * family.coordinate_mp(1))
+        A = K * 4 * mpmath.mpf(2) ** (-rate) * nrm.variation_upper / (mpmath.pi * rate)  # tref = A / falling(N, n)
+        J = K * (mpmath.pi / 4) ** rate * nrm.sup_upper  # jackson = J (1 + lam) / falling(N + 1, n)
+        two_over_pi = 2 / mpmath.pi
         best = mpmath.mpf(0)
         Hc = 1
+        fall = 0  # falling(N, n) with N = Hc - 1, updated exactly as Hc grows
         while True:
-            lam = lebesgue_constant_bound(Hc)
+            lam = round_up(two_over_pi * mpmath.log(Hc) + 1)  # = lebesgue_constant_bound(Hc)
             N = Hc - 1
-            cands = [(1 + lam) * c0]
+            leb = (1 + lam) * c0
+            best_here = leb
             tref = None
             if N >= rate:
-                tref = (K * 4 * mpmath.mpf(2) ** (-rate) * nrm.variation_upper
-                        / (mpmath.pi * rate * falling_factorial(N, rate)))
-                cands.append(tref)
-                cands.append(K * (1 + lam) * (mpmath.pi / 4) ** rate * nrm.sup_upper / falling_factorial(N + 1, rate))
-            val = min(cands) * mpmath.mpf(Hc) ** rate
+                fall_next = fall * (N + 1) // (N + 1 - rate) if fall else falling_factorial(N + 1, rate)
+                tref = A / fall
+                best_here = min(leb, tref, J * (1 + lam) / fall_next)
+                fall = fall_next
+            elif N + 1 == rate:
+                fall = falling_factorial(N + 1, rate)  # = rate!, the first falling(N, n) with N >= n
+            val = best_here * mpmath.mpf(Hc) ** rate
             best = max(best, val)
             # H^n * tref(H) decreases in H: once tref is the smallest route, the sup is reached
-            if tref is not None and tref <= (1 + lam) * c0:
+            if tref is not None and tref <= leb:
                 break
             Hc += 1
         return round_up(best * z)

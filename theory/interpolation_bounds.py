@@ -117,9 +117,11 @@ def interpolation_error_routes(rpe: Any, lag: Any, num_terms: Any, rate: Any, *,
     rate = check_rate_index(rate)
     with mpmath.workdps(BOUND_DPS + 10):
         mu, sigma, height = place.numeric(BOUND_DPS + 10)
-        peak = height / mpmath.e
-        scaled = height * sigma ** (-rate)
-    return interpolation_route_values(num_terms, rate, round_up(peak), round_up(scaled))
+        # rounded up here, at BOUND_DPS + 10 digits: outside this block they would be rounded to the
+        # caller's precision (53 bits in `verify`), possibly downwards
+        peak = round_up(height / mpmath.e)
+        scaled = round_up(height * sigma ** (-rate))
+    return interpolation_route_values(num_terms, rate, peak, scaled)
 
 
 def interpolation_error_bound(rpe: Any, lag: Any, num_terms: Any, rate: Any, *, alpha: Any = DEFAULT_KERNEL_RATE,

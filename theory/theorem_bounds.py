@@ -166,10 +166,10 @@ def thm4_1_attention_bound(rpe: Any, max_lags: Sequence[int], heads_per_memory: 
 def _bump_sum_scaled(family: KernelFamily, kernel: Any, rate: int, a_rat: sympy.Rational, g_rat: sympy.Rational,
                      first: int, last: int) -> tuple[mpmath.mpf, mpmath.mpf]:
     """``(sum_T V_T sigma_T^{-rate}, max_T V_T / e)`` over the bumps ``T = first..last`` (upper bounds)."""
-    with mpmath.workdps(30):
+    with mpmath.workdps(40):  # 10 digits below the relative 1e-30 of round_up
         a = mpmath.mpf(a_rat.p) / a_rat.q
         g = mpmath.mpf(g_rat.p) / g_rat.q
-        rho = kernel.values_mp(list(range(first, last + 1)), 30)
+        rho = kernel.values_mp(list(range(first, last + 1)), 40)
         total = mpmath.mpf(0)
         peak = mpmath.mpf(0)
         for T_, r in zip(range(first, last + 1), rho):

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Sequence
 
+import flint
 import numpy as np
 
 from .families import LIN, LOG, KernelFamily, kernel_family
@@ -50,14 +51,6 @@ __all__ = ["LowerBound", "power_kernel", "exponential_kernel", "delta_kernel_val
 #: Working precision (bits) of the first attempt; doubled up to :data:`MAX_PREC` when a pivot is undecided.
 START_PREC = 128
 MAX_PREC = 4096
-
-
-def _flint() -> Any:
-    try:
-        import flint
-    except ImportError as exc:  # pragma: no cover - python-flint is a dependency
-        raise ImportError("tfapprox.theory.lower_bounds needs python-flint (pip install python-flint)") from exc
-    return flint
 
 
 @dataclass(frozen=True)
@@ -96,7 +89,6 @@ def power_kernel(beta: Any) -> Callable[[int], Any]:
         raise ValueError(f"beta must be > 0, got {beta!r}")
 
     def rho(s: int) -> Any:
-        flint = _flint()
         if s == 0:
             return 0
         return flint.arb(s) ** (-flint.arb(b.numerator) / b.denominator)
@@ -113,7 +105,6 @@ def exponential_kernel(rate: Any) -> Callable[[int], Any]:
     r = _rational("rate", rate)
 
     def rho(s: int) -> Any:
-        flint = _flint()
         return (-flint.arb(r.numerator) * s / r.denominator).exp()
 
     return rho
@@ -157,7 +148,6 @@ def geometric_index(dense: int, top: int, count: int) -> tuple[int, ...]:
 # ---------------------------------------------------------------------------------------------- inertia
 def hankel_section(rho: Callable[[int], Any], index: Iterable[int]) -> list[list[Any]]:
     """The symmetric section ``[rho(i + j)]_{i, j in index}`` as nested lists of ``arb`` (computed once per sum)."""
-    flint = _flint()
     idx = [require_int("index", i, minimum=0) for i in index]
     if len(set(idx)) != len(idx) or not idx:
         raise ValueError(f"index must be a non-empty set of distinct lags >= 0, got {short_repr(idx)}")
@@ -231,7 +221,6 @@ def singular_count_above(rho: Callable[[int], Any], index: Iterable[int], x: flo
     >>> singular_count_above(delta_kernel_values(3), range(4), 0.999)  # exchange matrix: 4 ones
     4
     """
-    flint = _flint()
     x = float(require_real("x", x, minimum=0.0, strict_minimum=True))
     idx = list(index)
     p = require_int("prec", prec, minimum=16)
@@ -251,7 +240,6 @@ def singular_count_above(rho: Callable[[int], Any], index: Iterable[int], x: flo
 
 
 def _float_sigmas(rho: Callable[[int], Any], idx: Sequence[int]) -> np.ndarray:
-    flint = _flint()
     old = flint.ctx.prec
     flint.ctx.prec = 64
     try:
@@ -489,7 +477,6 @@ def integer_section_sigmas(values: Callable[[int], int], index: Iterable[int]) -
     >>> tuple(integer_section_sigmas(delta_kernel_values(3), range(4)))  # the exchange matrix
     (1.0, 1.0, 1.0, 1.0)
     """
-    flint = _flint()
     idx = [require_int("index", i, minimum=0) for i in index]
     if len(set(idx)) != len(idx) or not idx:
         raise ValueError(f"index must be a non-empty set of distinct lags >= 0, got {short_repr(idx)}")
@@ -531,7 +518,6 @@ def polynomial_sup_01(coefficients: Sequence[float], *, pieces: int = 256, max_p
     >>> polynomial_sup_01([0.0, 1.0, -1.0]) >= 0.25          # lambda - lambda^2 peaks at 1/4
     True
     """
-    flint = _flint()
     y = [flint.arb(float(v)) for v in coefficients]
     n = require_int("pieces", pieces, minimum=1)
     best = math.inf

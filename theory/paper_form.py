@@ -88,12 +88,11 @@ def _paper_constant_cached(family: KernelFamily, rate: int, a_rat: sympy.Rationa
         c0 = mpmath.exp(-rate * (a + family.weight_offset) * family.coordinate_mp(1))
         A = K * 4 * mpmath.mpf(2) ** (-rate) * nrm.variation_upper / (mpmath.pi * rate)  # tref = A / falling(N, n)
         J = K * (mpmath.pi / 4) ** rate * nrm.sup_upper  # jackson = J (1 + lam) / falling(N + 1, n)
-        two_over_pi = 2 / mpmath.pi
         best = mpmath.mpf(0)
         Hc = 1
         fall = 0  # falling(N, n) with N = Hc - 1, updated exactly as Hc grows
         while True:
-            lam = round_up(two_over_pi * mpmath.log(Hc) + 1)  # = lebesgue_constant_bound(Hc)
+            lam = lebesgue_constant_bound(Hc)
             N = Hc - 1
             leb = (1 + lam) * c0
             best_here = leb

@@ -150,12 +150,12 @@ def test_delta_rank_argument_is_asked_of_the_family():
 
     assert delta_l1_lower_bound(LIN, 5, 4) == delta_l1_lower_bound("lin", 5, 4)
     assert delta_l1_lower_bound(LOG, 100, 6, shifted=True) == delta_l1_lower_bound("log", 100, 6, shifted=True)
-    original = delta_l1_lower_bound.__globals__["_DELTA_RANK_ARGUMENTS"][LIN]
+    original = register_delta_rank_argument("lin", lambda T, H, shifted: LowerBound(0.5, f"test {T} {H} {shifted}"))
     try:
-        register_delta_rank_argument("lin", lambda T, H, shifted: LowerBound(0.5, f"test {T} {H} {shifted}"))
+        assert callable(original)
         assert delta_l1_lower_bound(LIN, 5, 4, shifted=True) == LowerBound(0.5, "test 5 4 True")
     finally:
-        register_delta_rank_argument(LIN, original)
+        assert register_delta_rank_argument(LIN, original) is not original
     assert delta_l1_lower_bound("lin", 5, 4).value == 1.0
     with pytest.raises(TypeError, match="argument"):
         register_delta_rank_argument(LIN, 3)

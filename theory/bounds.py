@@ -54,7 +54,7 @@ with ``w(t) = e^{-gamma t}`` (lin) or ``t^{-(1+gamma)}`` (log):
 All functions return upper bounds as ``mpmath.mpf`` (computed at 50 digits and rounded up
 by a relative ``1e-30``); they hold for every ``H >= 1`` and every ``1 <= n <= MAX_RATE_INDEX``.
 Every ``rpe`` argument is a kernel-family name (``"lin"``, ``"log"``) or a
-:class:`~tfapprox.theory.families.KernelFamily`; the formulas that differ between the families
+``KernelFamily``; the formulas that differ between the families
 are asked of the family object.
 
 This module is the public import path of every bound; the code lives in one module per idea:

@@ -2,7 +2,7 @@
 
 Lemma F.1 (lin-RPE) / F.4 (log-RPE) approximate the delta ``1{t = T}`` by interpolating the bump
 ``Psi_T(u) = V_T Psi((u - mu_T)/sigma_T)``, ``Psi(y) = exp(-1/(1 - y^2))`` on ``(-1, 1)``, in the
-variable ``u(t) = exp(-alpha x(t))`` of the kernel family (:mod:`tfapprox.theory.families`).
+variable ``u(t) = exp(-alpha x(t))`` of the kernel family (``tfapprox.theory.families``).
 This module holds
 
 * :func:`bump_placement`: the exact ``mu_T, sigma_T, V_T`` (asked of the family);
@@ -73,7 +73,7 @@ class BumpPlacement:
 
     @property
     def family(self) -> KernelFamily:
-        """The kernel family (:func:`tfapprox.theory.families.kernel_family` of ``rpe``)."""
+        """The kernel family (``kernel_family()`` of ``rpe``)."""
         return kernel_family(self.rpe)
 
     @property
@@ -99,7 +99,7 @@ def bump_placement(rpe: Any, lag: Any, *, alpha: Any = DEFAULT_KERNEL_RATE,
                    gamma: Any = DEFAULT_KERNEL_RATE) -> BumpPlacement:
     """The bump of Lemma F.1 (``rpe="lin"``) or F.4 (``rpe="log"``) for lag ``T``.
 
-    ``rpe`` is a family name or a :class:`~tfapprox.theory.families.KernelFamily`.
+    ``rpe`` is a family name or a ``KernelFamily``.
 
     Examples
     --------

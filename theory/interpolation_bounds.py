@@ -52,7 +52,7 @@ def lebesgue_constant_bound(num_terms: Any) -> mpmath.mpf:
 def weight_sum(rpe: Any, *, gamma: Any = DEFAULT_KERNEL_RATE) -> mpmath.mpf:
     """``sum_t w(t)``: ``1/(1 - e^{-gamma})`` over ``t >= 0`` (lin) or ``zeta(1 + gamma)`` over ``t >= 1`` (log).
 
-    ``rpe`` is a family name or a kernel family (:meth:`KernelFamily.weight_sum_mp`).
+    ``rpe`` is a family name or a kernel family (``KernelFamily.weight_sum_mp()``).
 
     Examples
     --------

@@ -392,21 +392,26 @@ _DELTA_RANK_ARGUMENTS: dict[KernelFamily, Callable[[int, int, bool], LowerBound]
 }
 
 
-def register_delta_rank_argument(family: Any, argument: Callable[[int, int, bool], LowerBound]) -> None:
+def register_delta_rank_argument(family: Any, argument: Callable[[int, int, bool], LowerBound]
+                                 ) -> Callable[[int, int, bool], LowerBound] | None:
     """Register the rank argument ``argument(T, H, shifted) -> LowerBound`` of a kernel family for the delta
-    ``1{s = T}`` (used by :func:`delta_l1_lower_bound`; ``family`` is a family or its name).  A later
-    registration for the same family replaces the earlier one.
+    ``1{s = T}`` (used by :func:`delta_l1_lower_bound`; ``family`` is a family or its name).
+
+    A later registration for the same family replaces the earlier one, which is returned (``None`` if
+    there was none), so a caller can restore it.
     """
     fam = kernel_family(family, "family")
     if not callable(argument):
         raise TypeError(f"argument must be callable (T, H, shifted) -> LowerBound, got {short_repr(argument)}")
+    previous = _DELTA_RANK_ARGUMENTS.get(fam)
     _DELTA_RANK_ARGUMENTS[fam] = argument
+    return previous
 
 
 def delta_l1_lower_bound(rpe: Any, T: int, H: int, *, shifted: bool = False) -> LowerBound:
     """Certified lower bound on the l1 error of any ``H``-head kernel for the delta ``1{s = T}``.
 
-    ``rpe`` is a kernel-family name or a :class:`~tfapprox.theory.families.KernelFamily`; the
+    ``rpe`` is a kernel-family name or a ``KernelFamily``; the
     family's rank argument (:func:`register_delta_rank_argument`) gives the bound:
 
     lin (Lemma F.1; F.2 with ``shifted``): the Hankel section on ``{0..T}`` is the exchange matrix

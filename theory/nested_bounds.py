@@ -6,7 +6,7 @@ Theorem 4.1).  Each memory's kernel is a Lemma F.2 / F.5 shifted kernel
 (:func:`tfapprox.theory.theorem_bounds.lemma_f2_f5_bound`).  The proof's implicit head-count
 condition ("when H is large enough") asks every nested memory location to survive the rounding
 of its FFN; the tolerance is the kernel family's
-:meth:`~tfapprox.theory.families.KernelFamily.memory_rounding_tolerance`.
+``KernelFamily.memory_rounding_tolerance()``.
 """
 
 from __future__ import annotations

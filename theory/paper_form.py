@@ -3,7 +3,7 @@
 The paper proves ``||1{. = T} - phi_H||_{l1} <= C(n) E(T) / H^n`` with ``E(T) = e^{0.01 (n+1) T}``
 (Lemma F.1, lin) or ``T^{1.01 (n+1)}`` (Lemma F.4, log) but never makes ``C(n)`` explicit
 (Differences from the paper, D12).  Here ``E(T) = exp((gamma + o + n (alpha + o)) x(T))`` is the
-kernel family's growth (:meth:`KernelFamily.growth_mp`) and :func:`paper_constant` is the
+kernel family's growth (``KernelFamily.growth_mp()``) and :func:`paper_constant` is the
 smallest ``C(n)`` with ``delta_kernel_bound(rpe, T, H, n) <= C(n) E(T) / H^n`` for all
 ``H, T >= 1``.  The module also holds the sympy forms of these bounds (:func:`lemma_bound_expr`,
 :func:`symbolic_paper_form`, :func:`explicit_bound_expr`).
@@ -44,7 +44,7 @@ def scale_constant(rpe: Any, rate: int, a: mpmath.mpf) -> mpmath.mpf:
 
     ``V_T sigma_T^{-n} / E(T) = e (sigma_T exp((alpha + o) x(T)))^{-n}``, and the infimum over
     ``T >= 1`` of ``sigma_T exp((alpha + o) x(T))`` is the family's
-    :meth:`KernelFamily.bump_scale_floor_mp`.  lin: equality, ``K_n = e (1 - e^{-alpha})^{-n}``.
+    ``KernelFamily.bump_scale_floor_mp()``.  lin: equality, ``K_n = e (1 - e^{-alpha})^{-n}``.
     log: ``T^{1+alpha} sigma_T = T (1 - (1+1/T)^{-alpha})`` increases with ``T``, so its minimum is
     ``1 - 2^{-alpha}`` at ``T = 1``: ``K_n = e (1 - 2^{-alpha})^{-n}``.  (The paper states
     ``2^n e / alpha^n``; the mean value theorem gives ``2^{n(1+alpha)} e / alpha^n`` for every

@@ -28,7 +28,7 @@ RPE_TYPES: tuple[str, ...] = family_names()
 #: Largest rate index ``n`` accepted.  The critical points of ``Psi^{(n)}`` (the real roots of the
 #: integer polynomial ``p_{n+1}`` of degree ``3n + 1``) are isolated with python-flint
 #: (:mod:`tfapprox.theory.numerics.polynomial_roots`).  Measured on one core: at ``n = 60``
-#: ``bump_derivative_norms`` takes about 4 s and ``paper_constant`` about 10 s (each cached), and
+#: ``bump_derivative_norms`` takes about 4 s and ``paper_constant`` 7-10 s (each cached), and
 #: ``C(60) ~ 6.5e301`` is near the top of the float64 range that reports print (at ``n = 20``:
 #: 0.03 s and 0.6 s; the former sympy isolation needed 9 s for the norms alone).
 MAX_RATE_INDEX = 60

@@ -83,11 +83,11 @@ class BumpPlacement:
 
     def lattice_variable(self, t: Any) -> sympy.Expr:
         """``u(t)``: ``e^{-alpha t}`` (lin) or ``t^{-alpha}`` (log)."""
-        return self.family.lattice_variable(self.alpha, sympy.Integer(t))
+        return self.family.lattice_variable(self.alpha, t)
 
     def weight(self, t: Any) -> sympy.Expr:
         """``w(t)``: ``e^{-gamma t}`` (lin) or ``t^{-(1+gamma)}`` (log)."""
-        return self.family.weight(self.gamma, sympy.Integer(t))
+        return self.family.weight(self.gamma, t)
 
     def numeric(self, dps: int = BOUND_DPS) -> tuple[mpmath.mpf, mpmath.mpf, mpmath.mpf]:
         """``(mu_T, sigma_T, V_T)`` as mpf at ``dps`` digits (``sigma_T`` without cancellation)."""

@@ -158,7 +158,7 @@ def test_log_scale_constant_is_the_sup_over_lags() -> None:
     paper's 2^n e / alpha^n is also valid at alpha = 0.01."""
     a = R(1, 100)
     for n in (1, 2, 4):
-        K = B._scale_constant("log", n, mpmath.mpf(a.p) / a.q)
+        K = B.scale_constant("log", n, mpmath.mpf(a.p) / a.q)
         for T in (1, 2, 3, 10, 1000, 10 ** 6):
             mu, sigma, height = B.bump_placement("log", T).numeric(40)
             ratio = height * sigma ** (-n) / mpmath.power(T, 1 + mpmath.mpf("0.01") + n * mpmath.mpf("1.01"))
@@ -246,3 +246,103 @@ def test_other_validation(kwargs: dict, word: str) -> None:
         B.delta_kernel_bound(args.pop("rpe"), args.pop("lag"), args.pop("num_terms"), args.pop("rate"), **args)
     with pytest.raises((ValueError, TypeError)):
         B.thm3_1_attention_bound("lin", (2, 1), (1, 1), 1)
+
+
+# ---- issue 14: flint root isolation, families, the split module --------------------------
+
+def _sympy_norms(k: int) -> tuple[mpmath.mpf, mpmath.mpf, int]:
+    """``(M_k, W_k, #critical points)`` the former way: sympy isolates the roots of p_{k+1} exactly,
+    mpmath evaluates Psi^{(k)} at the interval midpoints (an independent check, not an enclosure)."""
+    y = sympy.Symbol("y", real=True)
+    poly = B.bump_derivative_polynomial(k + 1)
+    mids = [(sympy.Rational(a) + sympy.Rational(b)) / 2
+            for (a, b), _m in poly.intervals(eps=R(1, 10 ** 40), inf=-1, sup=1) if -1 < a and b < 1]
+    p_k = sympy.lambdify(y, B.bump_derivative_polynomial(k).as_expr(), "mpmath")
+    with mpmath.workdps(60):
+        vals = [mpmath.mpf(0)]
+        for m in sorted(mids):
+            z = mpmath.mpf(m.p) / m.q
+            vals.append(p_k(z) / (1 - z * z) ** (2 * k) * mpmath.exp(-1 / (1 - z * z)))
+        vals.append(mpmath.mpf(0))
+        return max(abs(v) for v in vals), mpmath.fsum(abs(b - a) for a, b in zip(vals, vals[1:])), len(mids)
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3, 5, 8])
+def test_flint_norms_match_the_sympy_isolation(k: int) -> None:
+    sup, var, count = _sympy_norms(k)
+    nrm = B.bump_derivative_norms(k)
+    assert len(nrm.critical_points) == count
+    assert nrm.sup_lower <= sup * (1 + mpmath.mpf("1e-35")) and sup <= nrm.sup_upper * (1 + mpmath.mpf("1e-35"))
+    assert nrm.variation_lower <= var * (1 + mpmath.mpf("1e-35"))
+    assert var <= nrm.variation_upper * (1 + mpmath.mpf("1e-35"))
+    assert abs(nrm.sup_upper - sup) <= sup * mpmath.mpf("1e-29")
+
+
+def test_norms_beyond_the_former_limit_of_20() -> None:
+    """MAX_RATE_INDEX was 20 (sympy isolation); with flint k = 25 is fast, exactly as many critical points
+    as p_{k+1} has real roots in (-1, 1) (Sturm count), and the enclosures stay 1e-29 tight."""
+    assert B.MAX_RATE_INDEX > 20
+    k = 25
+    nrm = B.bump_derivative_norms(k)
+    assert len(nrm.critical_points) == B.bump_derivative_polynomial(k + 1).count_roots(-1, 1)
+    assert nrm.sup_upper <= nrm.sup_lower * (1 + mpmath.mpf("1e-29"))
+    assert nrm.variation_upper <= nrm.variation_lower * (1 + mpmath.mpf("1e-29"))
+    assert B.delta_kernel_bound("lin", 1, 4096, k) > 0
+
+
+def test_enclosure_is_rigorous_on_a_ball() -> None:
+    """Psi'' = (6 y^4 - 2) (1 - y^2)^{-4} Psi: the ball at y = 1/3 holds the 60-digit value, and a ball over an
+    interval holds the values at its ends."""
+    import flint
+
+    def as_mpf(x) -> mpmath.mpf:
+        return mpmath.mpf(x.str(50, radius=False))
+
+    with mpmath.workdps(60):
+        def psi2(z):
+            return (6 * z ** 4 - 2) / (1 - z * z) ** 4 * mpmath.exp(-1 / (1 - z * z))
+
+        ball = B.bump_derivative_enclosure(2, flint.arb(flint.fmpq(1, 3)))
+        assert abs(as_mpf(ball.mid()) - psi2(mpmath.mpf(1) / 3)) <= as_mpf(ball.rad()) + mpmath.mpf("1e-45")
+        wide = B.bump_derivative_enclosure(2, flint.arb(flint.fmpq(1, 5)).union(flint.arb(flint.fmpq(1, 4))))
+        for z in (mpmath.mpf(1) / 5, mpmath.mpf(1) / 4):
+            assert abs(as_mpf(wide.mid()) - psi2(z)) <= as_mpf(wide.rad())
+
+
+def test_family_objects_are_accepted_wherever_names_are() -> None:
+    from tfapprox.theory.families import LIN, LOG
+
+    assert B.delta_kernel_bound(LIN, 3, 64, 2) == B.delta_kernel_bound("lin", 3, 64, 2)
+    assert B.paper_constant(LOG, 2) == B.paper_constant("log", 2)
+    assert B.bump_placement(LOG, 4) == B.bump_placement("log", 4)
+    assert B.bump_placement("log", 4).family is LOG and B.bump_placement(LOG, 4).rpe == "log"
+    assert B.thm3_1_bound_expr(LOG, 2, 1) == B.thm3_1_bound_expr("log", 2, 1)
+
+
+def test_family_methods_added_for_the_bounds() -> None:
+    from tfapprox.theory.families import LIN, LOG
+
+    a = mpmath.mpf("0.01")
+    assert LIN.bump_scale_floor_mp(a) == -mpmath.expm1(-a)
+    for T_ in (1, 2, 7, 1000):  # log: inf_T T^{1+alpha} sigma_T is attained at T = 1
+        mu, sigma, _height = B.bump_placement("log", T_).numeric(40)
+        with mpmath.workdps(40):
+            assert sigma * mpmath.power(T_, 1 + a) >= LOG.bump_scale_floor_mp(a) * (1 - mpmath.mpf("1e-35"))
+    assert LIN.memory_rounding_tolerance(5) == R(1, 4) and LOG.memory_rounding_tolerance(5) == R(1, 40)
+
+
+def test_all_lists_every_public_name() -> None:
+    """bounds.__all__ lists every public function and class it holds, and everything the modules of the
+    split export (issue 14: nine public functions were missing)."""
+    import inspect
+
+    from tfapprox.theory import (bound_common, bump, interpolation_bounds, nested_bounds, paper_form,
+                                 theorem_bounds)
+
+    public = {k for k, v in vars(B).items()
+              if not k.startswith("_") and (inspect.isfunction(v) or inspect.isclass(v)) and k != "annotations"}
+    assert public <= set(B.__all__)
+    for module in (bound_common, bump, interpolation_bounds, nested_bounds, paper_form, theorem_bounds):
+        assert set(module.__all__) <= set(B.__all__), module.__name__
+        assert all(getattr(B, name) is getattr(module, name) for name in module.__all__)
+    assert len(B.__all__) == len(set(B.__all__))

@@ -141,3 +141,23 @@ def test_weight_budget_bound_below_explicit_kernels():
     assert polynomial_sup_01(y) >= np.max(np.abs(np.polyval(y[::-1], grid)))
     with pytest.raises(ValueError, match="W"):
         weight_budget_lower_bound(1, -1.0)
+
+
+def test_delta_rank_argument_is_asked_of_the_family():
+    """Family objects work like names; a registered rank argument replaces the family's (issue 14)."""
+    from tfapprox.theory.families import LIN, LOG
+    from tfapprox.theory.lower_bounds import LowerBound, register_delta_rank_argument
+
+    assert delta_l1_lower_bound(LIN, 5, 4) == delta_l1_lower_bound("lin", 5, 4)
+    assert delta_l1_lower_bound(LOG, 100, 6, shifted=True) == delta_l1_lower_bound("log", 100, 6, shifted=True)
+    original = register_delta_rank_argument("lin", lambda T, H, shifted: LowerBound(0.5, f"test {T} {H} {shifted}"))
+    try:
+        assert callable(original)
+        assert delta_l1_lower_bound(LIN, 5, 4, shifted=True) == LowerBound(0.5, "test 5 4 True")
+    finally:
+        assert register_delta_rank_argument(LIN, original) is not original
+    assert delta_l1_lower_bound("lin", 5, 4).value == 1.0
+    with pytest.raises(TypeError, match="argument"):
+        register_delta_rank_argument(LIN, 3)
+    with pytest.raises(ValueError, match="family"):
+        register_delta_rank_argument("cos", original)

@@ -271,6 +271,21 @@ class KernelFamily:
         """The real ``t`` with ``u(t) = u`` (float64; ``+inf`` at ``u = 0``): inverts eqs. (F.1)/(F.4)."""
         raise NotImplementedError
 
+    # -- added by helper bounds --
+    def bump_scale_floor_mp(self, alpha: Any) -> mpmath.mpf:
+        """``inf_{T >= 1} sigma_T exp((alpha + o) x(T))`` at the working precision (``alpha`` an mpf).
+
+        Then ``V_T sigma_T^{-n} <= e floor^{-n} E(T)`` for every lag ``T >= 1`` (the constant ``K_n`` of
+        the paper-form bound ``C(n) E(T) / H^n``, Lemmas F.1 / F.4).
+        """
+        raise NotImplementedError
+
+    def memory_rounding_tolerance(self, lag: int) -> sympy.Rational:
+        """Largest error of the FFN output that still rounds to the memory location ``lag`` exactly (Thm 4.4,
+        App. D.1: the token-error condition ``Lip(g_l) err_l <= tolerance`` of each nested memory)."""
+        raise NotImplementedError
+
+
 
 class LinFamily(KernelFamily):
     """``x(t) = t``: terms ``e^{-beta t}`` on ``t >= 0`` (lin-RPE, Lemmas F.1-F.3, Thm 5.1 (A))."""
@@ -337,6 +352,15 @@ class LinFamily(KernelFamily):
 
     def lattice_inverse_np(self, alpha: float, u: np.ndarray) -> np.ndarray:
         return -np.log(u) / alpha
+    # -- added by helper bounds --
+    def bump_scale_floor_mp(self, alpha: Any) -> mpmath.mpf:
+        # sigma_T e^{alpha T} = 1 - e^{-alpha} for every T
+        return -mpmath.expm1(-alpha)
+
+    def memory_rounding_tolerance(self, lag: int) -> sympy.Rational:
+        # the location t_l is an integer recovered by rounding: 1/4 leaves room for the 2NN error (App. D.1)
+        return sympy.Rational(1, 4)
+
 
 
 class LogFamily(KernelFamily):
@@ -415,6 +439,15 @@ class LogFamily(KernelFamily):
 
     def lattice_inverse_np(self, alpha: float, u: np.ndarray) -> np.ndarray:
         return np.power(u, -1.0 / alpha)
+    # -- added by helper bounds --
+    def bump_scale_floor_mp(self, alpha: Any) -> mpmath.mpf:
+        # T^{1+alpha} sigma_T = T (1 - (1 + 1/T)^{-alpha}) increases with T: its minimum is 1 - 2^{-alpha} at T = 1
+        return -mpmath.expm1(-alpha * mpmath.log(2))
+
+    def memory_rounding_tolerance(self, lag: int) -> sympy.Rational:
+        # log t_l is stored: an error below 1/(8 T_l) gives |exp(.) - t_l| <= e^{1/8} T_l / (4 T_l) < 1/2 (App. D.1)
+        return sympy.Rational(1, 8 * int(lag))
+
 
 
 #: The lin family (``e^{-beta t}``, eq. (4)).

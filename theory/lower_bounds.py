@@ -37,26 +37,20 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Callable, Iterable, Sequence
 
+import flint
 import numpy as np
 
+from .families import LIN, LOG, KernelFamily, kernel_family
 from .validation import require_int, require_real, short_repr
 
 __all__ = ["LowerBound", "power_kernel", "exponential_kernel", "delta_kernel_values", "hankel_section",
            "singular_count_above", "sigma_lower_bound", "units_lower", "geometric_index", "delta_l1_lower_bound",
-           "log_delta_depth", "divided_difference_kernel", "mean_square_lower_bound",
+           "log_delta_depth", "register_delta_rank_argument", "divided_difference_kernel", "mean_square_lower_bound",
            "integer_section_sigmas", "lag_multiplicity", "polynomial_sup_01", "weight_budget_lower_bound"]
 
 #: Working precision (bits) of the first attempt; doubled up to :data:`MAX_PREC` when a pivot is undecided.
 START_PREC = 128
 MAX_PREC = 4096
-
-
-def _flint() -> Any:
-    try:
-        import flint
-    except ImportError as exc:  # pragma: no cover - python-flint is a dependency
-        raise ImportError("tfapprox.theory.lower_bounds needs python-flint (pip install python-flint)") from exc
-    return flint
 
 
 @dataclass(frozen=True)
@@ -95,7 +89,6 @@ def power_kernel(beta: Any) -> Callable[[int], Any]:
         raise ValueError(f"beta must be > 0, got {beta!r}")
 
     def rho(s: int) -> Any:
-        flint = _flint()
         if s == 0:
             return 0
         return flint.arb(s) ** (-flint.arb(b.numerator) / b.denominator)
@@ -112,7 +105,6 @@ def exponential_kernel(rate: Any) -> Callable[[int], Any]:
     r = _rational("rate", rate)
 
     def rho(s: int) -> Any:
-        flint = _flint()
         return (-flint.arb(r.numerator) * s / r.denominator).exp()
 
     return rho
@@ -156,7 +148,6 @@ def geometric_index(dense: int, top: int, count: int) -> tuple[int, ...]:
 # ---------------------------------------------------------------------------------------------- inertia
 def hankel_section(rho: Callable[[int], Any], index: Iterable[int]) -> list[list[Any]]:
     """The symmetric section ``[rho(i + j)]_{i, j in index}`` as nested lists of ``arb`` (computed once per sum)."""
-    flint = _flint()
     idx = [require_int("index", i, minimum=0) for i in index]
     if len(set(idx)) != len(idx) or not idx:
         raise ValueError(f"index must be a non-empty set of distinct lags >= 0, got {short_repr(idx)}")
@@ -230,7 +221,6 @@ def singular_count_above(rho: Callable[[int], Any], index: Iterable[int], x: flo
     >>> singular_count_above(delta_kernel_values(3), range(4), 0.999)  # exchange matrix: 4 ones
     4
     """
-    flint = _flint()
     x = float(require_real("x", x, minimum=0.0, strict_minimum=True))
     idx = list(index)
     p = require_int("prec", prec, minimum=16)
@@ -250,7 +240,6 @@ def singular_count_above(rho: Callable[[int], Any], index: Iterable[int], x: flo
 
 
 def _float_sigmas(rho: Callable[[int], Any], idx: Sequence[int]) -> np.ndarray:
-    flint = _flint()
     old = flint.ctx.prec
     flint.ctx.prec = 64
     try:
@@ -370,8 +359,60 @@ def log_delta_depth(T: int) -> int:
     return max(best, 1 if n > 1 else 0)
 
 
-def delta_l1_lower_bound(rpe: str, T: int, H: int, *, shifted: bool = False) -> LowerBound:
+def _lin_delta_rank(T: int, H: int, shifted: bool) -> LowerBound:
+    """Lemma F.1 (F.2 with ``shifted``; its worst shift is ``B = T``): the exchange matrix on lags ``0..T``."""
+    if H <= T:
+        return LowerBound(1.0, f"rank: Hankel section on lags 0..{T} is the exchange matrix "
+                               f"(sigma_{H + 1} = 1); the zero kernel attains 1", T + 1, True)
+    return LowerBound(0.0, f"H >= T+1 = {T + 1}: the infimum is 0 (divided-difference kernel with "
+                           "T+1 heads, weights ~ eps^-T), not attained; no bound without a weight budget", 0)
+
+
+def _log_delta_rank(T: int, H: int, shifted: bool) -> LowerBound:
+    """Lemma F.4 (F.5 with ``shifted``: the best shift ``B <= T``): the exchange matrix on the geometric
+    subsequence ``B d^j``, ``|j| <= k0(B)``."""
+    if shifted:
+        k0, B = max(((log_delta_depth(B), B) for B in range(1, T + 1)), key=lambda t: (t[0], -t[1]))
+    else:
+        k0, B = log_delta_depth(T), T
+    if H <= k0:
+        where = f"shift B={B}, " if shifted else ""
+        return LowerBound(1.0, f"rank on the geometric subsequence ({where}lags {B} d^j, |j| <= {k0}): "
+                               f"exchange matrix, sigma_{H + 1} = 1; the zero kernel attains 1", k0 + 1, True)
+    return LowerBound(0.0, f"H > k0 = {k0}: the geometric-subsequence rank argument gives nothing (the "
+                           "restricted delta has Hankel rank k0+1)", 0)
+
+
+#: The rank argument of each kernel family for the delta ``1{s = T}`` (:func:`delta_l1_lower_bound`):
+#: a function ``(T, H, shifted) -> LowerBound``.  A new family adds its own with
+#: :func:`register_delta_rank_argument`; a family without one gets the trivial bound 0.
+_DELTA_RANK_ARGUMENTS: dict[KernelFamily, Callable[[int, int, bool], LowerBound]] = {
+    LIN: _lin_delta_rank,
+    LOG: _log_delta_rank,
+}
+
+
+def register_delta_rank_argument(family: Any, argument: Callable[[int, int, bool], LowerBound]
+                                 ) -> Callable[[int, int, bool], LowerBound] | None:
+    """Register the rank argument ``argument(T, H, shifted) -> LowerBound`` of a kernel family for the delta
+    ``1{s = T}`` (used by :func:`delta_l1_lower_bound`; ``family`` is a family or its name).
+
+    A later registration for the same family replaces the earlier one, which is returned (``None`` if
+    there was none), so a caller can restore it.
+    """
+    fam = kernel_family(family, "family")
+    if not callable(argument):
+        raise TypeError(f"argument must be callable (T, H, shifted) -> LowerBound, got {short_repr(argument)}")
+    previous = _DELTA_RANK_ARGUMENTS.get(fam)
+    _DELTA_RANK_ARGUMENTS[fam] = argument
+    return previous
+
+
+def delta_l1_lower_bound(rpe: Any, T: int, H: int, *, shifted: bool = False) -> LowerBound:
     """Certified lower bound on the l1 error of any ``H``-head kernel for the delta ``1{s = T}``.
+
+    ``rpe`` is a kernel-family name or a ``KernelFamily``; the
+    family's rank argument (:func:`register_delta_rank_argument`) gives the bound:
 
     lin (Lemma F.1; F.2 with ``shifted``): the Hankel section on ``{0..T}`` is the exchange matrix
     (all ``T + 1`` singular values 1), so ``H <= T`` heads have error ``>= 1`` -- attained by the
@@ -389,26 +430,13 @@ def delta_l1_lower_bound(rpe: str, T: int, H: int, *, shifted: bool = False) -> 
     >>> delta_l1_lower_bound("log", 100, 2).exact, delta_l1_lower_bound("log", 100, 4, shifted=True).value
     (True, 1.0)
     """
-    if rpe not in ("lin", "log"):
-        raise ValueError(f"rpe must be one of ('lin', 'log'), got {rpe!r}")
+    family = kernel_family(rpe)
     T = require_int("T", T, minimum=1)
     H = require_int("H", H, minimum=1)
-    if rpe == "lin":
-        if H <= T:
-            return LowerBound(1.0, f"rank: Hankel section on lags 0..{T} is the exchange matrix "
-                                   f"(sigma_{H + 1} = 1); the zero kernel attains 1", T + 1, True)
-        return LowerBound(0.0, f"H >= T+1 = {T + 1}: the infimum is 0 (divided-difference kernel with "
-                               "T+1 heads, weights ~ eps^-T), not attained; no bound without a weight budget", 0)
-    if shifted:
-        k0, B = max(((log_delta_depth(B), B) for B in range(1, T + 1)), key=lambda t: (t[0], -t[1]))
-    else:
-        k0, B = log_delta_depth(T), T
-    if H <= k0:
-        where = f"shift B={B}, " if shifted else ""
-        return LowerBound(1.0, f"rank on the geometric subsequence ({where}lags {B} d^j, |j| <= {k0}): "
-                               f"exchange matrix, sigma_{H + 1} = 1; the zero kernel attains 1", k0 + 1, True)
-    return LowerBound(0.0, f"H > k0 = {k0}: the geometric-subsequence rank argument gives nothing (the "
-                           "restricted delta has Hankel rank k0+1)", 0)
+    argument = _DELTA_RANK_ARGUMENTS.get(family)
+    if argument is None:
+        return LowerBound(0.0, f"no rank argument is registered for the {family.name} family", 0)
+    return argument(T, H, bool(shifted))
 
 
 def divided_difference_kernel(T: int, epsilon: Any) -> tuple[list[Fraction], list[Fraction], Fraction]:
@@ -454,7 +482,6 @@ def integer_section_sigmas(values: Callable[[int], int], index: Iterable[int]) -
     >>> tuple(integer_section_sigmas(delta_kernel_values(3), range(4)))  # the exchange matrix
     (1.0, 1.0, 1.0, 1.0)
     """
-    flint = _flint()
     idx = [require_int("index", i, minimum=0) for i in index]
     if len(set(idx)) != len(idx) or not idx:
         raise ValueError(f"index must be a non-empty set of distinct lags >= 0, got {short_repr(idx)}")
@@ -496,7 +523,6 @@ def polynomial_sup_01(coefficients: Sequence[float], *, pieces: int = 256, max_p
     >>> polynomial_sup_01([0.0, 1.0, -1.0]) >= 0.25          # lambda - lambda^2 peaks at 1/4
     True
     """
-    flint = _flint()
     y = [flint.arb(float(v)) for v in coefficients]
     n = require_int("pieces", pieces, minimum=1)
     best = math.inf

@@ -32,6 +32,7 @@ __all__ = [
     "require_positive_rational",
     "require_int_list",
     "parse_int_list",
+    "require_bool",
     "short_repr",
 ]
 
@@ -213,3 +214,14 @@ def parse_int_list(text: Any, name: str) -> list[int]:
     if not values:
         raise ValueError(f"{name} must not be empty")
     return values
+
+
+def require_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is ``True`` or ``False`` (``1``, ``0`` and strings are refused).
+
+    >>> require_bool("tmx", False)
+    False
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {short_repr(value)}")
+    return value

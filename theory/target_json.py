@@ -67,8 +67,13 @@ def register_memory_function_kind(kind: str, loader: Callable[[Mapping[str, Any]
 
 
 def _kinds(registry: dict) -> str:
+    """``'a', 'b' or 'c'``: the registered kinds, for error messages."""
     names = [repr(k) for k in registry]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1] if names else "(none loaded)"
+    if not names:
+        return "one of the registered kinds (none loaded: import tfapprox.theory.targets)"
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def check_target_description(data: Any, kind: str) -> Mapping[str, Any]:

@@ -55,6 +55,7 @@ Conventions
 
 Examples
 --------
+>>> import math
 >>> k = ExponentialKernel(1, 5)
 >>> round(k.values(1), 12), k.decay, k.beta, k.decay_constant
 (0.006737946999, 'exp', 5, 1)
@@ -65,7 +66,6 @@ True
 
 from __future__ import annotations
 
-import math  # noqa: F401  (used by the examples above)
 from typing import Any, Mapping
 
 import sympy

@@ -33,8 +33,8 @@ Kernels
     User values at ``t = 0..len-1`` with a **declared** tail bound that is **checked**
     on the given values.
 
-Modules
--------
+Where the code lives
+--------------------
 This module is the front door and holds the JSON reader :func:`kernel_from_dict`; the
 kernels live in :mod:`tfapprox.theory.kernel_base` (:class:`MemoryKernel`, :data:`DECAYS`),
 :mod:`tfapprox.theory.named_kernels` (exponential, polynomial, mixture, shifted bump),

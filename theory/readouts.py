@@ -75,7 +75,7 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------
-# exact numbers and their JSON form (shared with memory_kernels and targets)
+# exact vectors and matrices of readout parameters
 # ---------------------------------------------------------------------------
 
 def _exact_vector(name: str, value: Any, length: int | None = None) -> tuple[sympy.Rational, ...]:

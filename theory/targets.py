@@ -29,8 +29,8 @@ experiments); ``pad`` must then be left unset.
 Readout inputs are the tokens (or convolutions) concatenated in the order of the
 formulas: blocks of ``d`` numbers, ``x_t`` first.
 
-Modules
--------
+Where the code lives
+--------------------
 This module is the front door: it re-exports every name of
 
 * :mod:`tfapprox.theory.target_classes`: :class:`Target` and the three classes;

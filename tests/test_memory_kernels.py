@@ -1,4 +1,5 @@
-"""Memory kernels rho: N -> R (theory/memory_kernels.py): closed forms, declared decay,
+"""Memory kernels rho: N -> R (theory/memory_kernels.py, kernel_base, named_kernels, array_kernel,
+kernel_enclosures): closed forms, declared decay,
 rigorous l1 enclosures, tails, the ArrayKernel decay check, JSON round trips."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Target classes H^Fix, H^Adap, H^Ess (theory/targets.py): hand-computed examples under
+"""Target classes H^Fix, H^Adap, H^Ess (theory/targets.py and the modules it re-exports:
+target_classes, memory_functions, target_examples, target_json): hand-computed examples under
 both past semantics, the paper's examples and experiments, time-shift equivariance,
 malformed specs, out-of-range memory functions and JSON round trips."""
 

@@ -72,10 +72,11 @@ def test_delta_kernel_cache_returns_the_same_kernel_for_equal_parameters() -> No
 
     dk._KERNEL_CACHE.clear()
     a = dk.delta_kernel("lin", 5, 16, alpha="0.01", gamma=sympy.Rational(1, 100))
-    b = dk.delta_kernel("lin", 5, 16, alpha=0.01, gamma="1/100")
+    b = dk.delta_kernel("lin", 5, 16, alpha=sympy.Rational(1, 100), gamma="1/100")
     assert a is b
-    c = dk.delta_kernel("lin", 5, 16, alpha=0.01, gamma=0.02)
+    c = dk.delta_kernel("lin", 5, 16, alpha="0.01", gamma="0.02")
     assert c is not a and c.gamma == sympy.Rational(1, 50)
+    assert dk.delta_kernel("lin", 5, 16, alpha=0.01) is not a  # a float is its binary value, not 1/100
     # equal to a fresh build (the cache bypassed)
     dk._KERNEL_CACHE.clear()
     fresh = dk.delta_kernel("lin", 5, 16)

@@ -227,11 +227,14 @@ def test_zero_kernel_when_no_node_hits_the_bump() -> None:
 # ---- inputs -------------------------------------------------------------------------------
 
 def test_parameter_conversions() -> None:
-    k = lemma_f1_kernel(3, 4, alpha=0.01, gamma="1/50")
+    # one rule (theory/rationals.py): strings and Rationals are exact decimals, a float is its binary value
+    k = lemma_f1_kernel(3, 4, alpha="0.01", gamma="1/50")
     assert k.alpha == R(1, 100) and k.gamma == R(1, 50)
-    k2 = lemma_f4_kernel(3, 4, alpha=R(1, 100), gamma=0.01)
+    k2 = lemma_f4_kernel(3, 4, alpha=R(1, 100), gamma="0.01")
     assert k2.exponents[0] == R(101, 100)
     assert delta_kernel("lin", 3, 4, alpha="0.01").alpha == R(1, 100)
+    kf = lemma_f1_kernel(3, 4, alpha=0.01, gamma=0.25)
+    assert kf.alpha == R(0.01) != R(1, 100) and kf.gamma == R(1, 4)
 
 
 @given(malformed_delta_kernel_calls())

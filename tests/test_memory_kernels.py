@@ -1,4 +1,5 @@
-"""Memory kernels rho: N -> R (theory/memory_kernels.py): closed forms, declared decay,
+"""Memory kernels rho: N -> R (theory/memory_kernels.py, kernel_base, named_kernels, array_kernel,
+kernel_enclosures): closed forms, declared decay,
 rigorous l1 enclosures, tails, the ArrayKernel decay check, JSON round trips."""
 
 from __future__ import annotations
@@ -244,3 +245,34 @@ def test_kernel_from_dict_refuses_bad_descriptions():
     with pytest.raises(ValueError, match="decay"):
         kernel_from_dict({"kind": "array", "values": ["1", "2"], "decay": "exp", "beta": "1", "scale": "1",
                           "tail": "zero", "allow_non_summable": False})
+
+
+def test_old_import_path_re_exports_the_split_modules():
+    """Issue 14: memory_kernels.py is split by idea; the old path keeps every public name."""
+    from tfapprox.theory import array_kernel, kernel_base, memory_kernels, named_kernels
+
+    for module in (kernel_base, named_kernels, array_kernel):
+        for name in module.__all__:
+            if name in memory_kernels.__all__:
+                assert getattr(memory_kernels, name) is getattr(module, name), name
+    assert memory_kernels.ArrayKernel.__module__.endswith("array_kernel")
+    assert memory_kernels.ExponentialKernel.__module__.endswith("named_kernels")
+
+
+def test_kernel_enclosures_round_outward():
+    from tfapprox.theory.kernel_enclosures import enclose_outward, mp_upper_bound, round_down_float, round_up_float
+
+    with mpmath.workdps(40):
+        third = mpmath.mpf(1) / 3
+        assert round_down_float(third) <= third <= round_up_float(third)
+        assert round_down_float(third) < round_up_float(third)
+        lo, hi = enclose_outward(third, third, 30)
+        assert lo < third < hi
+        assert mp_upper_bound(sympy.sqrt(2), 30) >= mpmath.sqrt(2)
+        assert mp_upper_bound(sympy.Rational(1, 4), 30) == mpmath.mpf(0.25)
+    assert round_up_float(mpmath.inf) == math.inf
+
+
+def test_allow_non_summable_must_be_a_bool():
+    with pytest.raises(TypeError, match="allow_non_summable must be True or False"):
+        PolynomialKernel(1, 2, allow_non_summable=1)

@@ -1,4 +1,5 @@
-"""Target classes H^Fix, H^Adap, H^Ess (theory/targets.py): hand-computed examples under
+"""Target classes H^Fix, H^Adap, H^Ess (theory/targets.py and the modules it re-exports:
+target_classes, memory_functions, target_examples, target_json): hand-computed examples under
 both past semantics, the paper's examples and experiments, time-shift equivariance,
 malformed specs, out-of-range memory functions and JSON round trips."""
 
@@ -438,3 +439,49 @@ def test_paper_targets_round_trip_exactly():
         assert target_from_dict(json.loads(json.dumps(t.to_dict()))) == t
     for t in (adaptive_sparse_boolean(), prop42_witness(corrected=False, allow_zero_lag=True), pointer_chasing(2, 3)):
         assert target_from_dict(json.loads(json.dumps(t.to_dict()))) == t
+
+
+# ---- module split (issue 14): one idea per module, old paths re-export ---------------------
+
+def test_old_import_path_re_exports_the_split_modules():
+    from tfapprox.theory import memory_functions, target_classes, target_examples, target_json, targets
+
+    for module in (target_classes, memory_functions, target_examples, target_json):
+        for name in module.__all__:
+            if name in targets.__all__:
+                assert getattr(targets, name) is getattr(module, name), name
+    assert set(targets.__all__) >= {"Target", "FixedMemoryTarget", "AdaptiveMemoryTarget", "EssentiallySparseTarget",
+                                    "TableMemoryFunction", "paper_experiment", "fixed_memory_target",
+                                    "target_from_dict", "memory_function_from_dict", "TARGET_FORMAT"}
+
+
+def test_json_readers_dispatch_on_registered_kinds():
+    from tfapprox.theory import target_json
+
+    with pytest.raises(ValueError, match=r"'fixed', 'adaptive' or 'essential'; got 'nested'"):
+        target_from_dict({"format": target_json.TARGET_FORMAT, "kind": "nested"})
+    with pytest.raises(ValueError, match=r"'table' or 'relu'; got 'callable'"):
+        target_json.memory_function_from_dict({"kind": "callable"})
+    with pytest.raises(TypeError, match="JSON object"):
+        target_from_dict(["fixed"])
+    # a kind is registered once; the same loader again is a no-op, another loader is refused
+    loader = target_json._TARGET_LOADERS["fixed"]
+    target_json.register_target_kind("fixed", loader)
+    with pytest.raises(ValueError, match="already registered"):
+        target_json.register_target_kind("fixed", lambda data: None)
+    with pytest.raises(TypeError, match="kind"):
+        target_json.register_memory_function_kind("", loader)
+    with pytest.raises(TypeError, match="loader"):
+        target_json.register_memory_function_kind("new", "not callable")
+
+
+def test_memory_function_row_error_names_the_row_and_the_target_names_the_time():
+    from tfapprox.theory.memory_functions import MemoryFunctionRowError
+
+    g = TableMemoryFunction(alphabet=(-1, 1), table={1: 1, -1: 2})
+    with pytest.raises(MemoryFunctionRowError) as err:
+        g.row_values(np.array([[1.0], [0.5]]))
+    assert err.value.row == 1 and "0.5" in err.value.message
+    H = AdaptiveMemoryTarget.warm_up([g], [2], LinearReadout([0, 1]))
+    with pytest.raises(ValueError, match=r"g_1 failed at time t=1: token 0.5"):
+        H.evaluate([1.0, 0.5], pad=[1.0])

@@ -1,12 +1,15 @@
 """Exact numbers: conversion, exact text, and parsing (one source of truth).
 
-Every weight, lag and parameter of tfapprox is an exact sympy number.  This module is
-the single place that
+Every weight, lag and parameter of tfapprox is an exact sympy number.  This module
 
-* converts user input to exact numbers (:func:`to_exact`, :func:`exact_rational`): a
-  Python float becomes the binary rational it denotes, an ``mpmath.mpf`` its exact
-  dyadic value, a string is parsed as a decimal or ``p/q`` after a strict ASCII pattern
-  check, so that sympy never sympifies (evaluates) text;
+* re-exports the one rule that converts user input to exact numbers
+  (:func:`to_exact`, :func:`exact_rational`, defined in :mod:`tfapprox.theory.rationals`):
+  **a Python float is the exact binary value it holds** (``0.01`` is not ``1/100``), an
+  ``mpmath.mpf`` its exact dyadic value, and a string is parsed as the decimal or ``p/q`` it
+  spells (``"0.01"`` is exactly ``1/100``) after a strict ASCII pattern check, so that
+  sympy never sympifies (evaluates) text; ints, ``Fraction``s and sympy Rationals are
+  themselves.  The same rule serves every ``require_*rational`` helper, so one value means
+  one number everywhere (docs/guarantees.md, "Numbers you pass in");
 * writes exact numbers as text (:func:`format_number`): integers, exact finite decimals
   (denominator ``2^a 5^b``, so every float64 is written in full), ``p/q`` otherwise, and
   other expressions rounded to a stated number of digits;
@@ -28,7 +31,9 @@ import numpy as np
 import sympy
 from mpmath.libmp import to_str as _mpf_to_str
 
-from .validation import require_int, short_repr
+from .messages import short_repr
+from .rationals import exact_rational, to_exact, to_float, to_mpf
+from .validation import require_int
 
 __all__ = [
     "DEFAULT_DIGITS",
@@ -38,6 +43,7 @@ __all__ = [
     "to_exact",
     "exact_rational",
     "to_mpf",
+    "to_float",
     "format_number",
     "is_exact_number",
     "parse_number",
@@ -533,86 +539,6 @@ def parse_number(text: Any, where: str = "value") -> sympy.Rational:
             else:
                 value = sympy.Rational(mantissa, 10 ** (-exp10))
     return -value if negative else value
-
-
-#: Strings accepted as exact numbers: a decimal with optional exponent, or a fraction of
-#: integers.  Checked *before* sympy sees the text, which would otherwise sympify (eval)
-#: anything that is not a plain number.
-_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]?\d+/[+-]?\d+", re.ASCII)
-
-
-def to_exact(name: str, value: Any) -> sympy.Expr:
-    """Convert a number to an exact sympy number without a float detour.
-
-    Python ``int`` and ``fractions``-like values become ``Integer``/``Rational``; a
-    Python ``float`` becomes the *exact* binary rational it denotes; an ``mpmath.mpf``
-    becomes a ``sympy.Float`` carrying all its bits; sympy numbers pass unchanged;
-    ``str`` is parsed as a decimal (``"0.01"`` is exactly 1/100).  Free symbols are
-    allowed (symbolic forward passes); NaN and complex values are refused.
-    """
-    import mpmath
-
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a number, got the boolean {value}")
-    if isinstance(value, sympy.Basic):
-        expr = value
-    elif isinstance(value, (int, np.integer)):
-        expr = sympy.Integer(int(value))
-    elif isinstance(value, (float, np.floating)):
-        if not math.isfinite(float(value)):
-            raise ValueError(f"{name} must be finite, got {float(value)}")
-        expr = sympy.Rational(float(value))
-    elif isinstance(value, mpmath.mpf):
-        if not mpmath.isfinite(value):
-            raise ValueError(f"{name} must be finite, got {value}")
-        man, exp = mpmath.mpf(value).man_exp
-        expr = sympy.Rational(int(man)) * sympy.Rational(2) ** int(exp) if man else sympy.Integer(0)
-    elif isinstance(value, str):
-        text = value.strip()
-        if not _NUMBER_TEXT.fullmatch(text):
-            raise ValueError(f"{name} must be a decimal number or a fraction p/q, got {short_repr(value)}")
-        try:
-            expr = sympy.Rational(text)
-        except (TypeError, ValueError, SyntaxError, ZeroDivisionError) as exc:
-            raise ValueError(f"{name} must be a decimal number or a fraction p/q with q != 0, "
-                             f"got {short_repr(value)}") from exc
-    else:
-        raise TypeError(f"{name} must be a number, got {short_repr(value)} of type {type(value).__name__}")
-    if expr.has(sympy.nan) or expr.has(sympy.zoo) or expr.has(sympy.oo) or expr.has(-sympy.oo):
-        raise ValueError(f"{name} must be finite, got {expr}")
-    if expr.is_real is False:
-        raise ValueError(f"{name} must be real, got {expr}")
-    return expr
-
-
-def exact_rational(name: str, value: Any) -> sympy.Rational:
-    """Return ``value`` as an exact sympy ``Rational``.
-
-    Accepted: ``int``, ``float`` (its exact binary value), ``fractions.Fraction``-like
-    numbers, ``mpmath.mpf`` (exact binary value), sympy ``Integer``/``Rational``/``Float``
-    and decimal or ``p/q`` strings.  NaN/inf raise ``ValueError``; booleans, exact
-    irrationals (``sqrt(2)``) and symbols raise ``TypeError`` naming ``name``.
-
-    >>> exact_rational("w", "0.1"), exact_rational("w", 0.5), exact_rational("w", "1/3")
-    (1/10, 1/2, 1/3)
-    """
-    if hasattr(value, "numerator") and hasattr(value, "denominator") and not isinstance(
-            value, (bool, int, sympy.Basic, np.integer)):
-        value = sympy.Rational(int(value.numerator), int(value.denominator))
-    expr = to_exact(name, value)
-    if isinstance(expr, sympy.Float):
-        expr = sympy.Rational(expr)
-    if not isinstance(expr, sympy.Rational):
-        raise TypeError(f"{name} must be a rational number, a float or a decimal string, got "
-                        f"{short_repr(value)} (exact irrationals and symbols are not supported "
-                        f"here: pass a Rational or a float)")
-    return expr
-
-
-def to_mpf(value: sympy.Rational) -> mpmath.mpf:
-    """Lower an exact rational to ``mpmath.mpf`` at the current working precision."""
-    value = sympy.Rational(value)
-    return mpmath.mpf(int(value.p)) / int(value.q)
 
 
 def rational_to_str(value: Any) -> str:

@@ -35,7 +35,7 @@ Numbers
 -------
 Parameters are stored exactly as sympy ``Rational`` numbers: a Python ``float`` becomes
 the exact binary rational it denotes, a decimal string such as ``"0.1"`` is exactly
-1/10 (via :func:`tfapprox.theory.rpe.to_exact`).  Norms are exact sympy numbers computed
+1/10 (the one rule of :mod:`tfapprox.theory.rationals`).  Norms are exact sympy numbers computed
 from these values; ``float64`` views are used for evaluation.  ``to_dict`` writes every
 real number as a string that reads back to the same exact value
 (:func:`rational_to_str`), so no code is ever evaluated on load.
@@ -60,7 +60,8 @@ import mpmath
 import numpy as np
 import sympy
 
-from .numbers import exact_rational, rational_from_str, rational_to_str, to_mpf
+from .numbers import rational_from_str, rational_to_str
+from .rationals import exact_rational, to_float, to_mpf
 from .validation import require_int, short_repr
 
 __all__ = [
@@ -74,13 +75,8 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------------
-# exact numbers and their JSON form (shared with memory_kernels and targets)
+# exact vectors and matrices of readout parameters
 # ---------------------------------------------------------------------------
-
-def _to_float(value: sympy.Rational) -> float:
-    """Correctly rounded float64 of an exact rational (Python's int division rounds correctly)."""
-    return int(value.p) / int(value.q)
-
 
 def _exact_vector(name: str, value: Any, length: int | None = None) -> tuple[sympy.Rational, ...]:
     if isinstance(value, (str, bytes)) or np.ndim(value) != 1:
@@ -216,9 +212,9 @@ class ReluSumReadout(Readout):
         object.__setattr__(self, "inner", inner)
         object.__setattr__(self, "outer", outer)
         object.__setattr__(self, "bias", bias)
-        object.__setattr__(self, "outer_f", _frozen_array([_to_float(v) for v in outer]))
-        object.__setattr__(self, "inner_f", _frozen_array([[_to_float(v) for v in r] for r in inner]))
-        object.__setattr__(self, "bias_f", _frozen_array([_to_float(v) for v in bias]))
+        object.__setattr__(self, "outer_f", _frozen_array([to_float(v) for v in outer]))
+        object.__setattr__(self, "inner_f", _frozen_array([[to_float(v) for v in r] for r in inner]))
+        object.__setattr__(self, "bias_f", _frozen_array([to_float(v) for v in bias]))
 
     @classmethod
     def gaussian(cls, num_neurons: int, n_in: int, seed: int) -> "ReluSumReadout":
@@ -329,8 +325,8 @@ class LinearReadout(Readout):
         c = exact_rational("bias", self.bias)
         object.__setattr__(self, "weights", w)
         object.__setattr__(self, "bias", c)
-        object.__setattr__(self, "weights_f", _frozen_array([_to_float(v) for v in w]))
-        object.__setattr__(self, "bias_f", _to_float(c))
+        object.__setattr__(self, "weights_f", _frozen_array([to_float(v) for v in w]))
+        object.__setattr__(self, "bias_f", to_float(c))
 
     @property
     def n_in(self) -> int:

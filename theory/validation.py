@@ -2,37 +2,39 @@
 the parameter, the value received and what is allowed (docs/contributing.md, Style).
 
 These helpers are the one place where the wording of validation errors lives; every
-spec, construction and CLI command uses them.
+spec, construction and CLI command uses them.  :func:`short_repr` (from
+:mod:`tfapprox.theory.messages`) and :func:`require_positive_rational` (from
+:mod:`tfapprox.theory.rationals`, the one rational-conversion rule: a float is its exact
+binary value) are re-exported here; this module imports neither
+:mod:`tfapprox.theory.numbers` nor anything above it.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import re
 from typing import Any, Iterable, Sequence
 
 import mpmath
 import numpy as np
 import sympy
 
+from .messages import short_repr
+from .rationals import require_positive_rational
+
 __all__ = [
     "require_int",
     "require_real",
-    "require_finite_array",
     "require_finite_entries",
     "require_sorted_distinct_lags",
     "require_choice",
-    "require_shape",
     "require_positive_rational",
+    "require_int_list",
     "parse_int_list",
+    "require_bool",
     "short_repr",
 ]
-
-
-def short_repr(value: Any, limit: int = 80) -> str:
-    """``repr`` of ``value`` cut to ``limit`` characters, for error messages."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def require_int(name: str, value: Any, *, minimum: int | None = None,
@@ -84,20 +86,6 @@ def require_real(name: str, value: Any, *, minimum: float | None = None,
     if maximum is not None and not numeric <= maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {short_repr(value)}")
     return value
-
-
-def require_finite_array(name: str, value: Any, *, ndim: int | None = None) -> np.ndarray:
-    """Return ``value`` as a float64 array, refusing NaN/inf and non-numeric data."""
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be an array of real numbers, got "
-                        f"{short_repr(value)}") from exc
-    if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimensions, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must contain only finite numbers, got NaN or inf")
-    return arr
 
 
 def _entry_is_finite(v: Any) -> bool | None:
@@ -177,57 +165,6 @@ def require_choice(name: str, value: Any, allowed: Sequence[Any]) -> Any:
     return value
 
 
-def require_shape(name: str, shape: tuple[int, ...], expected: tuple[int | None, ...]) -> None:
-    """Check ``shape`` against ``expected`` (``None`` matches any size)."""
-    if len(shape) != len(expected) or any(e is not None and s != e for s, e in zip(shape, expected)):
-        want = "(" + ", ".join("any" if e is None else str(e) for e in expected) + ")"
-        raise ValueError(f"{name} must have shape {want}, got {tuple(shape)}")
-
-
-def require_positive_rational(name: str, value: Any) -> sympy.Rational:
-    """Return ``value`` as an exact positive ``sympy.Rational``.
-
-    Accepted: ``int``, ``fractions.Fraction``, ``sympy.Rational``, decimal or fraction
-    strings (``"0.01"``, ``"1/100"``) and ``float``.  A float is converted through its
-    shortest decimal representation, ``Rational(str(x))``, so ``0.01`` is exactly
-    ``1/100`` (not the binary double nearest to it).  Booleans, NaN, infinities,
-    irrational sympy numbers and other types are refused; zero and negative values
-    raise ``ValueError`` naming the parameter.
-    """
-    import fractions
-
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a positive rational number, got the boolean {value}")
-    if isinstance(value, sympy.Basic):
-        if not (value.is_Rational and not value.free_symbols):
-            raise TypeError(f"{name} must be a positive rational number, got {short_repr(value)}")
-        result = sympy.Rational(value)
-    elif isinstance(value, (numbers.Integral, np.integer)):
-        result = sympy.Rational(int(value))
-    elif isinstance(value, fractions.Fraction):
-        result = sympy.Rational(value.numerator, value.denominator)
-    elif isinstance(value, (float, np.floating)):
-        if not math.isfinite(float(value)):
-            raise ValueError(f"{name} must be a finite positive number, got {float(value)}")
-        result = sympy.Rational(str(float(value)))
-    elif isinstance(value, str):
-        from .numbers import to_exact  # strict pattern check first: text is never sympified
-
-        try:
-            result = to_exact(name, value)
-        except ValueError as exc:
-            raise ValueError(f"{name} must be a positive rational number such as '1/100' or "
-                             f"'0.01', got {short_repr(value)}") from exc
-    else:
-        raise TypeError(f"{name} must be a positive rational number (int, Fraction, "
-                        f"sympy.Rational, str or float), got {short_repr(value)} "
-                        f"of type {type(value).__name__}")
-    if not result > 0:
-        raise ValueError(f"{name} must be > 0, got {result}")
-    return result
-
-
-
 def require_int_list(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None,
                      max_items: int | None = None) -> list[int]:
     """A list of integers from a sequence or a comma-separated string (:func:`parse_int_list`).
@@ -266,8 +203,6 @@ def parse_int_list(text: Any, name: str) -> list[int]:
     ...
     ValueError: heads must be comma-separated integers, got '1_0'
     """
-    import re
-
     values = []
     for v in str(text).split(","):
         v = v.strip()
@@ -279,3 +214,14 @@ def parse_int_list(text: Any, name: str) -> list[int]:
     if not values:
         raise ValueError(f"{name} must not be empty")
     return values
+
+
+def require_bool(name: str, value: Any) -> bool:
+    """Return ``value`` if it is ``True`` or ``False`` (``1``, ``0`` and strings are refused).
+
+    >>> require_bool("tmx", False)
+    False
+    """
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {short_repr(value)}")
+    return value

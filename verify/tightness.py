@@ -16,7 +16,7 @@ three numbers per ``(T, H)``:
   best exponents plus ``H - H'`` extra ones (LP coefficients), and its best kernel itself,
   zero-padded; so ``best_found(H) <= best_found(H')`` in a run over increasing ``H``.  The LP sees
   truncated lags only; every candidate's error is recomputed exactly over *all* lags
-  (:func:`_l1_error`: direct float64 sum below ``2^14`` with an a-priori rounding allowance plus a
+  (:func:`tfapprox.verify.explicit_kernels.l1_error_all_lags`: direct float64 sum below ``2^14`` with an a-priori rounding allowance plus a
   closed-form tail bound, geometric for lin, ``zeta(p, N) <= (N - 1/2)^{1-p}/(p-1)`` for log).  So
   ``best_found <= construction`` by construction, and ``best_found`` is an upper bound on the
   optimal ``H``-term error.  The zero kernel (error exactly 1) is a candidate too, so ``best_found <= 1``;
@@ -41,11 +41,10 @@ shift is ``B = 1`` and F.5 *is* F.4: the F.4 best kernel (``f4_row``) is a candi
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Sequence
 
-import flint
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
@@ -54,20 +53,20 @@ from tfapprox.constructions.delta_kernels import delta_kernel
 from tfapprox.constructions.lemma_f2_f5 import shifted_delta_kernel
 from tfapprox.theory.bounds import best_delta_kernel_bound
 from tfapprox.theory.families import KernelFamily, kernel_family
-from tfapprox.theory.lower_bounds import delta_l1_lower_bound, divided_difference_kernel
+from tfapprox.theory.lower_bounds import delta_l1_lower_bound
 from tfapprox.theory.search import smallest_satisfying
 from tfapprox.theory.validation import require_int
 
 from .adaptive_error import shifted_kernel_errors
 from .essential_error import basis_matrix, best_found
-from .kernel_error import _EPS, delta_kernel_l1_error
+from .explicit_kernels import (DIRECT_LAGS, basis_columns, divided_difference_candidate, exact_error_fn,
+                               expsum_delta_l1_upper, shifted_exact_error)
+from .kernel_error import L1Enclosure, delta_kernel_l1_error
 
 __all__ = ["DIRECT_LAGS", "ZERO_KERNEL", "TightnessRow", "delta_tightness", "shifted_tightness", "coefficient_digits",
            "alpha_gamma_sweep", "heads_for_epsilon",
            "expsum_delta_l1_upper", "divided_difference_candidate"]
 
-#: Lags summed directly in the exact error of a best-found kernel (beyond: rigorous tails).
-DIRECT_LAGS = 1 << 14
 
 #: ``best_found_source`` of the zero kernel (error exactly 1 for a delta target; a candidate in every row).
 ZERO_KERNEL = "zero kernel"
@@ -180,55 +179,32 @@ def _fit_grid(family: KernelFamily, T: int, *, dense_extra: int = 64, geometric:
     return grid, w
 
 
-def _tail_sums(family: KernelFamily, p: np.ndarray, start: int) -> np.ndarray:
-    """Upper bounds of ``sum_{s >= start} b_h(s)`` per exponent (closed form, ``start >= 2``):
-    :meth:`~tfapprox.theory.families.KernelFamily.tail_upper_np`.
 
-    lin: ``e^{-p start} / (1 - e^{-p})`` (geometric, exact up to rounding).  log: Hurwitz
-    ``zeta(p, start) <= (start - 1/2)^{1-p} / (p - 1)`` (``t^{-p}`` is convex, so
-    ``t^{-p} <= int_{t-1/2}^{t+1/2} x^{-p} dx``), within ``p^2 / (8 start^2)`` relative of the truth.
-    Both carry a relative ``1e-12`` margin for float64 rounding; ``inf`` for ``p <= 0`` (lin) or ``p <= 1`` (log).
-    """
-    return family.tail_upper_np(p, start)
+def _construction_error(rpe: str, T: int, H: int, alpha: Any, gamma: Any) -> L1Enclosure:
+    """``delta_kernel_l1_error(delta_kernel(rpe, T, H, alpha, gamma))``, remembered: the rows, the alpha/gamma
+    sweep and :func:`heads_for_epsilon` meet the same kernels (a pure function: same numbers)."""
+    try:
+        return _construction_error_cached(rpe, T, H, alpha, gamma)
+    except TypeError:  # unhashable alpha / gamma: compute without the cache
+        return delta_kernel_l1_error(delta_kernel(rpe, T, H, alpha=alpha, gamma=gamma))
 
 
-def _l1_error(basis: np.ndarray, tails: np.ndarray, c: np.ndarray, delta_index: int) -> tuple[float, float]:
-    """``(lower, upper)`` of ``sum_s |1{s = T} - sum_h c_h b_h(s)|`` over *all* lags.
-
-    ``basis`` holds ``b_h(s)`` on the lags ``start .. DIRECT_LAGS - 1`` (``delta_index`` = row of ``T``),
-    ``tails`` the bounds of :func:`_tail_sums`.  Direct part: float64 terms, ``math.fsum``, a-priori
-    allowance ``8 eps (1 + sum_s sum_h |c_h| b_h(s)) + 8 eps`` (as
-    :func:`tfapprox.verify.essential_error.kernel_l1_error`); tail: ``sum_h |c_h| tails_h``
-    (``0 <=`` the tail's true contribution ``<=`` that).
-    """
-    c = np.asarray(c, dtype=float)
-    if not np.all(np.isfinite(c)):
-        return math.inf, math.inf
-    k = basis @ c
-    k[delta_index] -= 1.0
-    err = math.fsum(np.abs(k).tolist())
-    ac = np.abs(c)
-    allowance = 8 * _EPS * (1.0 + float(np.sum(basis @ ac))) + 8 * _EPS
-    nz = ac > 0
-    tail = float(ac[nz] @ tails[nz]) if np.any(nz) else 0.0
-    return max(err - allowance, 0.0), err + allowance + tail
+@lru_cache(maxsize=512)
+def _construction_error_cached(rpe: str, T: int, H: int, alpha: Any, gamma: Any) -> L1Enclosure:
+    return delta_kernel_l1_error(delta_kernel(rpe, T, H, alpha=alpha, gamma=gamma))
 
 
-def _exact_error_fn(family: KernelFamily, T: int) -> Any:
-    """``error_fn(p, c) -> (lower, upper)``: the exact l1 error of ``sum_h c_h b_h`` against ``1{. = T}``
-    (infinite when an exponent is at or below the family's rate floor, where ``b_h`` is not summable)."""
-    start = family.first_lag
-    full = np.arange(start, DIRECT_LAGS)
-    floor = float(family.rate_floor())
+def _best_bound(rpe: str, T: int, H: int, max_rate: int, alpha: Any, gamma: Any) -> tuple[Any, int]:
+    """:func:`tfapprox.theory.bounds.best_delta_kernel_bound`, remembered (as :func:`_construction_error`)."""
+    try:
+        return _best_bound_cached(rpe, T, H, max_rate, alpha, gamma)
+    except TypeError:
+        return best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)
 
-    def err(p: np.ndarray, c: np.ndarray) -> tuple[float, float]:
-        p = np.asarray(p, dtype=float)
-        if np.any(p <= floor):
-            return math.inf, math.inf
-        Bf = np.column_stack(basis_matrix(family.name, p, full))
-        return _l1_error(Bf, _tail_sums(family, p, DIRECT_LAGS), c, T - start)
 
-    return err
+@lru_cache(maxsize=4096)
+def _best_bound_cached(rpe: str, T: int, H: int, max_rate: int, alpha: Any, gamma: Any) -> tuple[Any, int]:
+    return best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)
 
 
 def _extend_exponents(prev: Sequence[float], H: int, floor: float) -> np.ndarray | None:
@@ -290,67 +266,6 @@ def _seed_from_row(row: TightnessRow, H: int, error_fn: Any, prefix: str = "") -
     return row.best_found, label
 
 
-def expsum_delta_l1_upper(T: int, exponents: Sequence[float], coefficients: Sequence[float], *,
-                          prec: int = 256) -> float:
-    """Certified upper bound of ``sum_{s >= 0} |1{s = T} - sum_h c_h e^{-p_h s}|`` for float ``p_h > 0``, ``c_h``
-    (taken as exact numbers), in ball arithmetic (python-flint ``arb``): direct sum over ``s < S`` and
-    the tail ``sum_h |c_h| lambda_h^S / (1 - lambda_h)``, ``S`` grown until the tail is below
-    ``1e-3`` of the direct sum.  Robust to huge cancelling weights (divided-difference kernels).
-
-    >>> expsum_delta_l1_upper(0, [50.0], [1.0]) < 1e-21     # e^{-50 s}: 1 at s = 0, tiny beyond
-    True
-    """
-    T = require_int("T", T, minimum=0)
-    p = [float(v) for v in exponents]
-    c = [float(v) for v in coefficients]
-    if len(p) != len(c) or not all(math.isfinite(v) and v > 0 for v in p) or not all(math.isfinite(v) for v in c):
-        raise ValueError(f"exponents (> 0) and coefficients (finite) must have the same length, got {len(p)} and {len(c)}")
-    old = flint.ctx.prec
-    flint.ctx.prec = prec
-    try:
-        lam = [(-flint.arb(v)).exp() for v in p]
-        cs = [flint.arb(v) for v in c]
-        total = flint.arb(0)
-        pw = [flint.arb(1)] * len(lam)
-        S = 0
-        while True:
-            stop = max(2 * S, T + 64)
-            for s in range(S, stop):
-                g = sum((ci * li for ci, li in zip(cs, pw)), flint.arb(0))
-                total += abs((1 if s == T else 0) - g)
-                pw = [li * lm for li, lm in zip(pw, lam)]
-            S = stop
-            tail = sum((abs(ci) * li / (1 - lm) for ci, li, lm in zip(cs, pw, lam)), flint.arb(0))
-            up = total + tail
-            if float(tail.upper()) <= 1e-3 * max(float(total.lower()), 1e-300) or S > (1 << 16):
-                return float(up.upper())
-    finally:
-        flint.ctx.prec = old
-
-
-def divided_difference_candidate(T: int, H: int) -> tuple[float, tuple[float, ...], tuple[float, ...]] | None:
-    """Best of a few divided-difference kernels (:func:`tfapprox.theory.lower_bounds.divided_difference_kernel`,
-    ``T + 1`` heads, ``lambda_j = (j + 1) epsilon``) in float64 weights, by certified error
-    (:func:`expsum_delta_l1_upper`); ``None`` if ``H <= T``.  Returns ``(error, exponents, coefficients)``.
-    Smaller ``epsilon`` lowers the exact error ``prod 1/(1 - lambda_j) - 1`` but blows the weights up (~ ``epsilon^-T``)."""
-    if H <= T:
-        return None
-    best = None
-    for f in (0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001):
-        eps = Fraction(f).limit_denominator(10 ** 6) / (T + 1)
-        lam, c, _ = divided_difference_kernel(T, eps)
-        p = tuple(-math.log(float(v)) for v in lam)
-        try:
-            cf = tuple(float(v) for v in c)
-        except OverflowError:  # weights beyond float64: smaller epsilon only makes them larger
-            break
-        if not all(math.isfinite(v) and abs(v) < 1e300 for v in cf):
-            break
-        err = expsum_delta_l1_upper(T, p, cf)
-        if best is None or err < best[0]:
-            best = (err, p, cf)
-    return best
-
 
 def delta_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any = "0.01", seed: int = 0,
                     starts: int = 2, max_evals: int = 8, max_rate: int = 8,
@@ -373,12 +288,12 @@ def delta_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any
     lemma = family.delta_lemma
     _check_previous(previous, lemma, T, H)
     kern = delta_kernel(rpe, T, H, alpha=alpha, gamma=gamma)
-    enc = delta_kernel_l1_error(kern)
-    b, n = best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)
+    enc = _construction_error(rpe, T, H, alpha, gamma)
+    b, n = _best_bound(rpe, T, H, max_rate, alpha, gamma)
     grid, w = _fit_grid(family, T)
     rho = (grid == T).astype(float)
     floor = float(family.rate_floor())
-    error_fn = _exact_error_fn(family, T)
+    error_fn = exact_error_fn(family, T)
     given = [np.array([float(e) for e in kern.exponents])]
     seeds: list[tuple[str, float]] = []
     if previous is not None and previous.best_found_coefficients:
@@ -460,29 +375,6 @@ def _minimax_lp(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], H: int) -
     return res.x[:H] / scale
 
 
-def _shifted_exact(family: KernelFamily, p: np.ndarray, c: np.ndarray, T: int,
-                   shifts: Sequence[int] | None = None) -> float:
-    """Exact ``max_B ||1{.=B} - sum_h c_h b_h(.) / b_h(B)||_1`` over ``shifts`` (default ``1..T``), upper ends
-    (Lemma F.5: ``b_h(t) / b_h(B) = (t/B)^{-p_h}``).
-
-    For shift ``B`` the kernel is ``sum_h (c_h B^{p_h}) t^{-p_h}``: :func:`_l1_error` with the direct
-    sum over ``t < DIRECT_LAGS`` and the tail ``sum_h |c_h| B^{p_h} zeta(p_h, DIRECT_LAGS)`` bounded in
-    closed form (:func:`_tail_sums`).  The basis and the tails are computed once for all shifts.
-    """
-    p = np.asarray(p, dtype=float)
-    if np.any(p <= family.rate_floor()):
-        return math.inf
-    start = family.first_lag
-    full = np.arange(start, DIRECT_LAGS)
-    Bf = np.column_stack(basis_matrix(family.name, p, full))
-    tails = _tail_sums(family, p, DIRECT_LAGS)
-    worst = 0.0
-    c = np.asarray(c, dtype=float)
-    for B in (range(1, T + 1) if shifts is None else shifts):
-        worst = max(worst, _l1_error(Bf, tails, c * family.shift_factor_np(p, B), B - start)[1])
-    return worst
-
-
 #: LP grid of the F.5 search per shift: dense lags up to ``2B + 16``, then 80 log-spaced lags.
 F5_GRID = {"dense_extra": 16, "geometric": 80}
 
@@ -529,23 +421,27 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
     if f4_row is not None and f4_row.H == H:  # lemma_f2_f5_bound is delta_kernel_bound (theory.bounds)
         b, n = f4_row.bound, f4_row.bound_n
     else:
-        bv, n = best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)
+        bv, n = _best_bound(rpe, T, H, max_rate, alpha, gamma)
         b = float(bv)
     cexp = np.array([float(e) for e in sk.exponents])
     shifts = _shift_set(T)
     grids = {B: _fit_grid(family, B, **F5_GRID) for B in shifts}
     rng = np.random.default_rng(seed)
 
+    fitted: dict[bytes, tuple[float, np.ndarray]] = {}  # the search meets the same exponents again (e.g. H = 1)
+
     def candidate(p: np.ndarray) -> tuple[float, np.ndarray]:
+        key = np.asarray(p, dtype=float).tobytes()
+        if key in fitted:
+            return fitted[key]
         rows = []
         for B in shifts:
             g, w = grids[B]
-            Bm = np.column_stack(basis_matrix(rpe, p, g)) * family.shift_factor_np(p, B)[None, :]
+            Bm = basis_columns(basis_matrix(rpe, p, g)) * family.shift_factor_np(p, B)[None, :]
             rows.append((Bm, (g == B).astype(float), w))
         c = _minimax_lp(rows, len(p))
-        if c is None:
-            return math.inf, np.zeros(len(p))
-        return _shifted_exact(family, p, c, T, shifts), c
+        fitted[key] = (math.inf, np.zeros(len(p))) if c is None else (shifted_exact_error(family, p, c, T, shifts), c)
+        return fitted[key]
 
     best: list[Any] = [math.inf, cexp, np.zeros(H)]
 
@@ -572,7 +468,7 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
         scipy.optimize.minimize(lambda q: consider(geometric(q)), x0, method="Nelder-Mead",
                                 options={"maxfev": max_evals, "xatol": 1e-3, "fatol": 1e-14})
     if math.isfinite(best[0]):  # the selection used the shift subset: recompute over every shift
-        best = [_shifted_exact(family, best[1], best[2], T), best[1], best[2]]
+        best = [shifted_exact_error(family, best[1], best[2], T), best[1], best[2]]
     cw = float(max(abs(a) for a in sk.coefficients))
     cd = sk.base.digits_needed(1e-12)
     if best[0] < cons:
@@ -581,7 +477,7 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
     else:
         out = [cons, "construction", cw, cd, tuple(float(v) for v in cexp), ()]
     seeds: list[tuple[str, float]] = []
-    err_all = lambda p, c: (0.0, _shifted_exact(family, p, c, T))
+    err_all = lambda p, c: (0.0, shifted_exact_error(family, p, c, T))
     for row, prefix in ((previous, ""), (f4_row if T == 1 else None, f"{family.delta_lemma} ")):
         if row is None:
             continue
@@ -614,8 +510,8 @@ def heads_for_epsilon(rpe: str, T: int, epsilon: float, *, alpha: Any, gamma: An
     """
     def ok(H: int) -> bool:
         if measured:
-            return delta_kernel_l1_error(delta_kernel(rpe, T, H, alpha=alpha, gamma=gamma)).upper <= epsilon
-        return float(best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)[0]) <= epsilon
+            return _construction_error(rpe, T, H, alpha, gamma).upper <= epsilon
+        return float(_best_bound(rpe, T, H, max_rate, alpha, gamma)[0]) <= epsilon
 
     if measured:
         return smallest_satisfying(ok, 1, factor=2, limit=max_heads)
@@ -632,9 +528,8 @@ def alpha_gamma_sweep(rpe: str, T: int, H: int, choices: Sequence[tuple[str, str
     rpe = kernel_family(rpe).name
     rows = []
     for a, g in choices:
-        kern = delta_kernel(rpe, T, H, alpha=a, gamma=g)
-        enc = delta_kernel_l1_error(kern)
-        b, n = best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=a, gamma=g)
+        enc = _construction_error(rpe, T, H, a, g)
+        b, n = _best_bound(rpe, T, H, max_rate, a, g)
         rows.append({"alpha": a, "gamma": g, "error": enc.upper, "error_lower": enc.lower, "bound": float(b),
                      "bound_n": int(n), "enclosure_tight": bool(enc.upper - enc.lower <= 1e-6 * max(enc.upper, 1e-300))})
     by_bound = min(rows, key=lambda r: r["bound"])
@@ -652,3 +547,4 @@ def alpha_gamma_sweep(rpe: str, T: int, H: int, choices: Sequence[tuple[str, str
         need[label] = dict(done[key])
     return {"rpe": rpe, "T": T, "H": H, "epsilon": epsilon, "rows": rows, "min_bound": by_bound,
             "min_error": by_error, "heads_needed": need}
+

@@ -45,7 +45,7 @@ def allocation(rpe: str | KernelFamily, lags: Sequence[int], heads: int, alpha: 
     """The paper's head allocation ``H_k ∝ e^{alpha T_k}`` (lin) / ``T_k^{1+alpha}`` (log) (proof of Theorem 3.1),
     by largest remainder with at least one head per memory
     (:func:`tfapprox.constructions.thm3_1.allocate_heads`); the weight is the family's
-    :meth:`~tfapprox.theory.families.KernelFamily.allocation_weight_mp` at ``alpha`` rounded to float64.
+    ``allocation_weight_mp`` (``tfapprox.theory.families``) at ``alpha`` rounded to float64.
 
     >>> allocation("lin", (901, 944, 952), 64)
     (15, 24, 25)

@@ -63,7 +63,7 @@ def basis_columns(cols: Sequence[np.ndarray]) -> np.ndarray:
 
 def tail_sums(family: KernelFamily, p: np.ndarray, start: int) -> np.ndarray:
     """Upper bounds of ``sum_{s >= start} b_h(s)`` per exponent (closed form, ``start >= 2``):
-    :meth:`~tfapprox.theory.families.KernelFamily.tail_upper_np`.
+    the family's ``tail_upper_np``.
 
     lin: ``e^{-p start} / (1 - e^{-p})`` (geometric, exact up to rounding).  log: Hurwitz
     ``zeta(p, start) <= (start - 1/2)^{1-p} / (p - 1)`` (``t^{-p}`` is convex, so

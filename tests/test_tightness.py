@@ -306,3 +306,24 @@ def test_remembered_errors_are_fresh_values() -> None:
 
     b = delta_kernel_l1_error(delta_kernel("lin", 3, 8, alpha="0.01", gamma="0.01"))
     assert (a.lower, a.upper) == (b.lower, b.upper)
+
+
+def test_rows_run_with_one_blas_thread_and_restore_it(monkeypatch) -> None:
+    """The search runs with one BLAS thread (faster for its small products, same bits); the caller's setting
+    comes back afterwards."""
+    def threads() -> list[int]:
+        return [i["num_threads"] for i in tightness._BLAS.info() if i["user_api"] == "blas"]
+
+    outside = threads()
+    seen: list[list[int]] = []
+    real = tightness.best_found
+
+    def spy(*args, **kwargs):
+        seen.append(threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tightness, "best_found", spy)
+    r = delta_tightness("lin", 1, 2, starts=1, max_evals=1)
+    assert r.ordered and seen and all(t == 1 for t in seen[0])
+    assert threads() == outside
+    assert "Lemma F.1" in (delta_tightness.__doc__ or "")

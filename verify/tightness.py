@@ -40,14 +40,16 @@ shift is ``B = 1`` and F.5 *is* F.4: the F.4 best kernel (``f4_row``) is a candi
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
+from threadpoolctl import ThreadpoolController
 
 from tfapprox.constructions.delta_kernels import delta_kernel
 from tfapprox.constructions.lemma_f2_f5 import shifted_delta_kernel
@@ -66,6 +68,23 @@ from .kernel_error import L1Enclosure, delta_kernel_l1_error
 __all__ = ["DIRECT_LAGS", "ZERO_KERNEL", "TightnessRow", "delta_tightness", "shifted_tightness", "coefficient_digits",
            "alpha_gamma_sweep", "heads_for_epsilon",
            "expsum_delta_l1_upper", "divided_difference_candidate"]
+
+
+#: The BLAS libraries loaded with numpy and scipy.  The search's matrix-vector products (``2^14 x H``) are
+#: small: OpenBLAS threads cost more than they gain (on a loaded 2-core machine one ``2^14 x 256`` product took
+#: 12 ms with 2 threads, 1.1 ms with 1, the same bits), so each row runs with one BLAS thread
+#: (:func:`_one_blas_thread`).
+_BLAS = ThreadpoolController()
+
+
+def _one_blas_thread(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``fn`` with the BLAS libraries limited to one thread (restored afterwards)."""
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with _BLAS.limit(limits=1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return run
 
 
 #: ``best_found_source`` of the zero kernel (error exactly 1 for a delta target; a candidate in every row).
@@ -267,6 +286,7 @@ def _seed_from_row(row: TightnessRow, H: int, error_fn: Any, prefix: str = "") -
 
 
 
+@_one_blas_thread
 def delta_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any = "0.01", seed: int = 0,
                     starts: int = 2, max_evals: int = 8, max_rate: int = 8,
                     previous: TightnessRow | None = None) -> TightnessRow:
@@ -379,6 +399,7 @@ def _minimax_lp(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], H: int) -
 F5_GRID = {"dense_extra": 16, "geometric": 80}
 
 
+@_one_blas_thread
 def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any = "0.01", seed: int = 0,
                       starts: int = 2, max_evals: int = 8, max_rate: int = 8,
                       f1_row: TightnessRow | None = None, given: Sequence[Sequence[float]] = (),
@@ -498,6 +519,7 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
 # Free parameters alpha, gamma
 # ---------------------------------------------------------------------------------------
 
+@_one_blas_thread
 def heads_for_epsilon(rpe: str, T: int, epsilon: float, *, alpha: Any, gamma: Any, measured: bool,
                       max_heads: int = 512, max_rate: int = 8) -> int | None:
     """Smallest ``H`` with error ``<= epsilon``.
@@ -518,6 +540,7 @@ def heads_for_epsilon(rpe: str, T: int, epsilon: float, *, alpha: Any, gamma: An
     return smallest_satisfying(ok, 1, factor=4, limit=10 ** 15, rel_tol=1e-3)
 
 
+@_one_blas_thread
 def alpha_gamma_sweep(rpe: str, T: int, H: int, choices: Sequence[tuple[str, str]], *, epsilon: float = 1e-3,
                       max_heads: int = 512, max_rate: int = 8) -> dict[str, Any]:
     """For each ``(alpha, gamma)``: the explicit bound and the construction's exact l1 error at ``H``

@@ -239,3 +239,25 @@ def test_affine_lower_bound_recomputed_independently() -> None:
     assert affine_mse_lower_bound("H.2.4", 2, rpe="log")["mse_lower_bound"] == 0.0
     with pytest.raises(ValueError, match="name"):
         affine_mse_lower_bound("H.2.2", 1)
+
+
+def test_finite_window_construction_lives_in_constructions() -> None:
+    """The construction is in constructions.finite_window (verify.experiments re-exports it) and checks its input."""
+    from tfapprox.constructions import finite_window
+    from tfapprox.verify import experiments
+
+    assert experiments.build_finite_thm3_1 is finite_window.build_finite_thm3_1
+    assert experiments.allocation is finite_window.allocation
+    target = FixedMemoryTarget((1, 3), LinearReadout([0, 1, 2]))
+    with pytest.raises(ValueError, match="width"):
+        finite_window.build_finite_thm3_1(target, 24, 1, 12)
+    with pytest.raises(ValueError, match="rpe"):
+        finite_window.build_finite_thm3_1(target, 24, 2, 12, rpe="sq")
+    with pytest.raises(TypeError, match="target"):
+        finite_window.build_finite_thm3_1("H.2.4", 24, 2, 12)
+    # the radius bounds sum_s |P(s)| of the realised kernel on the window
+    from tfapprox.constructions.delta_kernels import delta_kernel
+
+    for rpe, T, H in (("lin", 3, 24), ("log", 3, 24), ("lin", 1, 16)):
+        fk = finite_kernel(rpe, T, H, 12)
+        assert float(np.sum(np.abs(fk.values))) <= float(finite_window.window_input_radius(delta_kernel(rpe, T, H), 12))

@@ -10,13 +10,12 @@ import pytest
 from hypothesis import given, settings
 from strategies import exponent_sets, kernel_coefficient_lists
 
+from tfapprox.theory.families import LIN, LOG, KernelFamily
 from tfapprox.verify import tightness
+from tfapprox.verify.explicit_kernels import exact_error_fn, shifted_exact_error, tail_sums
 from tfapprox.verify.essential_error import BestFound
 from tfapprox.verify.tightness import (
-    _exact_error_fn,
     _extend_exponents,
-    _f5_exact,
-    _tail_sums,
     alpha_gamma_sweep,
     coefficient_digits,
     delta_tightness,
@@ -48,12 +47,12 @@ def test_f5_ordering() -> None:
 
 
 def test_f5_exact_against_direct_sum() -> None:
-    """_f5_exact against an independent direct evaluation (mpmath zeta tails)."""
+    """shifted_exact_error (Lemma F.5) against an independent direct evaluation (mpmath zeta tails)."""
     import mpmath
 
     p = np.array([2.0, 3.5])
     c = np.array([0.7, -0.2])
-    got = _f5_exact(p, c, 3)
+    got = shifted_exact_error(LOG, p, c, 3)
     worst = 0.0
     for Bv in (1, 2, 3):
         terms = [abs(sum(ch * (t / Bv) ** -ph for ph, ch in zip(p, c)) - (1.0 if t == Bv else 0.0))
@@ -111,15 +110,15 @@ def test_tail_sums_bound_the_hurwitz_zeta_and_geometric_tails() -> None:
     import mpmath
 
     p = np.array([1.01, 1.5, 3.0, 40.0])
-    got = _tail_sums("log", p, 1 << 14)
+    got = tail_sums(LOG, p, 1 << 14)
     with mpmath.workdps(30):
         ref = np.array([float(mpmath.zeta(v, 1 << 14)) for v in p])
     assert np.all(got >= ref) and np.all(got <= ref * (1 + p ** 2 / (8 * 2.0 ** 28) + 1e-11))
     q = np.array([1e-3, 0.5, 5.0])
-    lin = _tail_sums("lin", q, 100)
+    lin = tail_sums(LIN, q, 100)
     ref_lin = np.array([math.exp(-v * 100) / (1 - math.exp(-v)) for v in q])
     assert np.allclose(lin, ref_lin, rtol=1e-10) and np.all(lin >= ref_lin)
-    assert np.isinf(_tail_sums("log", np.array([1.0]), 10)[0]) and np.isinf(_tail_sums("lin", np.array([0.0]), 10)[0])
+    assert np.isinf(tail_sums(LOG, np.array([1.0]), 10)[0]) and np.isinf(tail_sums(LIN, np.array([0.0]), 10)[0])
 
 
 def test_exact_error_fn_against_direct_sum() -> None:
@@ -127,7 +126,7 @@ def test_exact_error_fn_against_direct_sum() -> None:
     import mpmath
 
     p, c = np.array([1.5, 2.5]), np.array([0.9, 1.3])
-    lo, hi = _exact_error_fn("log", 2)(p, c)
+    lo, hi = exact_error_fn(LOG, 2)(p, c)
     t = np.arange(1, 40000, dtype=float)
     k = c[0] * t ** -p[0] + c[1] * t ** -p[1]
     k[1] -= 1.0
@@ -263,3 +262,68 @@ def test_divided_difference_error_is_certified() -> None:
     assert tightness.divided_difference_candidate(5, 5) is None
     with pytest.raises(ValueError, match="exponents"):
         tightness.expsum_delta_l1_upper(1, [0.0], [1.0])
+
+
+def test_family_forms_used_by_the_search() -> None:
+    """The families' closed forms (tails, shift factors) against the generic base-class forms, and the
+    structural questions the search asks (translation identity, divided differences, rate floor)."""
+    p = np.array([0.3, 1.5, 3.0, 40.0])
+    for fam, start in ((LIN, 50), (LOG, 1 << 14)):
+        closed = fam.tail_upper_np(p, start)
+        generic = KernelFamily.tail_upper_np(fam, p, start)
+        finite = np.isfinite(generic)
+        assert np.array_equal(finite, np.isfinite(closed))
+        assert np.all(closed[finite] >= generic[finite] * (1 - 1e-11))  # closed forms are upper bounds
+        assert np.allclose(closed[finite], generic[finite], rtol=p[finite].max() ** 2 / (8 * start ** 2) + 1e-10)
+        assert np.allclose(fam.shift_factor_np(p, 7), KernelFamily.shift_factor_np(fam, p, 7), rtol=1e-13)
+    assert (LIN.coordinate_is_affine(), LOG.coordinate_is_affine()) == (True, False)
+    assert (LIN.coordinate_is_lag(), LOG.coordinate_is_lag()) == (True, False)
+    assert (LIN.rate_floor(), LOG.rate_floor()) == (0, 1)
+    with pytest.raises(ValueError, match="rpe"):
+        delta_tightness("sq", 1, 4)
+
+
+def test_remembered_errors_are_fresh_values() -> None:
+    """The caches of issue 15 return what a fresh computation gives, bit for bit."""
+    from tfapprox.verify import explicit_kernels as ek
+    from tfapprox.verify.essential_error import basis_matrix
+
+    cols = basis_matrix("log", np.array([1.5, 2.5, 7.0]), np.arange(1, 300))
+    assert np.array_equal(ek.basis_columns(cols), np.column_stack(cols)) and ek.basis_columns(cols).flags.c_contiguous
+    p, c = np.array([1.5, 2.5]), np.array([0.9, 1.3])
+    ek._EXACT_ERROR_CACHE.clear()
+    first = exact_error_fn(LOG, 2)(p, c), shifted_exact_error(LOG, p, c, 3)
+    assert len(ek._EXACT_ERROR_CACHE) == 2
+    again = exact_error_fn(LOG, 2)(p.copy(), c.copy()), shifted_exact_error(LOG, p.copy(), c.copy(), 3)
+    ek._EXACT_ERROR_CACHE.clear()
+    fresh = exact_error_fn(LOG, 2)(p, c), shifted_exact_error(LOG, p, c, 3)
+    assert first == again == fresh
+    tightness._construction_error_cached.cache_clear()
+    a = tightness._construction_error("lin", 3, 8, "0.01", "0.01")
+    assert a is tightness._construction_error("lin", 3, 8, "0.01", "0.01")
+    from tfapprox.constructions.delta_kernels import delta_kernel
+    from tfapprox.verify.kernel_error import delta_kernel_l1_error
+
+    b = delta_kernel_l1_error(delta_kernel("lin", 3, 8, alpha="0.01", gamma="0.01"))
+    assert (a.lower, a.upper) == (b.lower, b.upper)
+
+
+def test_rows_run_with_one_blas_thread_and_restore_it(monkeypatch) -> None:
+    """The search runs with one BLAS thread (faster for its small products, same bits); the caller's setting
+    comes back afterwards."""
+    def threads() -> list[int]:
+        return [i["num_threads"] for i in tightness._BLAS.info() if i["user_api"] == "blas"]
+
+    outside = threads()
+    seen: list[list[int]] = []
+    real = tightness.best_found
+
+    def spy(*args, **kwargs):
+        seen.append(threads())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tightness, "best_found", spy)
+    r = delta_tightness("lin", 1, 2, starts=1, max_evals=1)
+    assert r.ordered and seen and all(t == 1 for t in seen[0])
+    assert threads() == outside
+    assert "Lemma F.1" in (delta_tightness.__doc__ or "")

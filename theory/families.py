@@ -285,6 +285,49 @@ class KernelFamily:
         App. D.1: the token-error condition ``Lip(g_l) err_l <= tolerance`` of each nested memory)."""
         raise NotImplementedError
 
+    # -- added by helper exper --
+
+    def coordinate_is_affine(self) -> bool:
+        """Whether ``x(t)`` is affine in ``t``, i.e. every term ``exp(-beta x(t))`` is geometric in the lag.
+
+        Then a shifted term is a multiple of the term, ``exp(-beta x(t - B + T)) = c exp(-beta x(t))`` (the
+        translation identity making Lemma F.2 the tail of Lemma F.1), and a Hankel section ``[g(i + j)]`` of
+        a sum of ``H`` terms has rank at most ``H`` (the lower bounds of :mod:`tfapprox.theory.lower_bounds`).
+        lin: yes; log: no.
+
+        >>> LIN.coordinate_is_affine(), LOG.coordinate_is_affine()
+        (True, False)
+        """
+        t = sympy.Symbol("t", positive=True)
+        return bool(sympy.expand(self.coordinate(t + 2) - 2 * self.coordinate(t + 1) + self.coordinate(t)) == 0)
+
+    def coordinate_is_lag(self) -> bool:
+        """Whether ``x(t) = t``: the terms are the powers ``lambda^t``, ``lambda = e^{-beta}`` (lin), as the
+        divided-difference kernels of :func:`tfapprox.theory.lower_bounds.divided_difference_kernel` need."""
+        t = sympy.Symbol("t", positive=True)
+        return bool(sympy.expand(self.coordinate(t) - t) == 0)
+
+    def rate_floor(self) -> int:
+        """Infimum ``o`` of the summable rates (lin 0, log 1): ``w(t) = exp(-(gamma + o) x(t))`` is summable
+        exactly for ``gamma > 0``; searched exponents are kept above it."""
+        return self.weight_offset
+
+    def tail_upper_np(self, rates: Any, start: int) -> np.ndarray:
+        """float64 upper bounds of ``sum_{t >= start} exp(-rate x(t))`` per rate (``start > first_lag``),
+        ``inf`` where the tail diverges.  Generic form: :meth:`tail_mp` at 30 digits with a relative
+        ``1e-12`` margin; the families override it with closed forms."""
+        p = np.asarray(rates, dtype=float)
+        out = np.full(p.shape, np.inf)
+        with mpmath.workdps(30):
+            for i, v in np.ndenumerate(p):
+                if self.summable(sympy.Float(v)):
+                    out[i] = float(self.tail_mp(v, start)) * (1 + 1e-12)
+        return out
+
+    def shift_factor_np(self, rates: Any, lag: Any) -> np.ndarray:
+        """``exp(rates x(lag))`` in float64: the factor of the shifted term ``exp(-p x(t)) / exp(-p x(B))``
+        (Lemma F.5: ``(t/B)^{-p} = B^p t^{-p}``)."""
+        return np.exp(np.asarray(rates, dtype=float) * float(self.coordinate_np(lag)))
 
 
 class LinFamily(KernelFamily):
@@ -361,6 +404,16 @@ class LinFamily(KernelFamily):
         # the location t_l is an integer recovered by rounding: 1/4 leaves room for the 2NN error (App. D.1)
         return sympy.Rational(1, 4)
 
+    # -- added by helper exper --
+
+    def tail_upper_np(self, rates: Any, start: int) -> np.ndarray:
+        """``e^{-p start} / (1 - e^{-p})`` (geometric, exact up to rounding) with a relative ``1e-12``
+        margin; ``inf`` for ``p <= 0``."""
+        p = np.asarray(rates, dtype=float)
+        out = np.full(p.shape, math.inf)
+        ok = p > 0
+        out[ok] = np.exp(-p[ok] * start) / -np.expm1(-p[ok])
+        return out * (1 + 1e-12)
 
 
 class LogFamily(KernelFamily):
@@ -448,6 +501,20 @@ class LogFamily(KernelFamily):
         # log t_l is stored: an error below 1/(8 T_l) gives |exp(.) - t_l| <= e^{1/8} T_l / (4 T_l) < 1/2 (App. D.1)
         return sympy.Rational(1, 8 * int(lag))
 
+    # -- added by helper exper --
+
+    def tail_upper_np(self, rates: Any, start: int) -> np.ndarray:
+        """Hurwitz ``zeta(p, start) <= (start - 1/2)^{1-p} / (p - 1)`` (``t^{-p}`` is convex, so
+        ``t^{-p} <= int_{t-1/2}^{t+1/2} x^{-p} dx``; within ``p^2 / (8 start^2)`` relative of the truth)
+        with a relative ``1e-12`` margin; ``inf`` for ``p <= 1``."""
+        p = np.asarray(rates, dtype=float)
+        out = np.full(p.shape, math.inf)
+        ok = p > 1
+        out[ok] = np.exp((1 - p[ok]) * math.log(start - 0.5)) / (p[ok] - 1)
+        return out * (1 + 1e-12)
+
+    def shift_factor_np(self, rates: Any, lag: Any) -> np.ndarray:
+        return np.power(float(lag), np.asarray(rates, dtype=float))
 
 
 #: The lin family (``e^{-beta t}``, eq. (4)).

@@ -17,13 +17,16 @@ from typing import Any
 
 import numpy as np
 
+from tfapprox.constructions._display import spec_summary, summary_html
 from tfapprox.theory.architecture import TransformerSpec
+from tfapprox.theory.digits import declared_digits, required_digits
 from tfapprox.theory.sequences import check_past
 from tfapprox.theory.limits import MAX_DPS, MIN_DPS
 from tfapprox.theory.validation import require_int, require_real
 
 from .forward import ForwardResult, LoweredModel, forward, lower_model
 from .lowering import PrecisionError, get_backend
+from .model_file import load_spec, save_spec
 
 __all__ = ["Model", "PrecisionError"]
 
@@ -66,8 +69,6 @@ class Model:
 
     def _repr_html_(self) -> str:
         """Jupyter display: layers, heads, widths, past semantics, provenance and digits needed."""
-        from tfapprox.constructions._display import spec_summary, summary_html
-
         return summary_html("Model", spec_summary(self._spec),
                             "run: .run(X, backend=...); weights: .spec; provenance: .metadata")
 
@@ -77,8 +78,6 @@ class Model:
         ``metadata["precision_digits"]`` and the digits computed from the weights, so that a
         file whose metadata understates them cannot make an mpmath run silently wrong."""
         if self._required_digits is None:
-            from tfapprox.theory.digits import declared_digits, required_digits
-
             computed = required_digits(self._spec)
             declared = declared_digits(self._spec)
             self._required_digits = max(computed, declared or 0)
@@ -186,13 +185,9 @@ class Model:
     # ------------------------------------------------------------------ files
     def save(self, path: str | Path) -> None:
         """Write the model file ``tfapprox.transformer/1`` atomically (docs/model-format.md)."""
-        from .model_file import save_spec
-
         save_spec(self._spec, path)
 
     @classmethod
     def load(cls, path: str | Path) -> "Model":
         """Read and validate a model file (never evaluates code)."""
-        from .model_file import load_spec
-
         return cls(load_spec(path))

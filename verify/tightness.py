@@ -16,7 +16,7 @@ three numbers per ``(T, H)``:
   best exponents plus ``H - H'`` extra ones (LP coefficients), and its best kernel itself,
   zero-padded; so ``best_found(H) <= best_found(H')`` in a run over increasing ``H``.  The LP sees
   truncated lags only; every candidate's error is recomputed exactly over *all* lags
-  (:func:`_l1_error`: direct float64 sum below ``2^14`` with an a-priori rounding allowance plus a
+  (:func:`tfapprox.verify.explicit_kernels.l1_error_all_lags`: direct float64 sum below ``2^14`` with an a-priori rounding allowance plus a
   closed-form tail bound, geometric for lin, ``zeta(p, N) <= (N - 1/2)^{1-p}/(p-1)`` for log).  So
   ``best_found <= construction`` by construction, and ``best_found`` is an upper bound on the
   optimal ``H``-term error.  The zero kernel (error exactly 1) is a candidate too, so ``best_found <= 1``;
@@ -40,29 +40,52 @@ shift is ``B = 1`` and F.5 *is* F.4: the F.4 best kernel (``f4_row``) is a candi
 
 from __future__ import annotations
 
+import functools
 import math
-from fractions import Fraction
 from dataclasses import dataclass
-from typing import Any, Sequence
+from functools import lru_cache
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse as sp
+from threadpoolctl import ThreadpoolController
 
 from tfapprox.constructions.delta_kernels import delta_kernel
+from tfapprox.constructions.lemma_f2_f5 import shifted_delta_kernel
 from tfapprox.theory.bounds import best_delta_kernel_bound
+from tfapprox.theory.families import KernelFamily, kernel_family
 from tfapprox.theory.lower_bounds import delta_l1_lower_bound
 from tfapprox.theory.search import smallest_satisfying
-from tfapprox.theory.validation import require_choice, require_int
+from tfapprox.theory.validation import require_int
 
+from .adaptive_error import shifted_kernel_errors
 from .essential_error import basis_matrix, best_found
-from .kernel_error import _EPS, delta_kernel_l1_error
+from .explicit_kernels import (DIRECT_LAGS, basis_columns, divided_difference_candidate, exact_error_fn,
+                               expsum_delta_l1_upper, shifted_exact_error)
+from .kernel_error import L1Enclosure, delta_kernel_l1_error
 
 __all__ = ["DIRECT_LAGS", "ZERO_KERNEL", "TightnessRow", "delta_tightness", "shifted_tightness", "coefficient_digits",
            "alpha_gamma_sweep", "heads_for_epsilon",
            "expsum_delta_l1_upper", "divided_difference_candidate"]
 
-#: Lags summed directly in the exact error of a best-found kernel (beyond: rigorous tails).
-DIRECT_LAGS = 1 << 14
+
+#: The BLAS libraries loaded with numpy and scipy.  The search's matrix-vector products (``2^14 x H``) are
+#: small: OpenBLAS threads cost more than they gain (on a loaded 2-core machine one ``2^14 x 256`` product took
+#: 12 ms with 2 threads, 1.1 ms with 1, the same bits), so each row runs with one BLAS thread
+#: (:func:`_one_blas_thread`).
+_BLAS = ThreadpoolController()
+
+
+def _one_blas_thread(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``fn`` with the BLAS libraries limited to one thread (restored afterwards)."""
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with _BLAS.limit(limits=1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return run
+
 
 #: ``best_found_source`` of the zero kernel (error exactly 1 for a delta target; a candidate in every row).
 ZERO_KERNEL = "zero kernel"
@@ -161,10 +184,12 @@ def coefficient_digits(coefficients: Sequence[float], accuracy: float = 1e-12, g
     return max(15, math.ceil(math.log10(l1) - math.log10(accuracy)) + guard)
 
 
-def _fit_grid(rpe: str, T: int, *, dense_extra: int = 64, geometric: int = 300) -> tuple[np.ndarray, np.ndarray]:
-    """Lags the LP sees (dense up to ``2T + dense_extra``, then ``geometric`` log-spaced lags up to
-    ``DIRECT_LAGS``) and their weights (the spacing: each lag stands for the lags up to the next)."""
-    start = 0 if rpe == "lin" else 1
+def _fit_grid(family: KernelFamily, T: int, *, dense_extra: int = 64, geometric: int = 300
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Lags the LP sees (dense from the family's first lag up to ``2T + dense_extra``, then ``geometric``
+    log-spaced lags up to ``DIRECT_LAGS``) and their weights (the spacing: each lag stands for the lags up
+    to the next)."""
+    start = family.first_lag
     top = 2 * T + dense_extra
     dense = np.arange(start, top)
     geo = np.round(np.geomspace(top, DIRECT_LAGS - 1, geometric)).astype(int)
@@ -173,60 +198,32 @@ def _fit_grid(rpe: str, T: int, *, dense_extra: int = 64, geometric: int = 300) 
     return grid, w
 
 
-def _tail_sums(rpe: str, p: np.ndarray, start: int) -> np.ndarray:
-    """Upper bounds of ``sum_{s >= start} b_h(s)`` per exponent (closed form, ``start >= 2``).
 
-    lin: ``e^{-p start} / (1 - e^{-p})`` (geometric, exact up to rounding).  log: Hurwitz
-    ``zeta(p, start) <= (start - 1/2)^{1-p} / (p - 1)`` (``t^{-p}`` is convex, so
-    ``t^{-p} <= int_{t-1/2}^{t+1/2} x^{-p} dx``), within ``p^2 / (8 start^2)`` relative of the truth.
-    Both carry a relative ``1e-12`` margin for float64 rounding; ``inf`` for ``p <= 0`` (lin) or ``p <= 1`` (log).
-    """
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, math.inf)
-    if rpe == "lin":
-        ok = p > 0
-        out[ok] = np.exp(-p[ok] * start) / -np.expm1(-p[ok])
-    else:
-        ok = p > 1
-        out[ok] = np.exp((1 - p[ok]) * math.log(start - 0.5)) / (p[ok] - 1)
-    return out * (1 + 1e-12)
+def _construction_error(rpe: str, T: int, H: int, alpha: Any, gamma: Any) -> L1Enclosure:
+    """``delta_kernel_l1_error(delta_kernel(rpe, T, H, alpha, gamma))``, remembered: the rows, the alpha/gamma
+    sweep and :func:`heads_for_epsilon` meet the same kernels (a pure function: same numbers)."""
+    try:
+        return _construction_error_cached(rpe, T, H, alpha, gamma)
+    except TypeError:  # unhashable alpha / gamma: compute without the cache
+        return delta_kernel_l1_error(delta_kernel(rpe, T, H, alpha=alpha, gamma=gamma))
 
 
-def _l1_error(rpe: str, basis: np.ndarray, tails: np.ndarray, c: np.ndarray, delta_index: int) -> tuple[float, float]:
-    """``(lower, upper)`` of ``sum_s |1{s = T} - sum_h c_h b_h(s)|`` over *all* lags.
-
-    ``basis`` holds ``b_h(s)`` on the lags ``start .. DIRECT_LAGS - 1`` (``delta_index`` = row of ``T``),
-    ``tails`` the bounds of :func:`_tail_sums`.  Direct part: float64 terms, ``math.fsum``, a-priori
-    allowance ``8 eps (1 + sum_s sum_h |c_h| b_h(s)) + 8 eps`` (as
-    :func:`tfapprox.verify.essential_error.kernel_l1_error`); tail: ``sum_h |c_h| tails_h``
-    (``0 <=`` the tail's true contribution ``<=`` that).
-    """
-    c = np.asarray(c, dtype=float)
-    if not np.all(np.isfinite(c)):
-        return math.inf, math.inf
-    k = basis @ c
-    k[delta_index] -= 1.0
-    err = math.fsum(np.abs(k).tolist())
-    ac = np.abs(c)
-    allowance = 8 * _EPS * (1.0 + float(np.sum(basis @ ac))) + 8 * _EPS
-    nz = ac > 0
-    tail = float(ac[nz] @ tails[nz]) if np.any(nz) else 0.0
-    return max(err - allowance, 0.0), err + allowance + tail
+@lru_cache(maxsize=512)
+def _construction_error_cached(rpe: str, T: int, H: int, alpha: Any, gamma: Any) -> L1Enclosure:
+    return delta_kernel_l1_error(delta_kernel(rpe, T, H, alpha=alpha, gamma=gamma))
 
 
-def _exact_error_fn(rpe: str, T: int) -> Any:
-    """``error_fn(p, c) -> (lower, upper)``: the exact l1 error of ``sum_h c_h b_h`` against ``1{. = T}``."""
-    start = 0 if rpe == "lin" else 1
-    full = np.arange(start, DIRECT_LAGS)
+def _best_bound(rpe: str, T: int, H: int, max_rate: int, alpha: Any, gamma: Any) -> tuple[Any, int]:
+    """:func:`tfapprox.theory.bounds.best_delta_kernel_bound`, remembered (as :func:`_construction_error`)."""
+    try:
+        return _best_bound_cached(rpe, T, H, max_rate, alpha, gamma)
+    except TypeError:
+        return best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)
 
-    def err(p: np.ndarray, c: np.ndarray) -> tuple[float, float]:
-        p = np.asarray(p, dtype=float)
-        if rpe == "log" and np.any(p <= 1.0):
-            return math.inf, math.inf
-        Bf = np.column_stack(basis_matrix(rpe, p, full))
-        return _l1_error(rpe, Bf, _tail_sums(rpe, p, DIRECT_LAGS), c, T - start)
 
-    return err
+@lru_cache(maxsize=4096)
+def _best_bound_cached(rpe: str, T: int, H: int, max_rate: int, alpha: Any, gamma: Any) -> tuple[Any, int]:
+    return best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)
 
 
 def _extend_exponents(prev: Sequence[float], H: int, floor: float) -> np.ndarray | None:
@@ -288,72 +285,8 @@ def _seed_from_row(row: TightnessRow, H: int, error_fn: Any, prefix: str = "") -
     return row.best_found, label
 
 
-def expsum_delta_l1_upper(T: int, exponents: Sequence[float], coefficients: Sequence[float], *,
-                          prec: int = 256) -> float:
-    """Certified upper bound of ``sum_{s >= 0} |1{s = T} - sum_h c_h e^{-p_h s}|`` for float ``p_h > 0``, ``c_h``
-    (taken as exact numbers), in ball arithmetic (python-flint ``arb``): direct sum over ``s < S`` and
-    the tail ``sum_h |c_h| lambda_h^S / (1 - lambda_h)``, ``S`` grown until the tail is below
-    ``1e-3`` of the direct sum.  Robust to huge cancelling weights (divided-difference kernels).
 
-    >>> expsum_delta_l1_upper(0, [50.0], [1.0]) < 1e-21     # e^{-50 s}: 1 at s = 0, tiny beyond
-    True
-    """
-    import flint
-
-    T = require_int("T", T, minimum=0)
-    p = [float(v) for v in exponents]
-    c = [float(v) for v in coefficients]
-    if len(p) != len(c) or not all(math.isfinite(v) and v > 0 for v in p) or not all(math.isfinite(v) for v in c):
-        raise ValueError(f"exponents (> 0) and coefficients (finite) must have the same length, got {len(p)} and {len(c)}")
-    old = flint.ctx.prec
-    flint.ctx.prec = prec
-    try:
-        lam = [(-flint.arb(v)).exp() for v in p]
-        cs = [flint.arb(v) for v in c]
-        total = flint.arb(0)
-        pw = [flint.arb(1)] * len(lam)
-        S = 0
-        while True:
-            stop = max(2 * S, T + 64)
-            for s in range(S, stop):
-                g = sum((ci * li for ci, li in zip(cs, pw)), flint.arb(0))
-                total += abs((1 if s == T else 0) - g)
-                pw = [li * lm for li, lm in zip(pw, lam)]
-            S = stop
-            tail = sum((abs(ci) * li / (1 - lm) for ci, li, lm in zip(cs, pw, lam)), flint.arb(0))
-            up = total + tail
-            if float(tail.upper()) <= 1e-3 * max(float(total.lower()), 1e-300) or S > (1 << 16):
-                return float(up.upper())
-    finally:
-        flint.ctx.prec = old
-
-
-def divided_difference_candidate(T: int, H: int) -> tuple[float, tuple[float, ...], tuple[float, ...]] | None:
-    """Best of a few divided-difference kernels (:func:`tfapprox.theory.lower_bounds.divided_difference_kernel`,
-    ``T + 1`` heads, ``lambda_j = (j + 1) epsilon``) in float64 weights, by certified error
-    (:func:`expsum_delta_l1_upper`); ``None`` if ``H <= T``.  Returns ``(error, exponents, coefficients)``.
-    Smaller ``epsilon`` lowers the exact error ``prod 1/(1 - lambda_j) - 1`` but blows the weights up (~ ``epsilon^-T``)."""
-    from tfapprox.theory.lower_bounds import divided_difference_kernel
-
-    if H <= T:
-        return None
-    best = None
-    for f in (0.5, 0.3, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001):
-        eps = Fraction(f).limit_denominator(10 ** 6) / (T + 1)
-        lam, c, _ = divided_difference_kernel(T, eps)
-        p = tuple(-math.log(float(v)) for v in lam)
-        try:
-            cf = tuple(float(v) for v in c)
-        except OverflowError:  # weights beyond float64: smaller epsilon only makes them larger
-            break
-        if not all(math.isfinite(v) and abs(v) < 1e300 for v in cf):
-            break
-        err = expsum_delta_l1_upper(T, p, cf)
-        if best is None or err < best[0]:
-            best = (err, p, cf)
-    return best
-
-
+@_one_blas_thread
 def delta_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any = "0.01", seed: int = 0,
                     starts: int = 2, max_evals: int = 8, max_rate: int = 8,
                     previous: TightnessRow | None = None) -> TightnessRow:
@@ -368,18 +301,19 @@ def delta_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any
     >>> r.ordered, r.best_found <= r.construction <= r.bound
     (True, True)
     """
-    rpe = require_choice("rpe", rpe, ("lin", "log"))
+    family = kernel_family(rpe)
+    rpe = family.name  # the row's string (reports); the logic asks the family
     T = require_int("T", T, minimum=1)
     H = require_int("H", H, minimum=1)
-    lemma = "F.1" if rpe == "lin" else "F.4"
+    lemma = family.delta_lemma
     _check_previous(previous, lemma, T, H)
     kern = delta_kernel(rpe, T, H, alpha=alpha, gamma=gamma)
-    enc = delta_kernel_l1_error(kern)
-    b, n = best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)
-    grid, w = _fit_grid(rpe, T)
+    enc = _construction_error(rpe, T, H, alpha, gamma)
+    b, n = _best_bound(rpe, T, H, max_rate, alpha, gamma)
+    grid, w = _fit_grid(family, T)
     rho = (grid == T).astype(float)
-    floor = 0.0 if rpe == "lin" else 1.0
-    error_fn = _exact_error_fn(rpe, T)
+    floor = float(family.rate_floor())
+    error_fn = exact_error_fn(family, T)
     given = [np.array([float(e) for e in kern.exponents])]
     seeds: list[tuple[str, float]] = []
     if previous is not None and previous.best_found_coefficients:
@@ -404,7 +338,7 @@ def delta_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any
             best, src = e_prev, label
             bw, bd, be, bc = (previous.best_found_max_weight, previous.best_found_digits,
                               previous.best_found_exponents, previous.best_found_coefficients)
-    dd = divided_difference_candidate(T, H) if rpe == "lin" else None
+    dd = divided_difference_candidate(T, H) if family.coordinate_is_lag() else None
     if dd is not None:
         seeds.append(("divided difference", dd[0]))
         if dd[0] < best:
@@ -428,8 +362,6 @@ def _shift_set(T: int, count: int = 6) -> list[int]:
 
 def _minimax_lp(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], H: int) -> np.ndarray | None:
     """``min_c max_B sum_s w_s |rho_B(s) - (B_B c)(s)|`` by LP (HiGHS); ``rows`` = [(basis, rho, w)]."""
-    import scipy.sparse as sp
-
     blocks_A, blocks_b = [], []
     sizes = [len(r[1]) for r in rows]
     S = sum(sizes)
@@ -463,30 +395,11 @@ def _minimax_lp(rows: list[tuple[np.ndarray, np.ndarray, np.ndarray]], H: int) -
     return res.x[:H] / scale
 
 
-def _f5_exact(p: np.ndarray, c: np.ndarray, T: int, shifts: Sequence[int] | None = None) -> float:
-    """Exact ``max_B ||1{.=B} - sum_h c_h (./B)^{-p_h}||_{l1(N+)}`` over ``shifts`` (default ``1..T``), upper ends.
-
-    For shift ``B`` the kernel is ``sum_h (c_h B^{p_h}) t^{-p_h}``: :func:`_l1_error` with the direct
-    sum over ``t < DIRECT_LAGS`` and the tail ``sum_h |c_h| B^{p_h} zeta(p_h, DIRECT_LAGS)`` bounded in
-    closed form (:func:`_tail_sums`).  The basis and the tails are computed once for all shifts.
-    """
-    p = np.asarray(p, dtype=float)
-    if np.any(p <= 1.0):
-        return math.inf
-    full = np.arange(1, DIRECT_LAGS)
-    Bf = np.column_stack(basis_matrix("log", p, full))
-    tails = _tail_sums("log", p, DIRECT_LAGS)
-    worst = 0.0
-    c = np.asarray(c, dtype=float)
-    for B in (range(1, T + 1) if shifts is None else shifts):
-        worst = max(worst, _l1_error("log", Bf, tails, c * np.power(float(B), p), B - 1)[1])
-    return worst
-
-
 #: LP grid of the F.5 search per shift: dense lags up to ``2B + 16``, then 80 log-spaced lags.
 F5_GRID = {"dense_extra": 16, "geometric": 80}
 
 
+@_one_blas_thread
 def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: Any = "0.01", seed: int = 0,
                       starts: int = 2, max_evals: int = 8, max_rate: int = 8,
                       f1_row: TightnessRow | None = None, given: Sequence[Sequence[float]] = (),
@@ -502,51 +415,54 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
     the F.4 bound) and, at ``T = 1`` where F.5 *is* F.4 (only the shift ``B = 1``), its best kernel,
     so that ``best_found(F.5) <= best_found(F.4)`` there.
     """
-    from tfapprox.constructions.lemma_f2_f5 import shifted_delta_kernel
-
-    from .adaptive_error import shifted_kernel_errors
-
-    rpe = require_choice("rpe", rpe, ("lin", "log"))
+    family = kernel_family(rpe)
+    rpe = family.name  # the row's string (reports); the logic asks the family
     T = require_int("T", T, minimum=1)
     H = require_int("H", H, minimum=1)
+    lemma = family.shifted_lemma
     sk = shifted_delta_kernel(rpe, T, H, alpha=alpha, gamma=gamma)
-    if rpe == "lin":
-        row = f1_row or delta_tightness("lin", T, H, alpha=alpha, gamma=gamma, seed=seed, starts=starts,
+    if family.coordinate_is_affine():  # translation identity: the shifted lemma's numbers are the delta lemma's
+        row = f1_row or delta_tightness(family, T, H, alpha=alpha, gamma=gamma, seed=seed, starts=starts,
                                         max_evals=max_evals, max_rate=max_rate)
         errs = shifted_kernel_errors(sk, [T])  # the maximum over B is at B = T (module docstring)
         if not math.isclose(errs.upper, row.construction, rel_tol=1e-9, abs_tol=1e-15):
-            raise ArithmeticError(f"F.2 identity violated: {errs.upper} != {row.construction}")
+            raise ArithmeticError(f"{lemma} identity violated: {errs.upper} != {row.construction}")
         cw = float(max(abs(a) for a in sk.coefficients))
-        lb = delta_l1_lower_bound("lin", T, H, shifted=True)
-        return TightnessRow("F.2", "lin", T, H, row.bound, row.bound_n, errs.upper, errs.lower, row.best_found,
+        lb = delta_l1_lower_bound(rpe, T, H, shifted=True)
+        return TightnessRow(lemma, rpe, T, H, row.bound, row.bound_n, errs.upper, errs.lower, row.best_found,
                             row.best_found_source, cw, row.construction_digits, row.best_found_max_weight,
                             row.best_found_digits, row.best_found_exponents, row.best_found_coefficients, row.seeds,
                             lb.value, lb.reason)
-    _check_previous(previous, "F.5", T, H)
-    _check_previous(f4_row, "F.4", T, H, "f4_row")
+    floor = float(family.rate_floor())
+    _check_previous(previous, lemma, T, H)
+    _check_previous(f4_row, family.delta_lemma, T, H, "f4_row")
     errs = shifted_kernel_errors(sk)
     cons = errs.upper
     cons_lo = errs.lower
     if f4_row is not None and f4_row.H == H:  # lemma_f2_f5_bound is delta_kernel_bound (theory.bounds)
         b, n = f4_row.bound, f4_row.bound_n
     else:
-        bv, n = best_delta_kernel_bound("log", T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)
+        bv, n = _best_bound(rpe, T, H, max_rate, alpha, gamma)
         b = float(bv)
     cexp = np.array([float(e) for e in sk.exponents])
     shifts = _shift_set(T)
-    grids = {B: _fit_grid("log", B, **F5_GRID) for B in shifts}
+    grids = {B: _fit_grid(family, B, **F5_GRID) for B in shifts}
     rng = np.random.default_rng(seed)
 
+    fitted: dict[bytes, tuple[float, np.ndarray]] = {}  # the search meets the same exponents again (e.g. H = 1)
+
     def candidate(p: np.ndarray) -> tuple[float, np.ndarray]:
+        key = np.asarray(p, dtype=float).tobytes()
+        if key in fitted:
+            return fitted[key]
         rows = []
         for B in shifts:
             g, w = grids[B]
-            Bm = np.column_stack(basis_matrix("log", p, g)) * np.power(float(B), p)[None, :]
+            Bm = basis_columns(basis_matrix(rpe, p, g)) * family.shift_factor_np(p, B)[None, :]
             rows.append((Bm, (g == B).astype(float), w))
         c = _minimax_lp(rows, len(p))
-        if c is None:
-            return math.inf, np.zeros(len(p))
-        return _f5_exact(p, c, T, shifts), c
+        fitted[key] = (math.inf, np.zeros(len(p))) if c is None else (shifted_exact_error(family, p, c, T, shifts), c)
+        return fitted[key]
 
     best: list[Any] = [math.inf, cexp, np.zeros(H)]
 
@@ -557,14 +473,14 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
         return e if math.isfinite(e) else 1e300
 
     def geometric(q: np.ndarray) -> np.ndarray:
-        return 1.0 + math.exp(float(q[0])) * np.exp(math.exp(float(q[1])) * np.arange(H) / max(H - 1, 1))
+        return floor + math.exp(float(q[0])) * np.exp(math.exp(float(q[1])) * np.arange(H) / max(H - 1, 1))
 
-    consider(np.maximum(cexp, 1.0 + 1e-6))
+    consider(np.maximum(cexp, floor + 1e-6))
     for gp in given:
         if len(gp) == H:
-            consider(np.maximum(np.asarray(gp, dtype=float), 1.0 + 1e-6))
+            consider(np.maximum(np.asarray(gp, dtype=float), floor + 1e-6))
     if previous is not None and previous.best_found_coefficients:
-        ext = _extend_exponents(previous.best_found_exponents, H, 1.0)
+        ext = _extend_exponents(previous.best_found_exponents, H, floor)
         if ext is not None:
             consider(ext)
     inits = [np.array([math.log(0.3), math.log(1.5)])]
@@ -573,7 +489,7 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
         scipy.optimize.minimize(lambda q: consider(geometric(q)), x0, method="Nelder-Mead",
                                 options={"maxfev": max_evals, "xatol": 1e-3, "fatol": 1e-14})
     if math.isfinite(best[0]):  # the selection used the shift subset: recompute over every shift
-        best = [_f5_exact(best[1], best[2], T), best[1], best[2]]
+        best = [shifted_exact_error(family, best[1], best[2], T), best[1], best[2]]
     cw = float(max(abs(a) for a in sk.coefficients))
     cd = sk.base.digits_needed(1e-12)
     if best[0] < cons:
@@ -582,8 +498,8 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
     else:
         out = [cons, "construction", cw, cd, tuple(float(v) for v in cexp), ()]
     seeds: list[tuple[str, float]] = []
-    err_all = lambda p, c: (0.0, _f5_exact(p, c, T))
-    for row, prefix in ((previous, ""), (f4_row if T == 1 else None, "F.4 ")):
+    err_all = lambda p, c: (0.0, shifted_exact_error(family, p, c, T))
+    for row, prefix in ((previous, ""), (f4_row if T == 1 else None, f"{family.delta_lemma} ")):
         if row is None:
             continue
         e, label = _seed_from_row(row, H, err_all, prefix)
@@ -593,8 +509,8 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
                    row.best_found_coefficients]
     if out[0] > 1.0:  # the zero kernel: error exactly 1 at every shift
         out = [1.0, ZERO_KERNEL, 0.0, 15, (), ()]
-    lb = delta_l1_lower_bound("log", T, H, shifted=True)
-    return TightnessRow("F.5", "log", T, H, b, int(n), cons, cons_lo, out[0], out[1], cw, cd, out[2], out[3],
+    lb = delta_l1_lower_bound(rpe, T, H, shifted=True)
+    return TightnessRow(lemma, rpe, T, H, b, int(n), cons, cons_lo, out[0], out[1], cw, cd, out[2], out[3],
                         tuple(float(v) for v in out[4]), tuple(float(v) for v in out[5]), tuple(seeds),
                         lb.value, lb.reason)
 
@@ -603,6 +519,7 @@ def shifted_tightness(rpe: str, T: int, H: int, *, alpha: Any = "0.01", gamma: A
 # Free parameters alpha, gamma
 # ---------------------------------------------------------------------------------------
 
+@_one_blas_thread
 def heads_for_epsilon(rpe: str, T: int, epsilon: float, *, alpha: Any, gamma: Any, measured: bool,
                       max_heads: int = 512, max_rate: int = 8) -> int | None:
     """Smallest ``H`` with error ``<= epsilon``.
@@ -615,14 +532,15 @@ def heads_for_epsilon(rpe: str, T: int, epsilon: float, *, alpha: Any, gamma: An
     """
     def ok(H: int) -> bool:
         if measured:
-            return delta_kernel_l1_error(delta_kernel(rpe, T, H, alpha=alpha, gamma=gamma)).upper <= epsilon
-        return float(best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=alpha, gamma=gamma)[0]) <= epsilon
+            return _construction_error(rpe, T, H, alpha, gamma).upper <= epsilon
+        return float(_best_bound(rpe, T, H, max_rate, alpha, gamma)[0]) <= epsilon
 
     if measured:
         return smallest_satisfying(ok, 1, factor=2, limit=max_heads)
     return smallest_satisfying(ok, 1, factor=4, limit=10 ** 15, rel_tol=1e-3)
 
 
+@_one_blas_thread
 def alpha_gamma_sweep(rpe: str, T: int, H: int, choices: Sequence[tuple[str, str]], *, epsilon: float = 1e-3,
                       max_heads: int = 512, max_rate: int = 8) -> dict[str, Any]:
     """For each ``(alpha, gamma)``: the explicit bound and the construction's exact l1 error at ``H``
@@ -630,11 +548,11 @@ def alpha_gamma_sweep(rpe: str, T: int, H: int, choices: Sequence[tuple[str, str
     whether they agree to ``1e-6`` relative); the choice minimising each (the error by its certified
     upper end), and the heads each of those two choices (and the paper's 0.01, 0.01) needs for
     ``epsilon`` by the bound and by measurement (each distinct ``(alpha, gamma)`` computed once)."""
+    rpe = kernel_family(rpe).name
     rows = []
     for a, g in choices:
-        kern = delta_kernel(rpe, T, H, alpha=a, gamma=g)
-        enc = delta_kernel_l1_error(kern)
-        b, n = best_delta_kernel_bound(rpe, T, H, max_rate=max_rate, alpha=a, gamma=g)
+        enc = _construction_error(rpe, T, H, a, g)
+        b, n = _best_bound(rpe, T, H, max_rate, a, g)
         rows.append({"alpha": a, "gamma": g, "error": enc.upper, "error_lower": enc.lower, "bound": float(b),
                      "bound_n": int(n), "enclosure_tight": bool(enc.upper - enc.lower <= 1e-6 * max(enc.upper, 1e-300))})
     by_bound = min(rows, key=lambda r: r["bound"])
@@ -652,3 +570,4 @@ def alpha_gamma_sweep(rpe: str, T: int, H: int, choices: Sequence[tuple[str, str
         need[label] = dict(done[key])
     return {"rpe": rpe, "T": T, "H": H, "epsilon": epsilon, "rows": rows, "min_bound": by_bound,
             "min_error": by_error, "heads_needed": need}
+

@@ -17,7 +17,7 @@ from typing import Any
 from tfapprox.theory.architecture import TransformerSpec
 from tfapprox.theory.families import KernelFamily, kernel_family
 
-from ._display import summary_html, summary_markdown, summary_repr
+from tfapprox.theory.display import summary_html, summary_markdown, summary_repr
 
 __all__ = ["Construction"]
 

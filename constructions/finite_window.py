@@ -29,7 +29,8 @@ from tfapprox.theory.targets import FixedMemoryTarget
 from tfapprox.theory.validation import require_int, short_repr
 
 from .delta_kernels import DEFAULT_ALPHA, DEFAULT_GAMMA, DeltaKernel, delta_kernel
-from .thm3_1 import _decimal_rational, allocate_heads, readout_ffn
+from .realisation import decimal_rational
+from .thm3_1 import allocate_heads, readout_ffn
 from .thm5_1 import finite_normaliser
 
 __all__ = ["REALISED_HEADS_MAX", "allocation", "window_input_radius", "build_finite_thm3_1"]
@@ -116,7 +117,7 @@ def build_finite_thm3_1(target: FixedMemoryTarget, heads: int, width: int, lengt
         radius = max(radius, window_input_radius(kern, length))
         for beta, coeff in zip(kern.exponents, kern.coefficients):
             W_V = sympy.zeros(D, D)
-            W_V[k + 1, 0] = _decimal_rational(coeff, kern.coefficient_dps) * finite_normaliser(family.name, beta,
+            W_V[k + 1, 0] = decimal_rational(coeff, kern.coefficient_dps) * finite_normaliser(family.name, beta,
                                                                                                  length)
             heads_out.append(AttentionHead(sympy.ImmutableDenseMatrix(W_V), beta))
     layer = AttentionLayer(tuple(heads_out), sympy.eye(D), family.rpe())

@@ -246,9 +246,3 @@ def zero_attention_warnings(lags: Any, allocation: Any, kernels: Any, what: str 
                        f"(every kernel coefficient vanishes): the l1 kernel error is exactly 1 for that "
                        f"memory; use more heads")
     return out
-
-
-
-#: Former private name of :func:`decimal_rational`, kept while ``verify/experiments.py`` still imports it
-#: (the lead switches that import to ``decimal_rational`` at the merge, then this alias goes).
-_decimal_rational = decimal_rational

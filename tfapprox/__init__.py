@@ -15,7 +15,9 @@ Subpackages: :mod:`tfapprox.theory` (targets, architecture spec, bounds),
 
 from __future__ import annotations
 
-from tfapprox.theory.version import __version__
+from tfapprox.theory.version import __version__ as _package_version
+
+__version__: str = _package_version
 """The package version (PEP 440), also printed by ``tfapprox --version``."""
 
 from typing import TYPE_CHECKING, Any

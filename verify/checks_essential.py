@@ -23,6 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from tfapprox.theory.families import LIN, LOG, KernelFamily, family_names, kernel_family
+from tfapprox.theory.numerics.euler_maclaurin import check_beta
 
 from .check_config import CheckConfig, option
 from .memory_fits import finite_lower_bounds, infinite_best_found
@@ -510,9 +511,9 @@ def _curse_run(o: CurseConfig, progress: Callable[[int, int, str], None]) -> Che
     from tfapprox.constructions.rnn import DiagonalLinearRNN
     from tfapprox.theory.lower_bounds import geometric_index, power_kernel, units_lower
 
-    from .essential_error import _check_beta, rnn_best_found, rnn_refine
+    from .essential_error import rnn_best_found, rnn_refine
 
-    beta = _check_beta(float(o.beta))
+    beta = check_beta(float(o.beta))
     refine_evals = o.refine_evals
     eps = list(o.epsilons)
     cap, max_evals, seed = o.max_units, o.max_evals, o.seed

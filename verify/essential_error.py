@@ -58,10 +58,6 @@ __all__ = ["EssentialEnclosure", "essential_l1_error", "LPFit", "LPError", "lp_l
            "kernel_l1_error", "BestFound", "best_found", "finite_errors", "hurwitz_tail", "check_beta",
            "ExpSumEnclosure", "expsum_l1_error", "RNNFit", "rnn_rates", "rnn_best_found", "rnn_refine"]
 
-#: Deprecated private alias (checks_essential imports it; use :func:`check_beta`).
-_check_beta = check_beta
-
-
 def essential_l1_error(approx: Any, *, direct_terms: int | None = None) -> EssentialEnclosure:
     """Rigorous enclosure of the l1 error of an :class:`~tfapprox.constructions.lemma_f3_f6.EssentialKernel`.
 

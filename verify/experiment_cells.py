@@ -30,7 +30,7 @@ from tfapprox.theory.targets import FixedMemoryTarget, paper_experiment
 from tfapprox.theory.validation import require_choice, require_int
 
 from .finite_kernels import finite_kernel, interpolant_on_window
-from .kernel_error import _EPS
+from tfapprox.theory.numerics.double_double import EPS as FLOAT64_EPS
 
 __all__ = ["EXPERIMENTS", "experiment_cell", "kernel_bound", "sign_assignments", "ffn_arrays", "ffn_output",
            "width_needed"]
@@ -178,8 +178,8 @@ def experiment_cell(name: str, heads: int, width: int, *, rpe: str = "lin", alph
         rnd = sum(abs(wk) * fk.rounding for wk, fk in zip(w, fks))
         s1 = math.fsum(np.abs(comb).tolist())
         s2 = math.fsum((comb * comb).tolist())
-        r1 = float(np.sum(rnd)) + s1 * 4 * _EPS
-        r2 = float(np.sum(rnd * (2 * np.abs(comb) + rnd))) + s2 * 4 * _EPS
+        r1 = float(np.sum(rnd)) + s1 * 4 * FLOAT64_EPS
+        r2 = float(np.sum(rnd * (2 * np.abs(comb) + rnd))) + s2 * 4 * FLOAT64_EPS
         if all(fk.zero for fk in fks):
             r1 = r2 = 0.0
         wc_lo, wc_hi, mse_lo, mse_hi = max(s1 - r1, 0.0), s1 + r1, max(s2 - r2, 0.0), s2 + r2

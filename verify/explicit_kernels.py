@@ -28,7 +28,7 @@ from tfapprox.theory.lower_bounds import divided_difference_kernel
 from tfapprox.theory.validation import require_int
 
 from .essential_error import basis_matrix
-from .kernel_error import _EPS
+from tfapprox.theory.numerics.double_double import EPS as FLOAT64_EPS
 
 __all__ = ["DIRECT_LAGS", "basis_columns", "tail_sums", "l1_error_all_lags", "exact_error_fn",
            "shifted_exact_error", "expsum_delta_l1_upper", "divided_difference_candidate"]
@@ -89,7 +89,7 @@ def l1_error_all_lags(basis: np.ndarray, tails: np.ndarray, c: np.ndarray, delta
     k[delta_index] -= 1.0
     err = math.fsum(np.abs(k).tolist())
     ac = np.abs(c)
-    allowance = 8 * _EPS * (1.0 + float(np.sum(basis @ ac))) + 8 * _EPS
+    allowance = 8 * FLOAT64_EPS * (1.0 + float(np.sum(basis @ ac))) + 8 * FLOAT64_EPS
     nz = ac > 0
     tail = float(ac[nz] @ tails[nz]) if np.any(nz) else 0.0
     return max(err - allowance, 0.0), err + allowance + tail

@@ -31,7 +31,10 @@ from tfapprox.theory.bounds import bump_placement
 from tfapprox.theory.families import KernelFamily, kernel_family
 from tfapprox.theory.validation import require_int
 
-from .kernel_error import _EPS, _kernel_dd, _lattice_range_dd, _mp_to_dd, _prepare
+from tfapprox.theory.numerics.double_double import EPS as FLOAT64_EPS, mp_to_dd
+from tfapprox.theory.numerics.lattice import lattice_range_dd
+
+from .kernel_error import kernel_error_dd, prepare_coefficients
 
 __all__ = ["REALISED_HEADS_MAX", "FiniteKernel", "finite_kernel", "interpolant_on_window", "first_node_heads"]
 
@@ -70,7 +73,7 @@ class FiniteKernel:
         if self.zero:
             return 1.0, 1.0
         s = math.fsum(np.abs(self.error).tolist())
-        r = float(np.sum(self.rounding)) + s * 4 * _EPS
+        r = float(np.sum(self.rounding)) + s * 4 * FLOAT64_EPS
         return max(s - r, 0.0), s + r
 
 
@@ -108,14 +111,14 @@ def finite_kernel(rpe: str, lag: int, heads: int, length: int, *, alpha: Any = D
         _frozen(err, rnd)
         return FiniteKernel(kern, lag, heads, length, err, rnd, True, 0)
     start = family.first_lag
-    cdd, _c1, d2c = _prepare(kern)
+    cdd, _c1, d2c = prepare_coefficients(kern)
     lags = np.arange(start, length, dtype=np.int64)
-    ph, pl, pb = _kernel_dd(kern, lags, cdd, d2c)
+    ph, pl, pb = kernel_error_dd(kern, lags, cdd, d2c)
     with mpmath.workdps(30):
         model = float(kern.coefficient_error_bound) * (1 + 1e-12)
     w = family.basis_np([family.weight_rate(float(kern.gamma))], lags)[:, 0]  # w(s) = exp(-(gamma + o) x(s))
     err[start:] = ph + pl
-    rnd[start:] = pb + np.abs(ph + pl) * _EPS + model * w * (1 + 1e-12)
+    rnd[start:] = pb + np.abs(ph + pl) * FLOAT64_EPS + model * w * (1 + 1e-12)
     _frozen(err, rnd)
     return FiniteKernel(kern, lag, heads, length, err, rnd, False, nodes)
 
@@ -173,11 +176,11 @@ def interpolant_on_window(rpe: str, lag: int, heads: int, length: int, *, alpha:
         _frozen(err, rnd)
         return FiniteKernel(None, lag, H, length, err, rnd, True, 0)
     start = family.first_lag
-    xh, xl, wh, _wl = _lattice_range_dd(family.name, place.alpha, place.gamma, start, length)
+    xh, xl, wh, _wl = lattice_range_dd(family.name, place.alpha, place.gamma, start, length)
     thetas = _lattice_angles(family, place.alpha, start, length)
     with mpmath.workdps(_CLOSED_FORM_DPS):
         sin_nt = np.array([float(mpmath.sin(N * t)) for t in thetas])
-    xkh, xkl = _mp_to_dd([xk for _k, xk, _f in nodes])
+    xkh, xkl = mp_to_dd([xk for _k, xk, _f in nodes])
     ck = np.array([float(f) * (0.5 if k in (0, N) else 1.0) * (-1.0) ** k for k, _x, f in nodes])
     J = len(nodes)
     dh = (xh[:, None] - xkh[None, :]) + (xl[:, None] - xkl[None, :])
@@ -193,16 +196,16 @@ def interpolant_on_window(rpe: str, lag: int, heads: int, length: int, *, alpha:
     sin_t = np.sqrt(np.maximum((1.0 - xh - xl) * (1.0 + xh + xl), 0.0))
     pre = np.abs(wh) * sin_t / N
     v = -wh * sin_t * sin_nt * S / N
-    allowance = pre * (np.abs(sin_nt) * np.sum(abs_terms * ((J + 6) * _EPS + 2.0 ** -102 / np.abs(dh)), axis=1)
-                       + (_EPS + N * 1e-38) * np.abs(S)) + 12 * _EPS * np.abs(v)
+    allowance = pre * (np.abs(sin_nt) * np.sum(abs_terms * ((J + 6) * FLOAT64_EPS + 2.0 ** -102 / np.abs(dh)), axis=1)
+                       + (FLOAT64_EPS + N * 1e-38) * np.abs(S)) + 12 * FLOAT64_EPS * np.abs(v)
     f0 = next((float(f) for k, _x, f in nodes if k == 0), 0.0)
     v = np.where(one, wh * f0, v)
-    allowance = np.where(one, 4 * _EPS * np.abs(v), allowance)
+    allowance = np.where(one, 4 * FLOAT64_EPS * np.abs(v), allowance)
     vals = v.copy()
     if start <= lag:
         vals[lag - start] -= 1.0
     err[start:] = vals
-    rnd[start:] = allowance * (1 + 1e-9) + np.abs(vals) * _EPS
+    rnd[start:] = allowance * (1 + 1e-9) + np.abs(vals) * FLOAT64_EPS
     _frozen(err, rnd)
     return FiniteKernel(None, lag, H, length, err, rnd, False, J)
 
@@ -222,7 +225,7 @@ def _nodes_in_bump(H: np.ndarray, mu: float, sigma: float) -> tuple[np.ndarray, 
         u = np.cos(k * math.pi / (2 * N)) ** 2
         d = np.abs(u - mu)
         hit |= d < sigma
-        marginal |= np.abs(d - sigma) < 1e-9 * sigma + 4 * _EPS
+        marginal |= np.abs(d - sigma) < 1e-9 * sigma + 4 * FLOAT64_EPS
     one = H == 1  # single node x = 0, u = 1/2
     hit[one] = abs(0.5 - mu) < sigma
     return hit, marginal

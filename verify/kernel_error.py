@@ -87,7 +87,7 @@ from tfapprox.theory.numerics.double_double import (
 )
 from tfapprox.theory.numerics.enclosure import Enclosure, L1Enclosure
 from tfapprox.theory.numerics.euler_maclaurin import P3_MAX, euler_maclaurin_polys, total_variation_g2
-from tfapprox.theory.numerics.lattice import lattice_dd, lattice_range_dd
+from tfapprox.theory.numerics.lattice import lattice_dd
 from tfapprox.theory.numerics.rounding import outward
 from tfapprox.theory.numerics.taylor_roots import (
     ACOS_SLACK, MAX_BISECTIONS, TAYLOR_ORDER, certified_theta_roots, refine_brackets, uncertain_rows,
@@ -573,25 +573,3 @@ def log_signed_tail(kernel: DeltaKernel, direct_terms: int) -> Enclosure:
     unc = 1.1 * P3_MAX * tv2 + float(np.sum(vb)) * 2 / a_f + wS * float(qb[0]) + abs(integral) * 4 * EPS
     mid = integral + known
     return Enclosure(mid - unc, mid + unc)
-
-
-# ---------------------------------------------------------------------------------------
-# Deprecated private aliases: other modules imported these before the numerics package
-# (issue 14); their public homes are in tfapprox.theory.numerics and above.  Remove once no
-# module imports them.
-# ---------------------------------------------------------------------------------------
-
-_EPS = EPS
-_dd_add = dd_add
-_f64_clenshaw_bound = f64_clenshaw_bound
-_kernel_dd = kernel_error_dd
-_log_enclosure = log_enclosure
-_prepare = prepare_coefficients
-_lattice_range_dd = lattice_range_dd
-_mp_to_dd = mp_to_dd
-
-
-def _outward(lower: float, upper: float) -> tuple[float, float]:
-    """Deprecated: :func:`tfapprox.theory.numerics.rounding.outward` with ``floor=0.0``."""
-    return outward(lower, upper, floor=0.0)
-

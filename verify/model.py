@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tfapprox.constructions._display import spec_summary, summary_html
+from tfapprox.theory.display import spec_summary, summary_html
 from tfapprox.theory.architecture import TransformerSpec
 from tfapprox.theory.digits import declared_digits, required_digits
 from tfapprox.theory.sequences import check_past

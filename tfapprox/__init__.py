@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 # checkers, mkdocstrings) read the same names from the ``TYPE_CHECKING`` block.
 if TYPE_CHECKING:  # pragma: no cover
     from tfapprox.api import build_model, fixed_memory_target
+    from tfapprox.checks import list_checks, run_check
     from tfapprox.constructions.base import Construction
     from tfapprox.constructions.delta_kernels import DeltaKernel, delta_kernel, lemma_f1_kernel, lemma_f4_kernel
     from tfapprox.constructions.lemma_f2_f5 import ShiftedDeltaKernel, shifted_delta_kernel

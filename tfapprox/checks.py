@@ -72,7 +72,8 @@ def list_checks() -> dict[str, str]:
 def check_options(name: str) -> dict[str, dict[str, Any]]:
     """The options of check ``name``: option -> ``{"default": ..., "help": ...}``.
 
-    >>> check_options("thm3.1")["rpe"]["default"]
+    >>> rpe = check_options("thm3.1")["rpe"]
+    >>> rpe["default"]
     'lin'
     """
     check = get_check(name)

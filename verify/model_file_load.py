@@ -77,10 +77,12 @@ class ModelFileReader:
                                   f"(docs/guarantees.md)")
 
     def fail(self, path: str, message: str, kind: type[Exception] = ValueError) -> Exception:
+        """The exception ``kind`` with the file and JSON ``path`` in its message (raise it)."""
         where = f"{self.source}: {path}" if path else self.source
         return kind(f"{where}: {message}")
 
     def obj(self, value: Any, path: str, keys: tuple[str, ...]) -> dict[str, Any]:
+        """``value`` as a JSON object with exactly the ``keys`` (missing or unknown keys refused)."""
         if not isinstance(value, dict):
             raise self.fail(path, f"must be a JSON object, got {json_type(value)} {short_repr(value)}",
                             TypeError)
@@ -93,12 +95,14 @@ class ModelFileReader:
         return value
 
     def boolean(self, value: Any, path: str) -> bool:
+        """``value`` if it is a JSON boolean."""
         if not isinstance(value, bool):
             raise self.fail(path, f"must be true or false, got {json_type(value)} {short_repr(value)}",
                             TypeError)
         return value
 
     def integer(self, value: Any, path: str, minimum: int) -> int:
+        """``value`` as a JSON integer ``>= minimum``."""
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(path, f"must be a JSON integer, got {json_type(value)} {short_repr(value)}",
                             TypeError)
@@ -107,6 +111,7 @@ class ModelFileReader:
         return value
 
     def number(self, value: Any, path: str) -> sympy.Rational:
+        """``value`` as an exact number (strict decimal or ``p/q`` string), counted against ``MAX_PARAMETERS``."""
         self.parameters += 1
         if self.parameters > MAX_PARAMETERS:
             raise self.fail(path, f"the file holds more than MAX_PARAMETERS = {MAX_PARAMETERS} numbers "
@@ -121,6 +126,7 @@ class ModelFileReader:
         return out
 
     def vector(self, value: Any, path: str) -> list[sympy.Rational]:
+        """``value`` as a list of exact numbers."""
         if not isinstance(value, list):
             raise self.fail(path, f"must be an array of number strings, got {json_type(value)} "
                                   f"{short_repr(value)}", TypeError)
@@ -171,6 +177,7 @@ class ModelFileReader:
         return rpe_from_dict(value, reader=self, path=path)
 
     def head(self, value: Any, path: str) -> AttentionHead:
+        """An :class:`~tfapprox.theory.architecture.AttentionHead` from its JSON object."""
         has_tmx = isinstance(value, dict) and "tmx" in value
         data = self.obj(value, path, HEAD_KEYS + (("tmx",) if has_tmx else ()))
         slope = self.number(data["p"], f"{path}.p")
@@ -181,6 +188,7 @@ class ModelFileReader:
         return self.build(path, AttentionHead, w_v, slope, w_q, w_k, w_t)
 
     def attention(self, value: Any, path: str) -> AttentionLayer:
+        """An :class:`~tfapprox.theory.architecture.AttentionLayer` from its JSON object."""
         data = self.obj(value, path, ATTENTION_KEYS)
         rpe = self.rpe(data["rpe"], f"{path}.rpe")
         normalized = self.boolean(data["normalized"], f"{path}.normalized")
@@ -197,6 +205,7 @@ class ModelFileReader:
         return self.build(path, AttentionLayer, heads, w_o, rpe, normalized, residual)
 
     def ffn(self, value: Any, path: str) -> FeedForward:
+        """A :class:`~tfapprox.theory.architecture.FeedForward` from its JSON object."""
         data = self.obj(value, path, FFN_KEYS)
         inner = self.matrix(data["b"], f"{path}.b")
         bias = [[v] for v in self.vector(data["c"], f"{path}.c")]
@@ -208,6 +217,7 @@ class ModelFileReader:
         return self.build(path, FeedForward, inner, bias, outer, precision)
 
     def lowered(self, value: Any, path: str) -> dict[str, Any]:
+        """The optional ``lowered`` block (float64 copies of the weights) checked against the spec."""
         data = self.obj(value, path, LOWERED_KEYS)
         count = self.integer(data["count"], f"{path}.count", 0)
         digits = self.integer(data["digits"], f"{path}.digits", 1)
@@ -222,6 +232,7 @@ class ModelFileReader:
         return {"count": count, "digits": digits, "paths": list(paths)}
 
     def document(self, data: Any) -> TransformerSpec:
+        """The :class:`~tfapprox.theory.architecture.TransformerSpec` of a whole model-file document."""
         if not isinstance(data, dict):
             raise self.fail("", f"the document must be a JSON object, got {json_type(data)}", TypeError)
         if "format" not in data:

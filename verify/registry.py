@@ -310,9 +310,16 @@ def get_check(name: str) -> Check:
 
 
 def all_checks() -> list[Check]:
-    """Every registered check (built-in ones first), in registration order."""
+    """Every registered check: the built-in ones in the order of :data:`BUILTIN_CHECK_MODULES` (and of
+    registration within a module), then the others in registration order.  The order does not depend on
+    which module happened to be imported first (the ``verify --all`` report lists the checks in it)."""
     _load_builtin_checks()
-    return [CHECKS[k] for k in CHECKS]
+
+    def rank(check: Check) -> int:
+        module = getattr(check.run, "__module__", "")
+        return BUILTIN_CHECK_MODULES.index(module) if module in BUILTIN_CHECK_MODULES else len(BUILTIN_CHECK_MODULES)
+
+    return sorted(CHECKS.values(), key=rank)
 
 
 #: Modules whose import registers built-in checks (one line per result family).

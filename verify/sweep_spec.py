@@ -33,9 +33,11 @@ class SpecParser(argparse.ArgumentParser):
     """The check's argument parser, raising ValueError instead of printing and exiting."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        """Raise ValueError with argparse's message (a spec error is a validation error, not an exit)."""
         raise ValueError(message)
 
     def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        """Raise ValueError instead of exiting the process."""
         raise ValueError(message or f"argument parser exited with status {status}")
 
 

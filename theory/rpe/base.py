@@ -46,17 +46,23 @@ class FieldReader(Protocol):
     the plain version used by :func:`rpe_from_dict`.
     """
 
-    def fail(self, path: str, message: str, kind: type[Exception] = ValueError) -> Exception: ...
+    def fail(self, path: str, message: str, kind: type[Exception] = ValueError) -> Exception:
+        """The exception ``kind`` whose message names ``path`` (raise it)."""
 
-    def integer(self, value: Any, path: str, minimum: int) -> int: ...
+    def integer(self, value: Any, path: str, minimum: int) -> int:
+        """``value`` as an int ``>= minimum``; a ValueError/TypeError naming ``path`` otherwise."""
 
-    def boolean(self, value: Any, path: str) -> bool: ...
+    def boolean(self, value: Any, path: str) -> bool:
+        """``value`` if it is a bool; a TypeError naming ``path`` otherwise."""
 
-    def number(self, value: Any, path: str) -> sympy.Rational: ...
+    def number(self, value: Any, path: str) -> sympy.Rational:
+        """``value`` as an exact number; an error naming ``path`` otherwise."""
 
-    def limit(self, path: str, what: str, value: int, maximum: int, name: str) -> None: ...
+    def limit(self, path: str, what: str, value: int, maximum: int, name: str) -> None:
+        """Refuse ``value > maximum`` (an error naming ``path`` and the limit ``name``)."""
 
-    def build(self, path: str, factory: Any, *args: Any, **kwargs: Any) -> Any: ...
+    def build(self, path: str, factory: Any, *args: Any, **kwargs: Any) -> Any:
+        """``factory(*args, **kwargs)``, its ValueError/TypeError re-raised naming ``path``."""
 
 
 class PlainFieldReader:

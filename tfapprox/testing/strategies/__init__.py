@@ -4,11 +4,11 @@ Shipped so that users can test their own constructions, checks and RPE types the
 tests tfapprox (``from tfapprox.testing import strategies``).  Needs ``hypothesis``
 (``pip install "tfapprox[test]"``).  One module per part of the toolkit:
 
-* :mod:`tfapprox.testing.strategies.specs`
-* :mod:`tfapprox.testing.strategies.targets`
-* :mod:`tfapprox.testing.strategies.architecture`
-* :mod:`tfapprox.testing.strategies.kernels`
-* :mod:`tfapprox.testing.strategies.fuzz`
+* ``tfapprox.testing.strategies.specs``
+* ``tfapprox.testing.strategies.targets``
+* ``tfapprox.testing.strategies.architecture``
+* ``tfapprox.testing.strategies.kernels``
+* ``tfapprox.testing.strategies.fuzz``
 
 Example
 -------

@@ -9,7 +9,6 @@ import sympy
 from hypothesis import strategies as st
 
 from tfapprox.theory.architecture import (
-    FFN_PRECISIONS,
     AttentionHead,
     AttentionLayer,
     Block,

@@ -8,21 +8,10 @@ from __future__ import annotations
 import sympy
 from hypothesis import strategies as st
 
-from tfapprox.theory.architecture import (
-    FFN_PRECISIONS,
-    AttentionHead,
-    AttentionLayer,
-    Block,
-    FeedForward,
-    TransformerSpec,
-)
-from tfapprox.theory.rpe import LinRPE, LogRPE, T5RPE, TableRPE
 
 from .specs import json_values, transformer_specs
 
 R = sympy.Rational
-
-
 
 
 # =====================================================================================

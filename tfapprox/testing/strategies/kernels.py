@@ -10,19 +10,8 @@ import math as _math
 import sympy
 from hypothesis import strategies as st
 
-from tfapprox.theory.architecture import (
-    FFN_PRECISIONS,
-    AttentionHead,
-    AttentionLayer,
-    Block,
-    FeedForward,
-    TransformerSpec,
-)
-from tfapprox.theory.rpe import LinRPE, LogRPE, T5RPE, TableRPE
 
 R = sympy.Rational
-
-
 
 
 # =====================================================================================

@@ -34,6 +34,10 @@ from typing import Any
 import mpmath
 import numpy as np
 
+# Clenshaw's float64 recurrence lives with the other Chebyshev helpers; re-exported under its
+# double-double-module name, the same recurrence bit for bit as the value of f64_clenshaw_bound.
+from .chebyshev import clenshaw as clenshaw_f64
+
 __all__ = ["EPS", "DD_UNIT", "SPLITTER", "two_sum", "fast_two_sum", "split", "dd_mul", "dd_add", "mpf_to_dd",
            "mp_to_dd", "dd_clenshaw", "f64_clenshaw_bound", "clenshaw_f64", "dd_sum_abs"]
 
@@ -160,19 +164,6 @@ def f64_clenshaw_bound(c: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.nda
     acc = acc + (abs(c[0]) + np.abs(x) * np.abs(b1) + np.abs(b2))
     y = c[0] + x * b1 - b2
     return y, 3.0 * EPS * acc * (1 + 1e-6) * (1 + len(c) * EPS)
-
-
-def clenshaw_f64(c: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``sum_j c_j T_j(x)`` by Clenshaw's recurrence in float64 (vectorised over ``x``; no bound).
-
-    The same recurrence, bit for bit, as the value of :func:`f64_clenshaw_bound`.
-    """
-    b1 = np.zeros_like(x)
-    b2 = np.zeros_like(x)
-    x2 = 2 * x
-    for cj in c[:0:-1]:
-        b1, b2 = cj + x2 * b1 - b2, b1
-    return c[0] + x * b1 - b2
 
 
 def dd_sum_abs(h: np.ndarray, l: np.ndarray) -> float:

@@ -46,7 +46,7 @@ from tfapprox.theory.validation import require_choice, require_int, require_real
 from . import near_optimal_records as _rec
 
 __all__ = ["Certified", "certify_rnn", "certify_heads", "best_found_rnn", "best_found_heads", "units_found",
-           "rnn_budgets", "heads_budgets", "finite_target"]
+           "rnn_budgets", "heads_budgets", "finite_target", "rnn_fit", "heads_candidate"]
 
 #: The finite-window experiments with recorded kernels: target name and length ``L``.
 EXPERIMENTS = ("h2.7", "h2.8")
@@ -240,3 +240,36 @@ def units_found(beta: Any, epsilon: Any, *, max_units: int = 64) -> int | None:
         if _certified_rnn(float(beta), n).upper <= eps:
             return n
     return None
+
+
+def rnn_fit(beta: Any, units: int) -> Any:
+    """:func:`best_found_rnn` as an :class:`~tfapprox.verify.essential_error.RNNFit` (the type the
+    curse-of-memory check keeps per unit count), or ``None`` when nothing is recorded.
+
+    ``units`` is the budget; the fit's ``units`` is the recorded kernel's size (``<= budget``), its
+    ``enclosure`` the rigorous :func:`~tfapprox.verify.essential_error.expsum_l1_error` of the record,
+    ``params`` empty and ``evaluations`` 0 (no search ran)."""
+    from .essential_error import RNNFit, expsum_l1_error
+
+    best = best_found_rnn(beta, units)
+    if best is None:
+        return None
+    lam = tuple(float(v) for v in best.decays)
+    c = tuple(float(v) for v in best.coefficients)
+    enc = expsum_l1_error(lam, c, float(beta))
+    return RNNFit(float(beta), best.units_used, lam, c, (), math.nan, enc, 0)
+
+
+def heads_candidate(experiment: str, rpe: str, heads: int, *, length: int = 1000) -> dict[str, Any] | None:
+    """:func:`best_found_heads` as the candidate dict of the H.2.7 / H.2.8 check: ``err`` and ``wc`` (the
+    certified upper end of the worst case), ``mse`` (upper end of the mean square), ``exponents`` and
+    ``coefficients`` (floats, for warm starts and JSON; the exact decimals are in ``exponents_exact`` /
+    ``coefficients_exact``), ``source`` and ``H`` (the recorded kernel's size); ``None`` if nothing is
+    recorded."""
+    best = best_found_heads(experiment, rpe, heads, length=length)
+    if best is None:
+        return None
+    return {"err": best.upper, "wc": best.upper, "mse": best.mse_upper,
+            "exponents": [float(v) for v in best.exponents], "coefficients": [float(v) for v in best.coefficients],
+            "exponents_exact": list(best.exponents), "coefficients_exact": list(best.coefficients),
+            "source": f"record ({best.source}; {best.units_used} heads)", "H": best.units_used}

@@ -10,12 +10,12 @@ target (values in, exponents and coefficients out); certifying their errors is t
 
 Starting points
 ---------------
-* :func:`aak_prony` -- the AAK line (Adamjan-Arov-Krein; Beylkin and Monzon 2005, "On approximation
-  of functions by exponential sums"; Plonka, Potts et al., arXiv 1609.09603): the singular vector
-  ``u`` of the ``(n+1)``-st singular value of the (real symmetric) Hankel matrix ``[h(i + j)]`` of
-  the samples is a con-eigenvector; the roots of its polynomial ``sum_j u_j z^j`` give the nodes
-  ``lambda_k`` (Prony), and the coefficients follow by least squares.  For a sum of ``n`` real
-  exponentials the nodes are recovered exactly (``sigma_{n+1} = 0``).
+* :func:`aak_prony` -- the AAK / Prony line (Adamjan-Arov-Krein; Beylkin and Monzon 2005, "On
+  approximation of functions by exponential sums"; Plonka, Potts et al., arXiv 1609.09603): the
+  singular vector ``u`` of the ``(n+1)``-st singular value of a Hankel section ``[h(i + j)]`` of the
+  samples; the roots of its polynomial ``sum_j u_j z^j`` give the nodes ``lambda_k`` (Prony), and
+  the coefficients follow by least squares.  For a sum of ``n`` real exponentials the nodes are
+  recovered exactly (``sigma_{n+1} = 0``).
 * :func:`power_law_quadrature` -- Beylkin-Monzon for ``s^-beta``: the trapezoidal rule on
   ``s^-beta = Gamma(beta)^{-1} int e^{-s e^u + beta u} du`` gives geometric exponents
   ``p_k = e^{u_k}`` with positive coefficients.
@@ -63,11 +63,14 @@ __all__ = ["aak_prony", "power_law_quadrature", "basis", "l1_coefficients", "L1F
 def aak_prony(values: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` real nodes in ``(0, 1)`` and least-squares coefficients from equispaced samples ``h(0..M-1)``.
 
-    Hankel matrix ``[h(i + j)]`` (square, ``(M+1)//2`` rows), singular vector of its ``(n+1)``-st
-    singular value (the AAK con-eigenvector of a real symmetric Hankel matrix), roots of
-    ``sum_j u_j z^j`` (Prony).  Complex or out-of-range roots are replaced by the nearest admissible
-    real node (modulus clipped into ``[1e-12, 1 - 1e-12]``) -- the model class has real decays in
-    ``(0, 1)``.  Coefficients: least squares on the samples.  Returns nodes sorted ascending.
+    The approximate Prony method (Potts and Tasche; the finite-section form of the AAK approach of
+    Beylkin-Monzon 2005 and Plonka et al., arXiv 1609.09603): the right singular vector ``u`` of the
+    smallest singular value of the ``(M - n) x (n + 1)`` Hankel matrix ``[h(i + j)]`` (the
+    ``(n+1)``-st singular value of the Hankel operator's section) annihilates every sum of ``n``
+    exponentials, so the ``n`` roots of ``sum_j u_j z^j`` are the nodes (exact for such a sum).
+    Complex or out-of-range roots are replaced by the nearest admissible real node (the modulus,
+    clipped into ``[1e-12, 1 - 1e-12]``): the model class has real decays in ``(0, 1)``.
+    Coefficients: least squares on the samples.  Returns nodes sorted ascending.
 
     Parameters
     ----------
@@ -82,19 +85,17 @@ def aak_prony(values: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"values needs at least 2 n + 1 = {2 * n + 1} samples, got {h.size}")
     if not np.all(np.isfinite(h)):
         raise ValueError("values must be finite")
-    m = (h.size + 1) // 2
-    H = np.array([[h[i + j] for j in range(m)] for i in range(m)])
+    rows = h.size - n
+    H = np.array([[h[i + j] for j in range(n + 1)] for i in range(rows)])
     _, _, vt = np.linalg.svd(H)
-    u = vt[n] if n < m else vt[-1]
-    # keep the n roots of largest modulus inside the disc (AAK: exactly n there for the con-eigenvector)
-    roots = np.roots(u[::-1][np.argmax(np.abs(u[::-1]) > 0):])
-    roots = sorted(roots, key=lambda z: -abs(z) if abs(z) < 1 + 1e-9 else math.inf)[:n]
+    u = vt[-1]
+    lead = np.flatnonzero(np.abs(u[::-1]) > 0)
+    roots = np.roots(u[::-1][lead[0]:]) if lead.size else np.zeros(0)
     nodes = np.clip(np.array([abs(z) if abs(z.imag) > 1e-9 * max(abs(z), 1e-300) else z.real for z in roots],
                              dtype=float), 1e-12, 1 - 1e-12)
+    if nodes.size < n:  # degenerate polynomial: fill geometrically
+        nodes = np.concatenate([nodes, np.geomspace(0.5, 1 - 1e-6, n - nodes.size)])
     nodes = np.sort(nodes)
-    if nodes.size < n:  # too few roots: fill geometrically
-        extra = np.geomspace(0.5, 1 - 1e-6, n - nodes.size)
-        nodes = np.sort(np.concatenate([nodes, extra]))
     s = np.arange(h.size, dtype=float)
     V = np.power(nodes[None, :], s[:, None])
     coef = np.linalg.lstsq(V, h, rcond=None)[0]

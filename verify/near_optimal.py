@@ -248,7 +248,8 @@ def rnn_fit(beta: Any, units: int) -> Any:
 
     ``units`` is the budget; the fit's ``units`` is the recorded kernel's size (``<= budget``), its
     ``enclosure`` the rigorous :func:`~tfapprox.verify.essential_error.expsum_l1_error` of the record,
-    ``params`` empty and ``evaluations`` 0 (no search ran)."""
+    ``params`` empty (no family parameters: not a warm start for the family search), ``lp_objective`` the
+    certified upper end (no LP ran) and ``evaluations`` 0."""
     from .essential_error import RNNFit, expsum_l1_error
 
     best = best_found_rnn(beta, units)
@@ -257,7 +258,7 @@ def rnn_fit(beta: Any, units: int) -> Any:
     lam = tuple(float(v) for v in best.decays)
     c = tuple(float(v) for v in best.coefficients)
     enc = expsum_l1_error(lam, c, float(beta))
-    return RNNFit(float(beta), best.units_used, lam, c, (), math.nan, enc, 0)
+    return RNNFit(float(beta), best.units_used, lam, c, (), enc.upper, enc, 0)
 
 
 def heads_candidate(experiment: str, rpe: str, heads: int, *, length: int = 1000) -> dict[str, Any] | None:

@@ -189,7 +189,6 @@ def _exp_args(p: argparse.ArgumentParser) -> None:
 def _experiment(name: str) -> Check:
     def run(o: argparse.Namespace, progress: Callable[[int, int, str], None]) -> CheckResult:
         from .essential_error import basis_matrix, best_found, finite_errors
-        from .near_optimal import heads_candidate
 
         heads = parse_int_list(o.heads, "heads")
         for i, H in enumerate(heads):
@@ -231,14 +230,11 @@ def _experiment(name: str) -> Check:
                     bf_err = bf.error
                     cand = {"err": bf_err, "wc": wc, "mse": mse, "exponents": list(bf.exponents),
                             "coefficients": list(bf.coefficients), "source": "search"}
-                    rec = heads_candidate(name, rpe, H, length=L)  # recorded, certified, <= H heads
-                    if rec is not None and rec["err"] < cand["err"]:
-                        cand = rec
-                    if kept is not None and kept["err"] < cand["err"]:  # best found never increases with H
+                    if kept is not None and kept["err"] < bf_err:  # best found never increases with H
                         cand = dict(kept, source=kept["source"] if "zero-padded" in kept["source"]
                                     else f"H={kept['H']} kernel, zero-padded")
                     else:
-                        cand.setdefault("H", H)
+                        cand["H"] = H
                     kept = cand
                     bf_err, wc, mse = cand["err"], cand["wc"], cand["mse"]
                     prev = list(cand["exponents"])
@@ -537,7 +533,6 @@ def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
     from tfapprox.theory.lower_bounds import geometric_index, power_kernel, units_lower
 
     from .essential_error import _check_beta, rnn_best_found, rnn_refine
-    from .near_optimal import rnn_fit
 
     def number(name: str, text: Any) -> float:
         if "_" in str(text):  # float() reads "1_0" as 10
@@ -584,12 +579,8 @@ def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         N += 1
         progress(N - 1, cap, f"N={N}")
         warm = [] if prev is None else [np.asarray(prev) + np.array([-0.28, 0.0, 0.0, 0.0])]
-        found = rnn_best_found(beta, N, seed=seed, starts=1, max_evals=max_evals, warm=warm)
-        record(N, found)
-        recorded = rnn_fit(beta, N)  # recorded, certified kernel with <= N units (None if none for this beta)
-        if recorded is not None:
-            record(N, recorded)
-        prev = fits[N].params if len(fits[N].params) == 4 else found.params
+        record(N, rnn_best_found(beta, N, seed=seed, starts=1, max_evals=max_evals, warm=warm))
+        prev = fits[N].params
     # refinement below each answer: more starts, warm from the answer's and the neighbours' exponent
     # families (the family is independent of N), while the refined N still reaches epsilon
     refined: list[int] = []
@@ -600,8 +591,7 @@ def _curse_run(o: argparse.Namespace, progress: Callable[[int, int, str], None])
         u = ok_n[0]
         while u - 1 >= max(1, lowers[e]):
             n = u - 1
-            warm = [q for q in [fits[u].params, fits[n].params] + ([fits[n - 1].params] if n - 1 in fits else [])
-                    if len(q) == 4]  # recorded kernels carry no family parameters
+            warm = [fits[u].params, fits[n].params] + ([fits[n - 1].params] if n - 1 in fits else [])
             f = rnn_best_found(beta, n, seed=seed + 1, starts=len(warm) + 1, max_evals=3 * max_evals, warm=warm)
             # beyond the family: every rate free, LP on a fine grid (objective within ~0.3 % of the exact error)
             f = rnn_refine(min((f, fits[n]), key=lambda v: v.error), max_evals=refine_evals, rounds=2)

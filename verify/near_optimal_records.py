@@ -171,16 +171,16 @@ HEADS: dict[tuple[str, str, int], dict[int, dict[str, Any]]] = {
                 "0.0013647057232678973",),
             "coefficients": (
                 "0.09528990569774241",)},
-        2: {"certified_upper": "13.243528763742283", "source": "quadrature starts, sequential LP in float64",
+        2: {"certified_upper": "4.917457105316767", "source": "grid over slope pairs, continuation (insert_unit), sequential LP in float64",
             "exponents": (
-                "0.0013677159283557363", "699.9999999999998",),
+                "0.0009461782057964106", "0.017998501901861162",),
             "coefficients": (
-                "0.09547682302907068", "-0.09547682302907068",)},
-        4: {"certified_upper": "1.6564636748265027", "source": "quadrature starts, sequential LP in float64",
+                "0.07426389518247538", "0.19990865947635908",)},
+        4: {"certified_upper": "1.4485121678400612", "source": "grid over slope pairs, continuation (insert_unit), sequential LP in float64",
             "exponents": (
-                "0.0007727130976383952", "0.010916630253952555", "0.11147907023286512", "699.9999999999998",),
+                "0.0005783785177288485", "0.006539331001329314", "0.032819751587751925", "0.1876359230263213",),
             "coefficients": (
-                "0.06557559680083978", "0.1250811593558232", "0.49183311701795385", "-0.6824898731746168",)},
+                "0.05561505456826161", "0.07838830807306767", "0.16475386446709694", "0.4737548295945128",)},
         8: {"certified_upper": "0.011763081394834124", "source": "quadrature starts, sequential LP in float64",
             "exponents": (
                 "0.00039269046244242513", "0.003886707201006934", "0.01352994243619009", "0.039504721897749145",

@@ -28,7 +28,12 @@ linearised in the log-exponents ``x_k = log p_k`` (a Gauss-Newton step for the l
 (HiGHS) returns new coefficients and a step inside a trust region, and the step is kept only if
 the l1 error with LP-optimal coefficients for the new exponents (variable projection) decreases.
 Exponents stay in the model class: ``p_k > 0`` (``lambda_k`` in ``(0, 1)``), capped at
-``max_exponent``.
+``max_exponent``.  :func:`power_law_search` runs it from quadrature and continuation starts
+(:func:`insert_unit`) for the curse-of-memory kernel.
+
+On finite windows the errors fall far below float64 resolution: :func:`precise_fit` computes the
+coefficients in ball arithmetic (least squares, then IRLS towards l1) for exponents from the
+4-parameter family :func:`family_exponents`.
 
 Examples
 --------
@@ -57,7 +62,7 @@ import scipy.special
 from tfapprox.theory.validation import require_choice, require_int, require_real
 
 __all__ = ["aak_prony", "power_law_quadrature", "basis", "l1_coefficients", "L1Fit", "refine_l1", "log_grid",
-           "power_law_search", "insert_unit"]
+           "power_law_search", "insert_unit", "family_exponents", "precise_fit"]
 
 
 def aak_prony(values: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -310,3 +315,65 @@ def insert_unit(exponents: Sequence[float]) -> list[list[float]]:
             new = 0.5 * (x[i - 1] + x[i])
         out.append(np.exp(np.sort(np.append(x, new))).tolist())
     return out
+
+
+def family_exponents(params: Sequence[float], n: int, *, max_exponent: float = 690.0) -> np.ndarray:
+    """``n`` exponents of the 4-parameter log-family ``log p_k = a (1-u) + b u + w1 u(1-u) + w2 u(1-u)(u-1/2)``,
+    ``u = k/(n-1)`` (geometric when ``w1 = w2 = 0``), capped at ``max_exponent``."""
+    a, b, w1, w2 = (float(v) for v in params)
+    n = require_int("n", n, minimum=1)
+    u = np.linspace(0.0, 1.0, n) if n > 1 else np.zeros(1)
+    return np.exp(np.minimum(a * (1 - u) + b * u + w1 * u * (1 - u) + w2 * u * (1 - u) * (u - 0.5),
+                             math.log(max_exponent)))
+
+
+def precise_fit(kind: str, exponents: Sequence[float], target: Any, lags: Sequence[int], *, prec: int = 384,
+                irls: int = 0) -> tuple[list[Any], Any]:
+    """Coefficients for fixed exponents in ``prec``-bit ball arithmetic (python-flint ``arb``): least squares
+    (normal equations solved approximately at that precision), then ``irls`` rounds of iteratively
+    reweighted least squares towards the l1 fit (weights ``1 / max(|e_s|, 1e-4 max |e|)``).
+
+    ``target(s)`` returns the target at lag ``s`` as an ``arb`` (or a number ``arb`` accepts); the
+    exponents are float64 numbers taken exactly.  Returns ``(coefficients, l1)``: the coefficients
+    (``arb`` midpoints, exact binary numbers) of the smallest l1 error seen and that error as an
+    ``arb`` ball.  Used for the finite windows of H.2.7 / H.2.8, where the error falls far below
+    float64 resolution; the certified error is computed separately
+    (:func:`tfapprox.verify.near_optimal.certify_heads`).
+    """
+    import flint
+
+    kind = require_choice("kind", kind, ("exp", "power"))
+    prec = require_int("prec", prec, minimum=53)
+    irls = require_int("irls", irls, minimum=0)
+    p = [float(v) for v in exponents]
+    if not p or any(not math.isfinite(v) or v <= 0 for v in p):
+        raise ValueError(f"exponents must be finite and > 0, got {p!r}")
+    lags = [require_int(f"lags[{i}]", s, minimum=1 if kind == "power" else 0) for i, s in enumerate(lags)]
+    old = flint.ctx.prec
+    try:
+        flint.ctx.prec = prec
+        arb = flint.arb
+        P = [arb(repr(v)) for v in p]
+        rows = []
+        for s in lags:
+            x = arb(s) if kind == "exp" else arb(s).log()
+            rows.append([(-(q * x)).exp() for q in P])
+        tv = [arb(target(s)) for s in lags]
+        sw = [arb(1)] * len(lags)
+        best = None
+        for _ in range(irls + 1):
+            Bw = flint.arb_mat([[b * sw[i] for b in r] for i, r in enumerate(rows)])
+            tw = flint.arb_mat([[tv[i] * sw[i]] for i in range(len(lags))])
+            sol = (Bw.transpose() * Bw).solve(Bw.transpose() * tw, algorithm="approx")
+            c = [sol[k, 0].mid() for k in range(len(P))]
+            e = [tv[i] - sum((b * ck for b, ck in zip(rows[i], c)), arb(0)) for i in range(len(lags))]
+            l1 = sum((abs(v) for v in e), arb(0))
+            if best is None or l1.mid() < best[1].mid():
+                best = (c, l1)
+            big = max(float(abs(v).mid()) for v in e)
+            if big == 0:
+                break
+            sw = [(1 / arb(max(float(abs(v).mid()), 1e-4 * big))).sqrt() for v in e]
+        return best[0], best[1]
+    finally:
+        flint.ctx.prec = old

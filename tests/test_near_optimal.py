@@ -11,7 +11,8 @@ import mpmath
 import numpy as np
 import pytest
 
-from tfapprox.constructions.exponential_sums import (aak_prony, basis, insert_unit, l1_coefficients, log_grid,
+from tfapprox.constructions.exponential_sums import (aak_prony, basis, family_exponents, insert_unit, l1_coefficients,
+                                                     log_grid, precise_fit,
                                                      power_law_quadrature, refine_l1)
 from tfapprox.verify import near_optimal as no
 from tfapprox.verify import near_optimal_records as rec
@@ -181,3 +182,20 @@ def test_certify_rnn_contains_a_direct_partial_sum():
 def test_near_optimal_refuses_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_precise_fit_reproduces_the_16_head_h27_record_error():
+    """The high-precision fit of the recorded slopes reaches the recorded (certified) error again."""
+    import flint
+
+    r = rec.HEADS[("h2.7", "lin", 1000)][16]
+    p = [float(v) for v in r["exponents"]]
+    c, l1 = precise_fit("exp", p, lambda s: flint.arb(s).rsqrt() if s else 0, range(1000), irls=8)
+    assert float(l1.mid()) <= 1.5 * float(r["certified_upper"])
+    lo, hi, _, _ = no.certify_heads("h2.7", "lin", r["exponents"], [c_.str(40, radius=False) for c_ in c])
+    assert hi <= 1.5 * float(r["certified_upper"])
+
+
+def test_family_exponents_are_geometric_without_curvature():
+    p = family_exponents([math.log(1e-3), math.log(10.0), 0.0, 0.0], 5)
+    assert np.allclose(np.diff(np.log(p)), np.log(1e4) / 4)

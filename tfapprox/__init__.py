@@ -31,8 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from tfapprox.checks import list_checks, run_check
     from tfapprox.constructions.base import Construction
     from tfapprox.constructions.delta_kernels import DeltaKernel, delta_kernel, lemma_f1_kernel, lemma_f4_kernel
-    from tfapprox.constructions.lemma_f2_f5 import ShiftedDeltaKernel, shifted_delta_kernel
-    from tfapprox.constructions.lemma_f3_f6 import EssentialKernel, essential_kernel
+    from tfapprox.constructions.lemma_f2_f5 import ShiftedDeltaKernel, lemma_f2_kernel, lemma_f5_kernel, shifted_delta_kernel
+    from tfapprox.constructions.lemma_f3_f6 import EssentialKernel, essential_kernel, lemma_f3_kernel, lemma_f6_kernel
     from tfapprox.constructions.prop4_2 import Prop42Construction, build_prop4_2_dp
     from tfapprox.constructions.rnn import DiagonalLinearRNN
     from tfapprox.constructions.thm3_1 import Thm31Construction, build_thm3_1
@@ -56,6 +56,10 @@ _LAZY: dict[str, str] = {
     "DeltaKernel": "tfapprox.constructions.delta_kernels",
     "lemma_f1_kernel": "tfapprox.constructions.delta_kernels",
     "lemma_f4_kernel": "tfapprox.constructions.delta_kernels",
+    "lemma_f2_kernel": "tfapprox.constructions.lemma_f2_f5",
+    "lemma_f5_kernel": "tfapprox.constructions.lemma_f2_f5",
+    "lemma_f3_kernel": "tfapprox.constructions.lemma_f3_f6",
+    "lemma_f6_kernel": "tfapprox.constructions.lemma_f3_f6",
     "shifted_delta_kernel": "tfapprox.constructions.lemma_f2_f5",
     "ShiftedDeltaKernel": "tfapprox.constructions.lemma_f2_f5",
     "essential_kernel": "tfapprox.constructions.lemma_f3_f6",
@@ -125,7 +129,11 @@ BUILDER_RESULTS: dict[str, str] = {
     "lemma_f1_kernel": "DeltaKernel",
     "lemma_f4_kernel": "DeltaKernel",
     "shifted_delta_kernel": "ShiftedDeltaKernel",
+    "lemma_f2_kernel": "ShiftedDeltaKernel",
+    "lemma_f5_kernel": "ShiftedDeltaKernel",
     "essential_kernel": "EssentialKernel",
+    "lemma_f3_kernel": "EssentialKernel",
+    "lemma_f6_kernel": "EssentialKernel",
 }
 
 __all__ = [
@@ -153,8 +161,12 @@ __all__ = [
     "lemma_f4_kernel",
     "DeltaKernel",
     "shifted_delta_kernel",
+    "lemma_f2_kernel",
+    "lemma_f5_kernel",
     "ShiftedDeltaKernel",
     "essential_kernel",
+    "lemma_f3_kernel",
+    "lemma_f6_kernel",
     "EssentialKernel",
     # targets, readouts, architecture, RPEs, models, errors
     "fixed_memory_target",

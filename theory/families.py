@@ -107,6 +107,10 @@ class KernelFamily:
         """``x(t + 1) - x(t)`` at the working precision, without cancellation."""
         raise NotImplementedError
 
+    def coordinate_arb(self, t: Any) -> Any:
+        """``x(t)`` as a python-flint ``arb`` ball at flint's working precision (``flint.ctx.prec``)."""
+        raise NotImplementedError
+
     def lags(self, stop: int) -> range:
         """The lags ``first_lag, ..., stop - 1`` on which the family's kernels are compared."""
         return range(self.first_lag, int(stop))
@@ -356,6 +360,11 @@ class LinFamily(KernelFamily):
     def step_mp(self, t: Any) -> mpmath.mpf:
         return mpmath.mpf(1)
 
+    def coordinate_arb(self, t: Any) -> Any:
+        import flint
+
+        return flint.arb(t)
+
     def tail_exact(self, rate: Any, start: int) -> sympy.Expr:
         start = max(int(start), 0)
         return sympy.exp(-rate * start) / (1 - sympy.exp(-rate))
@@ -441,6 +450,11 @@ class LogFamily(KernelFamily):
 
     def step_mp(self, t: Any) -> mpmath.mpf:
         return mpmath.log1p(mpmath.mpf(1) / t)
+
+    def coordinate_arb(self, t: Any) -> Any:
+        import flint
+
+        return flint.arb(t).log()
 
     def term(self, rate: Any, t: Any) -> sympy.Expr:
         # t^{-rate} rather than exp(-rate log t): sympy keeps powers of integers exact and readable

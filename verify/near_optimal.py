@@ -41,6 +41,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Sequence
 
+from tfapprox.theory.families import kernel_family
 from tfapprox.theory.validation import require_choice, require_int, require_real, short_repr
 
 from . import near_optimal_records as _rec
@@ -131,7 +132,7 @@ def certify_heads(experiment: str, rpe: str, exponents: Sequence[str], coefficie
     """
     import flint
 
-    rpe = require_choice("rpe", rpe, ("lin", "log"))
+    family = kernel_family(rpe)
     L = require_int("length", length, minimum=2)
     if len(exponents) != len(coefficients) or not exponents:
         raise ValueError(f"exponents and coefficients need the same length >= 1, got {len(exponents)} and "
@@ -141,7 +142,7 @@ def certify_heads(experiment: str, rpe: str, exponents: Sequence[str], coefficie
     if any(p <= 0 for p in ex):
         raise ValueError(f"exponents must be > 0, got {short_repr(list(exponents))}")
     rho, _ = finite_target(experiment)
-    lags = range(0, L) if rpe == "lin" else range(1, L)
+    lags = family.lags(L)
     big = max(1.0, max(abs(float(c)) for c in cf))
     prec = 128 + int(math.log2(big)) + 16
     old = flint.ctx.prec
@@ -153,7 +154,7 @@ def certify_heads(experiment: str, rpe: str, exponents: Sequence[str], coefficie
             l1 = flint.arb(0)
             sq = flint.arb(0)
             for s in lags:
-                x = flint.arb(s) if rpe == "lin" else flint.arb(s).log()
+                x = family.coordinate_arb(s)
                 k = flint.arb(0)
                 for p, c in zip(P, C):
                     k += c * (-(p * x)).exp()
@@ -223,7 +224,7 @@ def best_found_heads(experiment: str, rpe: str, heads: int, *, length: int = 100
     RPE ``rpe`` on a ``length``-token window, with certified worst case and mean square (``None`` if none
     is recorded).  Monotone in ``heads`` by construction."""
     experiment = require_choice("experiment", experiment, EXPERIMENTS)
-    rpe = require_choice("rpe", rpe, ("lin", "log"))
+    rpe = kernel_family(rpe).name
     heads = require_int("heads", heads, minimum=1)
     length = require_int("length", length, minimum=2)
     return _best([_certified_heads(experiment, rpe, length, n) for n in heads_budgets(experiment, rpe, length)

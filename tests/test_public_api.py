@@ -95,6 +95,7 @@ def test_cli_build_passes_only_declared_options(tmp_path) -> None:
     """``tfapprox build`` hands the builder exactly its declared options (no TypeError)."""
     out = tmp_path / "m.json"
     proc = subprocess.run([sys.executable, "-m", "tfapprox", "build", "thm4.1", "--heads", "4", "--rpe", "log",
-                           "--out", str(out)], capture_output=True, text=True, timeout=600)
+                           "--out", str(out)], capture_output=True, text=True, timeout=600,
+                          cwd=tmp_path)  # outside the repository: its tfapprox/ folder would shadow the install
     assert proc.returncode == 0, proc.stderr
     assert out.exists()

@@ -182,7 +182,7 @@ def build_thm3_1(target: FixedMemoryTarget, num_heads: int, width: int | None = 
     for name, value, given in (("alpha", alpha_e, alpha), ("gamma", gamma_e, gamma)):
         if not 0 < value <= MAX_KERNEL_RATE:
             raise ValueError(f"{name} must be > 0 and <= MAX_KERNEL_RATE = {MAX_KERNEL_RATE}, got {given}")
-    weights = [family.head_weight_mp(float(alpha_e), T) for T in lags]  # e^{alpha T} / T^{1+alpha}
+    weights = [family.allocation_weight_mp(float(alpha_e), T) for T in lags]  # e^{alpha T} / T^{1+alpha}
     allocation, quotas = allocate_heads(weights, H)
     D = (M + 1) * d
     kernels = []

@@ -107,7 +107,7 @@ class Thm41Construction(Construction):
     @property
     def stores_log(self) -> bool:
         """True when x^(1) holds ``x(g_k) = log g_k`` (DP log case); TMX log stores ``g_k`` (the fix)."""
-        return not self.family.linear_coordinate and not self.tmx
+        return not self.family.coordinate_is_lag() and not self.tmx
 
 
 def _interp(knots: list[tuple[Any, Any]], x: Any) -> Any:
@@ -238,7 +238,7 @@ def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
     D = (M + 1) * d + M + 1
     gcoord = [(M + 1) * d + k for k in range(M)]
     const = D - 1
-    store_log = not family.linear_coordinate and not tmx  # FFN 1 writes x(g_k) = log g_k
+    store_log = not family.coordinate_is_lag() and not tmx  # FFN 1 writes x(g_k) = log g_k
     precision = "log_round" if store_log else "round"
 
     # ---------------- FFN 1: memory positions
@@ -327,7 +327,7 @@ def build_thm4_1(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
     ffn1 = padded_ffn(rows, bias, outer_cols, m, D, precision)
 
     # ---------------- layer 2: adaptive delta kernels
-    weights = [family.head_weight_mp(float(alpha_e), T) for T in target.max_lags]  # e^{alpha T} / T^{1+alpha}
+    weights = [family.allocation_weight_mp(float(alpha_e), T) for T in target.max_lags]  # e^{alpha T} / T^{1+alpha}
     allocation, quotas = allocate_heads(weights, H)
     kernels = []
     heads = []

@@ -171,7 +171,7 @@ class Thm44Construction(Construction):
     @property
     def stores_log(self) -> bool:
         """Whether positions are stored as ``x(t_l) = log t_l`` (log-RPE) rather than as they are."""
-        return not self.family.linear_coordinate
+        return not self.family.coordinate_is_lag()
 
     @property
     def num_layers(self) -> int:
@@ -321,7 +321,7 @@ def build_thm4_4(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
     gcoord = [(M + 1) * d + k for k in range(M)]
     const = D - 1
     read_coord = {j: j * d for j in range(M + 1)}
-    store_log = not family.linear_coordinate  # positions stored as x(t_l) = log t_l
+    store_log = not family.coordinate_is_lag()  # positions stored as x(t_l) = log t_l
     L = layer_count(K, M)
 
     # memories computed by each block's FFN (1-based blocks); block K+1 computes K+1..M
@@ -337,7 +337,7 @@ def build_thm4_4(target: AdaptiveMemoryTarget, num_heads: Any, width: Any = None
     quotas: tuple = ()
     if M > K:
         lags = target.max_lags[K:]
-        weights = [family.head_weight_mp(float(alpha_e), T) for T in lags]  # e^{alpha T} / T^{1+alpha}
+        weights = [family.allocation_weight_mp(float(alpha_e), T) for T in lags]  # e^{alpha T} / T^{1+alpha}
         alloc, quotas = allocate_heads(weights, H)
         heads_per_memory[K:] = alloc
     cache: dict[tuple[int, int], ShiftedDeltaKernel] = {}

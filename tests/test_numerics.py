@@ -275,7 +275,7 @@ def test_lattice_values_are_the_family_formulas(family: KernelFamily, alpha, gam
 
 
 def test_family_float_tails_and_translation_invariance() -> None:
-    assert LIN.translation_invariant and not LOG.translation_invariant
+    assert LIN.coordinate_is_affine() and not LOG.coordinate_is_affine()
     assert LIN.tail_f64(0.5, 10) == pytest.approx(float(LIN.tail_mp(0.5, 10)), rel=1e-14)
     assert LOG.tail_f64(2.5, 10) == pytest.approx(float(LOG.tail_mp(2.5, 10)), rel=1e-14)
     assert LOG.tail_f64(1.0, 10) == math.inf

@@ -27,6 +27,7 @@ at the public boundary and resolved by :func:`kernel_family`; a new family is on
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, ClassVar
 
@@ -211,11 +212,6 @@ class KernelFamily:
         return bool(self.rpe().summable(sympy.sympify(rate)))
 
     # -- added by helper numerics --
-    #: Whether ``x(t + c) = x(t) + c``: a term at lag ``t + c`` is ``e^{-beta c}`` times the term at
-    #: ``t`` (lin), so a shifted delta kernel is a tail of the unshifted one (Lemma F.2) and the
-    #: lattice values are products of one step.
-    translation_invariant: ClassVar[bool] = False
-
     def lattice_mp(self, alpha: mpmath.mpf, gamma: mpmath.mpf, start: int, stop: int) -> tuple[list, list]:
         """``(u(t), w(t))`` for ``t = start..stop-1`` at the working precision (App. F lattice).
 
@@ -241,16 +237,6 @@ class KernelFamily:
     # -- added by helper cons --
     # Lemma F.2/F.5 shifts, Lemma F.3/F.6 bump sums and the Theorem 3.1/4.1 head allocation, in the
     # rounding the constructions have always used (the reports' numbers stay bit for bit).
-
-    @property
-    def linear_coordinate(self) -> bool:
-        """Whether ``x(t) = t`` (positions are stored as they are; else as ``x(g)``, e.g. ``log g``, App. C.1)."""
-        t = sympy.Symbol("t", positive=True)
-        return sympy.simplify(self.coordinate(t) - t) == 0
-
-    def head_weight_mp(self, alpha: Any, lag: Any) -> mpmath.mpf:
-        """Head-allocation weight ``exp((alpha + o) x(T))`` of Theorems 3.1/4.1, as the constructions round it."""
-        return self.allocation_weight_mp(alpha, lag)
 
     def shift_offset_np(self, lag: int, shift: int) -> float:
         """``x(T) - x(B)`` in float64: Lemma F.2 translates by ``T - B``, Lemma F.5 rescales by ``T / B``."""
@@ -291,6 +277,7 @@ class KernelFamily:
 
     # -- added by helper exper --
 
+    @functools.cache
     def coordinate_is_affine(self) -> bool:
         """Whether ``x(t)`` is affine in ``t``, i.e. every term ``exp(-beta x(t))`` is geometric in the lag.
 
@@ -305,9 +292,11 @@ class KernelFamily:
         t = sympy.Symbol("t", positive=True)
         return bool(sympy.expand(self.coordinate(t + 2) - 2 * self.coordinate(t + 1) + self.coordinate(t)) == 0)
 
+    @functools.cache
     def coordinate_is_lag(self) -> bool:
         """Whether ``x(t) = t``: the terms are the powers ``lambda^t``, ``lambda = e^{-beta}`` (lin), as the
-        divided-difference kernels of :func:`tfapprox.theory.lower_bounds.divided_difference_kernel` need."""
+        divided-difference kernels of :func:`tfapprox.theory.lower_bounds.divided_difference_kernel` need;
+        positions are then stored as they are (else as ``x(g)``, e.g. ``log g``, App. C.1)."""
         t = sympy.Symbol("t", positive=True)
         return bool(sympy.expand(self.coordinate(t) - t) == 0)
 
@@ -375,8 +364,6 @@ class LinFamily(KernelFamily):
         return mpmath.exp(-r * start) / -mpmath.expm1(-r)
 
     # -- added by helper numerics --
-    translation_invariant = True
-
     def lattice_mp(self, alpha: mpmath.mpf, gamma: mpmath.mpf, start: int, stop: int) -> tuple[list, list]:
         # a product chain restarted (an exp) at start and at every multiple of 64: at most 63
         # consecutive products, each rounded at the working precision
@@ -487,8 +474,8 @@ class LogFamily(KernelFamily):
         return float(mpmath.zeta(rate, start)) if rate > 1 else math.inf
     # -- added by helper cons --
 
-    def head_weight_mp(self, alpha: Any, lag: Any) -> mpmath.mpf:
-        return mpmath.power(lag, 1 + mpmath.mpf(alpha))
+    def allocation_weight_mp(self, alpha: Any, lag: Any) -> mpmath.mpf:
+        return mpmath.power(lag, 1 + mpmath.mpf(alpha))  # T^{1+alpha} as one correctly rounded power
 
     def shift_offset_np(self, lag: int, shift: int) -> float:
         return math.log(lag / shift)

@@ -78,7 +78,7 @@ def shifted_kernel_errors(kernel: ShiftedDeltaKernel, shifts: Sequence[int] | No
     if shifts is None:
         shifts = range(1, kernel.max_shift + 1)
     shifts = tuple(int(B) for B in shifts)
-    if kernel_family(kernel.rpe).translation_invariant:  # Lemma F.2: shifts are tails of the base kernel
+    if kernel_family(kernel.rpe).coordinate_is_affine():  # Lemma F.2: shifts are tails of the base kernel
         return ShiftErrors(shifts, tuple(_lin_shift_enclosure(kernel, B) for B in shifts))
     return ShiftErrors(shifts, tuple(delta_kernel_l1_error(kernel.at_shift(B)) for B in shifts))
 
@@ -109,7 +109,7 @@ def witness_dp_error(kernel: ShiftedDeltaKernel, lag_of: dict[Any, int]) -> tupl
     T = kernel.max_shift
     family = kernel_family(kernel.rpe)
     # lag s of shift B is lag s + T - B of the base kernel when the family is translation invariant
-    terms = delta_kernel_error_terms(kernel.base, T + 1) if family.translation_invariant else None
+    terms = delta_kernel_error_terms(kernel.base, T + 1) if family.coordinate_is_affine() else None
     for tok, B in lag_of.items():
         enc = errs.at(B)
         if family.first_lag > 0:  # lag 0 (the current token) is never seen

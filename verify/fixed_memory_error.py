@@ -83,7 +83,7 @@ def measure_thm3_1(construction: Thm31Construction, *, target_error: float = 1e-
         total_lower = float(np.sum(np.abs(combined)))
         total_upper = min(total_upper, sum(abs(w) * e.upper for w, e in zip(weights, encl)))
         family = kernel_family(construction.rpe)
-        if family.translation_invariant:
+        if family.coordinate_is_affine():
             # lags >= length: |P_k(s)| <= w(s) sum_j |c_j| (Clenshaw bound), a geometric tail (lin);
             # plus the rounding of the terms to float64 (relative 2^-52 each, counted generously).
             # (A power tail t^{-1-gamma} beyond the window is far too large to sharpen anything.)

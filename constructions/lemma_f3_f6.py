@@ -74,12 +74,12 @@ import numpy as np
 import scipy.fft
 import sympy
 
-from tfapprox.theory.families import KernelFamily, family_names, kernel_family
+from tfapprox.theory.families import KernelFamily, family_for_decay, kernel_family
 from tfapprox.theory.memory_kernels import MemoryKernel
 from tfapprox.theory.numerics.chebyshev import chebyshev_to_monomial, clenshaw
 from tfapprox.theory.rpe import to_exact
 from tfapprox.theory.search import smallest_satisfying
-from tfapprox.theory.validation import require_choice, require_int, short_repr
+from tfapprox.theory.validation import require_int, short_repr
 
 from .bump_nodes import bump_function
 from .delta_kernel_type import DeltaKernel
@@ -116,19 +116,6 @@ RATE_RULE: dict[str, tuple[sympy.Rational, int, str]] = {
     "F.3": (sympy.Integer(99), 0, "[floor(99 beta)]"),
     "F.6": (sympy.Rational(99, 100), 1, "[floor(0.99 beta) - 1]"),
 }
-
-
-def family_for_decay(decay: Any) -> KernelFamily:
-    """The registered kernel family whose kernels have the decay class ``decay`` (``"exp"`` -> lin, ``"poly"`` -> log).
-
-    Raises ``ValueError`` naming ``decay`` and the known decay classes.
-
-    >>> family_for_decay("poly")
-    kernel_family('log')
-    """
-    families = [kernel_family(name) for name in family_names()]
-    decay = require_choice("decay", decay, tuple(dict.fromkeys(f.decay for f in families)))
-    return next(f for f in families if f.decay == decay)
 
 
 def paper_gamma(decay: str, beta: Any) -> sympy.Rational:

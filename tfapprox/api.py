@@ -25,22 +25,6 @@ __all__ = ["build_model", "build_construction", "builder_options", "add_build_ar
            "BUILDERS"]
 
 
-def _int_list(text: Any, name: str, maximum: int | None = None, max_items: int | None = None) -> list[int]:
-    from tfapprox.theory.validation import require_int
-
-    if isinstance(text, (list, tuple)):
-        values = list(text)
-    else:
-        from tfapprox.theory.validation import parse_int_list
-
-        if max_items is not None and str(text).count(",") + 1 > 2 * max_items + 1:
-            raise ValueError(f"{name} may list at most {max_items} values, got a longer list")
-        values = parse_int_list(text, name)
-    if max_items is not None and len(values) > max_items:
-        raise ValueError(f"{name} may list at most {max_items} values, got {len(values)}")
-    return [require_int(name, v, maximum=maximum) if maximum is not None else v for v in values]
-
-
 def _limit(name: str, value: Any, maximum: int, minimum: int = 1) -> Any:
     """``value`` checked against a size limit of :mod:`tfapprox.theory.limits` (``None`` passes)."""
     from tfapprox.theory.validation import require_int

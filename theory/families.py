@@ -39,7 +39,7 @@ from .rpe import LinRPE, LogRPE
 from .validation import short_repr
 
 __all__ = ["KernelFamily", "LinFamily", "LogFamily", "LIN", "LOG", "kernel_family", "register_family",
-           "family_names"]
+           "family_names", "family_for_decay"]
 
 
 class KernelFamily:
@@ -543,6 +543,20 @@ register_family(LOG)
 def family_names() -> tuple[str, ...]:
     """Names of the registered families, in registration order (``("lin", "log", ...)``)."""
     return tuple(_FAMILIES)
+
+
+def family_for_decay(decay: Any) -> KernelFamily:
+    """The registered family whose kernels have the decay class ``decay`` (``"exp"`` -> lin, ``"poly"`` -> log;
+    Thm 5.1 (A)/(B)).  Raises ``ValueError`` naming ``decay`` and the known decay classes.
+
+    >>> family_for_decay("poly")
+    kernel_family('log')
+    """
+    known = tuple(dict.fromkeys(f.decay for f in _FAMILIES.values()))
+    for family in _FAMILIES.values():
+        if family.decay == decay:
+            return family
+    raise ValueError(f"decay must be one of {', '.join(repr(d) for d in known)}; got {short_repr(decay)}")
 
 
 def kernel_family(value: Any, name: str = "rpe") -> KernelFamily:

@@ -22,7 +22,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from tfapprox.theory.families import LIN, LOG, KernelFamily, family_names, kernel_family
+from tfapprox.theory.families import LIN, LOG, KernelFamily, family_for_decay, family_names, kernel_family
+from tfapprox.theory.target_examples import paper_experiment
 from tfapprox.theory.numerics.euler_maclaurin import check_beta
 
 from .check_config import CheckConfig, option
@@ -232,13 +233,23 @@ class _FiniteExperiment:
     paper: dict[KernelFamily, str]
 
 
-_H27 = _FiniteExperiment(
-    "h2.7", "Experiment H.2.7: heavy tail t^-0.5, log- vs lin-RPE by construction", LOG, 0.5,
-    lambda s: np.where(s > 0, np.power(np.maximum(s, 1), -0.5), 0.0), "t^-0.5, rho(0) = 0", "H.2.7: rho = t^-0.5",
+def _catalogue_experiment(name: str, title: str, rho_text: str, plot_title: str, one_head_tolerance: float,
+                          paper: dict[KernelFamily, str]) -> _FiniteExperiment:
+    """H.2.7 / H.2.8 with the kernel rho read from the App. H catalogue (one source:
+    :func:`tfapprox.theory.target_examples.paper_experiment`); the matched RPE is the family of its decay."""
+    (kernel,) = paper_experiment("H." + name[1:]).target.kernels
+    return _FiniteExperiment(name, title, family_for_decay(kernel.decay), float(kernel.beta),
+                             lambda s: np.asarray(kernel.values(s), dtype=float), rho_text,
+                             plot_title, one_head_tolerance, paper)
+
+
+_H27 = _catalogue_experiment(
+    "h2.7", "Experiment H.2.7: heavy tail t^-0.5, log- vs lin-RPE by construction", "t^-0.5, rho(0) = 0",
+    "H.2.7: rho = t^-0.5",
     1e-5, {LIN: "0.19 (64 heads, trained MSE)", LOG: "< 1e-5 (1 head, trained MSE)"})
-_H28 = _FiniteExperiment(
-    "h2.8", "Experiment H.2.8: light tail e^{-5t}, lin- vs log-RPE by construction", LIN, 5.0,
-    lambda s: np.exp(-5.0 * s), "e^{-5t}", "H.2.8: rho = e^-5t",
+_H28 = _catalogue_experiment(
+    "h2.8", "Experiment H.2.8: light tail e^{-5t}, lin- vs log-RPE by construction", "e^{-5t}",
+    "H.2.8: rho = e^-5t",
     1e-7, {LIN: "< 1e-7 (1 head, trained MSE)", LOG: "5.3e-4 (64 heads, trained MSE)"})
 
 

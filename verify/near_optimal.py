@@ -41,7 +41,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Sequence
 
-from tfapprox.theory.families import kernel_family
+from tfapprox.theory.families import family_for_decay, kernel_family
+from tfapprox.theory.target_examples import paper_experiment
 from tfapprox.theory.validation import require_choice, require_int, require_real, short_repr
 
 from . import near_optimal_records as _rec
@@ -114,13 +115,31 @@ def certify_rnn(beta: Any, decays: Sequence[str], coefficients: Sequence[str]) -
 
 
 def finite_target(experiment: str) -> tuple[Any, str]:
-    """``(rho, description)``: the H.2.7 / H.2.8 target as a function ``s -> arb`` (``s >= 0``)."""
+    """``(rho, description)``: the H.2.7 / H.2.8 target as a function ``s -> arb`` (``s >= 0``), read from
+    the App. H catalogue (:func:`tfapprox.theory.target_examples.paper_experiment`): ``rho(s) =
+    scale * exp(-beta x(s))`` in the coordinate ``x`` of the family of the kernel's decay (``s^-beta`` or
+    ``e^{-beta s}``), below the family's first lag the kernel's declared ``rho(0)``.
+    """
     experiment = require_choice("experiment", experiment, EXPERIMENTS)
     import flint
 
-    if experiment == "h2.7":
-        return (lambda s: flint.arb(s).rsqrt() if s > 0 else flint.arb(0)), "s^-1/2 (s >= 1), rho(0) = 0"
-    return (lambda s: (-5 * flint.arb(s)).exp()), "e^{-5 s}"
+    paper = paper_experiment("H." + experiment[1:])  # "h2.7" -> "H.2.7"
+    (kernel,) = paper.target.kernels
+    family = family_for_decay(kernel.decay)
+    if getattr(kernel, "offset", 0) != 0:
+        raise ValueError(f"experiment {experiment!r}: a shifted power kernel is not supported here")
+    beta, scale = Fraction(str(kernel.beta)), Fraction(str(kernel.scale))
+    rho_at_first = (lambda s: flint.arb(scale.numerator) / scale.denominator
+                    * (-(flint.arb(beta.numerator) / beta.denominator) * family.coordinate_arb(s)).exp())
+    # below the family's first lag (log: lag 0) the kernel's declared rho(0); lin starts at lag 0
+    at_zero = Fraction(str(getattr(kernel, "rho0", 0)))
+
+    def rho(s: int) -> Any:
+        if s < family.first_lag:
+            return flint.arb(at_zero.numerator) / at_zero.denominator
+        return rho_at_first(s)
+
+    return rho, paper.description
 
 
 def certify_heads(experiment: str, rpe: str, exponents: Sequence[str], coefficients: Sequence[str], *,

@@ -199,3 +199,14 @@ def test_precise_fit_reproduces_the_16_head_h27_record_error():
 def test_family_exponents_are_geometric_without_curvature():
     p = family_exponents([math.log(1e-3), math.log(10.0), 0.0, 0.0], 5)
     assert np.allclose(np.diff(np.log(p)), np.log(1e4) / 4)
+
+
+def test_recorded_strings_are_parsed_strictly_with_the_parameter_named() -> None:
+    from tfapprox.verify.near_optimal import certify_heads, certify_rnn
+
+    with pytest.raises(ValueError, match=r"exponents\[0\] must be a decimal string, got 'abc'"):
+        certify_heads("h2.7", "lin", ["abc"], ["1"])
+    with pytest.raises(ValueError, match=r"coefficients\[0\] must be a decimal string, got 1.0"):
+        certify_heads("h2.7", "lin", ["1"], [1.0])
+    with pytest.raises(ValueError, match=r"decays\[0\] must be the repr of a finite float64, got 'x'"):
+        certify_rnn(1.5, ["x"], ["1.0"])

@@ -97,10 +97,24 @@ class Certified:
 def _float_exact(name: str, text: str) -> float:
     """The float64 a decimal string denotes, refusing strings that are not the shortest repr of a float64
     (so the certified kernel is exactly the recorded one)."""
-    v = float(text)
+    try:
+        v = float(text) if isinstance(text, str) else math.nan
+    except ValueError:
+        v = math.nan
     if not math.isfinite(v) or repr(v) != text:
         raise ValueError(f"{name} must be the repr of a finite float64, got {short_repr(text)}")
     return v
+
+
+def _decimal_exact(name: str, text: Any) -> Fraction:
+    """The exact rational a decimal string denotes; ValueError naming ``name`` for anything else."""
+    try:
+        value = Fraction(text) if isinstance(text, str) else None
+    except (ValueError, ZeroDivisionError):
+        value = None
+    if value is None:
+        raise ValueError(f"{name} must be a decimal string, got {short_repr(text)}")
+    return value
 
 
 def certify_rnn(beta: Any, decays: Sequence[str], coefficients: Sequence[str]) -> tuple[float, float]:
@@ -156,8 +170,8 @@ def certify_heads(experiment: str, rpe: str, exponents: Sequence[str], coefficie
     if len(exponents) != len(coefficients) or not exponents:
         raise ValueError(f"exponents and coefficients need the same length >= 1, got {len(exponents)} and "
                          f"{len(coefficients)}")
-    ex = [Fraction(t) for t in exponents]  # exact decimals (raises on garbage)
-    cf = [Fraction(t) for t in coefficients]
+    ex = [_decimal_exact(f"exponents[{i}]", t) for i, t in enumerate(exponents)]  # exact decimals
+    cf = [_decimal_exact(f"coefficients[{i}]", t) for i, t in enumerate(coefficients)]
     if any(p <= 0 for p in ex):
         raise ValueError(f"exponents must be > 0, got {short_repr(list(exponents))}")
     rho, _ = finite_target(experiment)
